@@ -1,0 +1,171 @@
+"""The channel-agnostic dialogue: what the bot answers to a text or a button press.
+
+``qabot chat`` renders it in a terminal and the Telegram handlers render it in chat, so a
+feature is written once. Replies are a small, escaped subset of Telegram HTML (``<b>``, ``<i>``,
+``<code>``, ``<blockquote>``) with rows of buttons; per-user state is a JSON-serialisable dict
+(Telegram's ``user_data``) that the channel keeps and hands back on the next turn.
+
+Features live in ``bot/features/*`` and register commands and button prefixes here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from knowledge.pack import Pack, load_pack
+
+logger = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 500  # longer messages are answered from their first part, with a note
+
+
+def esc(text: object) -> str:
+    """Escape text for Telegram HTML."""
+    return html.escape(str(text), quote=False)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # callback data: at most 64 bytes (Telegram's limit)
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode("utf-8")) > 64:
+            raise ValueError(f"callback data too long: {self.data!r}")
+
+
+@dataclass
+class Reply:
+    html: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    # True when the dialogue waits for typed input (a number of years, a code): a terminal
+    # then reads a bare number as text instead of as a button choice.
+    expects_text: bool = False
+
+
+@dataclass
+class Turn:
+    """Everything a feature needs for one user turn."""
+
+    dialogue: Dialogue
+    state: dict[str, Any]
+    today: dt.date
+    chat_id: str | None = None
+    user_id: str | None = None
+    is_staff: bool = False
+    channel: str = "terminal"  # or "telegram"
+
+    @property
+    def pack(self) -> Pack:
+        return self.dialogue.pack
+
+
+CommandFunc = Callable[[Turn, str], list[Reply]]
+ButtonFunc = Callable[[Turn, str], list[Reply]]
+FlowFunc = Callable[[Turn, str], list[Reply] | None]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    func: CommandFunc
+    description: str
+    staff: bool = False
+    menu: bool = True  # listed in /help and Telegram's command menu
+
+
+class Dialogue:
+    """Routes commands, free text and button presses to the registered features."""
+
+    def __init__(self, pack: Pack | None = None, services: Any = None,
+                 features: list[str] | None = None) -> None:
+        self.pack = pack or load_pack()
+        self.services = services  # storage-backed services (registry, bindings), if any
+        self.commands: dict[str, Command] = {}
+        self.buttons: dict[str, ButtonFunc] = {}
+        self.flows: dict[str, FlowFunc] = {}
+        self.fallback: CommandFunc | None = None
+        self._tz = ZoneInfo(str(self.pack.meta.get("timezone", "Asia/Shanghai")))
+        from bot.features import register_all
+
+        register_all(self, features)
+
+    # -- registration -------------------------------------------------------------------
+    def command(self, name: str, description: str, *, staff: bool = False,
+                menu: bool = True) -> Callable[[CommandFunc], CommandFunc]:
+        def deco(func: CommandFunc) -> CommandFunc:
+            self.commands[name] = Command(name, func, description, staff, menu)
+            return func
+
+        return deco
+
+    def button(self, prefix: str) -> Callable[[ButtonFunc], ButtonFunc]:
+        """Handle button data ``prefix:rest``; the function gets ``rest``."""
+
+        def deco(func: ButtonFunc) -> ButtonFunc:
+            self.buttons[prefix] = func
+            return func
+
+        return deco
+
+    def flow(self, name: str) -> Callable[[FlowFunc], FlowFunc]:
+        """Handle free text while ``state["flow"] == name``; return None to let it pass."""
+
+        def deco(func: FlowFunc) -> FlowFunc:
+            self.flows[name] = func
+            return func
+
+        return deco
+
+    # -- turns --------------------------------------------------------------------------
+    def today(self) -> dt.date:
+        return dt.datetime.now(self._tz).date()
+
+    def turn(self, state: dict[str, Any], **kw: Any) -> Turn:
+        kw.setdefault("today", self.today())
+        return Turn(self, state, **kw)
+
+    def on_text(self, turn: Turn, text: str) -> list[Reply]:
+        """Answer a message: a /command, input to the running flow, or a free question."""
+        text = _clean(text)
+        if not text:
+            return [Reply("请输入您的问题，例如：<i>公示期几天</i>。发送 /help 查看全部功能。")]
+        if text.startswith(("/", "／")):
+            name, _, arg = text[1:].partition(" ")
+            name = name.split("@", 1)[0].lower()
+            cmd = self.commands.get(name)
+            if cmd is None:
+                return [Reply(f"没有 /{esc(name[:30])} 这个命令。发送 /help 查看可用命令。")]
+            if cmd.staff and not turn.is_staff:
+                logger.warning("non-staff user %s tried staff command /%s", turn.user_id, name)
+                return [Reply("抱歉，这个命令仅限质量奖办公室工作人员使用。")]
+            return cmd.func(turn, arg.strip())
+        flow = turn.state.get("flow")
+        if flow in self.flows:
+            replies = self.flows[flow](turn, text)
+            if replies is not None:
+                return replies
+        if self.fallback is None:
+            return [Reply("抱歉，暂时无法回答。")]
+        return self.fallback(turn, text)
+
+    def on_button(self, turn: Turn, data: str) -> list[Reply]:
+        """Answer a button press; data from an old or forged message gets a polite note."""
+        prefix, _, rest = (data or "").partition(":")
+        func = self.buttons.get(prefix)
+        if func is None:
+            return [Reply("这个按钮已失效，请重新发送命令或问题。")]
+        return func(turn, rest)
+
+
+def _clean(text: str) -> str:
+    # Control and zero-width characters carry no meaning in a question; drop them.
+    out = "".join(c for c in (text or "") if c.isprintable() or c in "\n\t")
+    out = out.replace("\u200b", "").replace("\u200c", "").replace("\u200d", "").replace("\ufeff", "")
+    return out.strip()
