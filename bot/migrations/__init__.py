@@ -1,0 +1,1 @@
+"""Alembic migrations, applied with ``bot.storage.upgrade_database`` or ``qabot db upgrade``."""

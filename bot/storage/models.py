@@ -1,0 +1,152 @@
+"""The tables, as sqlmodel models. They describe the schema at the head migration.
+
+Chat ids are stored as text (``str(chat_id)``) so a terminal chat and a Telegram chat are the
+same kind of key. Timestamps are timezone-aware UTC on both databases; calendar dates
+(award, expiry) are plain dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, Index, PrimaryKeyConstraint, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.storage.types import UTCDateTime
+
+ORGANIZATION = "organization"  # 组织奖
+INDIVIDUAL = "individual"  # 个人奖
+ACTIVE = "active"
+REVOKED = "revoked"  # 第二十四条
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Winner(SQLModel, table=True):
+    """One award to one organisation or person (a repeat award is another row, 第十七条)."""
+
+    __tablename__ = "winner"
+    __table_args__ = (
+        UniqueConstraint("name_key", "kind", "award_year", name="uq_winner_identity"),
+        Index("ix_winner_status_valid_until", "status", "valid_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_key: str = Field(index=True)  # normalised name: NFKC, no spaces, casefolded
+    kind: str  # ORGANIZATION | INDIVIDUAL
+    award_year: int  # 年度
+    award_date: dt.date  # the municipal government's decision
+    valid_until: dt.date  # 第四条: award date + 4 years - 1 day (stored for fast queries)
+    doc_number: str | None = None
+    notes: str | None = None
+    repeat_award: bool = False  # 第十七条: no prize money, takes no quota
+    status: str = ACTIVE
+    revoked_on: dt.date | None = None
+    revoked_reason: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Binding(SQLModel, table=True):
+    """A chat that receives a winner's reminders; inactive once the user blocked the bot."""
+
+    __tablename__ = "binding"
+    __table_args__ = (UniqueConstraint("winner_id", "chat_id", name="uq_binding"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    winner_id: int = Field(foreign_key="winner.id", ondelete="CASCADE", index=True)
+    chat_id: str = Field(index=True)
+    active: bool = True
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    deactivated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BindCode(SQLModel, table=True):
+    """A one-time code staff hand to a winner; only its sha256 is kept."""
+
+    __tablename__ = "bind_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    winner_id: int = Field(foreign_key="winner.id", ondelete="CASCADE", index=True)
+    code_hash: str = Field(unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BindAttempt(SQLModel, table=True):
+    """A wrong code sent from a chat; five within an hour lock binding for that chat."""
+
+    __tablename__ = "bind_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: str = Field(index=True)
+    attempted_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReminderSent(SQLModel, table=True):
+    """A reminder that reached a chat: at most one per (winner, chat, milestone)."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (PrimaryKeyConstraint("winner_id", "chat_id", "milestone"),)
+
+    winner_id: int = Field(foreign_key="winner.id", ondelete="CASCADE")
+    chat_id: str = Field(index=True)
+    milestone: str
+    sent_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# -- tables for the Telegram application (issue 5) -------------------------------------------
+
+
+class BotState(SQLModel, table=True):
+    """PTB persistence: user_data / chat_data / bot_data / conversations / callback_data."""
+
+    __tablename__ = "bot_state"
+    __table_args__ = (PrimaryKeyConstraint("namespace", "key"),)
+
+    namespace: str
+    key: str
+    data: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Subscriber(SQLModel, table=True):
+    __tablename__ = "subscriber"
+
+    chat_id: str = Field(primary_key=True)
+    active: bool = True
+    subscribed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Broadcast(SQLModel, table=True):
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BroadcastDelivery(SQLModel, table=True):
+    __tablename__ = "broadcast_delivery"
+    __table_args__ = (PrimaryKeyConstraint("broadcast_id", "chat_id"),)
+
+    broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
+    chat_id: str
+    sent_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class QuestionLog(SQLModel, table=True):
+    """A question the bot could not answer, or a vote on an answer; no user identity."""
+
+    __tablename__ = "question_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str  # 'unanswered' | 'downvote' | 'upvote'
+    articles: str = ""  # comma-separated article numbers
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
