@@ -1,0 +1,63 @@
+"""qabot ask QUESTION | qabot ask --json -"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from knowledge.errors import QabotError
+
+MAX_CHARS = 10_000
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="回答一个问题（引用条文）")
+    p.add_argument("question", nargs="?", help="问题；写 - 则从标准输入逐行读取")
+    p.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
+    p.set_defaults(run=run)
+
+
+def answer_json(d: object, question: str) -> dict[str, object]:
+    from bot.features.qa import answer_reply, retriever
+    from bot.render import html_to_text
+
+    ans = retriever(d).ask(question)  # type: ignore[arg-type]
+    reply = answer_reply(d, ans)  # type: ignore[arg-type]
+    return {"query": question, "articles": ans.articles[:5], "abstained": ans.abstained,
+            "reply": html_to_text(reply.html)}
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.dialogue import Dialogue
+
+    if args.question is None:
+        raise QabotError("请给出问题，例如：qabot ask \"公示期几天\"；或用 qabot ask --json - 从标准输入读取。")
+    d = Dialogue(features=["bot.features.qa"])
+    if args.question == "-":
+        status = 0
+        for line in sys.stdin:
+            q = line.rstrip("\r\n")
+            if args.json:
+                print(json.dumps(answer_json(d, q), ensure_ascii=False), flush=False)
+            elif q.strip():
+                print(_human(d, q))
+        sys.stdout.flush()
+        return status
+    q = args.question
+    if len(q) > MAX_CHARS:
+        raise QabotError(f"问题太长（{len(q)} 字），请控制在 {MAX_CHARS} 字以内。")
+    if not q.strip():
+        raise QabotError("问题是空的。例如：qabot ask \"公示期几天\"")
+    if args.json:
+        print(json.dumps(answer_json(d, q), ensure_ascii=False))
+        return 0
+    print(_human(d, q))
+    return 0
+
+
+def _human(d: object, q: str) -> str:
+    from bot.features.qa import answer_reply, retriever
+    from bot.render import html_to_text
+
+    return html_to_text(answer_reply(d, retriever(d).ask(q)).html)  # type: ignore[arg-type]
