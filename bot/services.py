@@ -1,0 +1,134 @@
+"""Storage-backed services the dialogue, the CLI and the Telegram app share.
+
+``Services.from_settings(settings)`` opens the database named by the settings, applies the
+migrations, and gives sessions and the registry's operations with the clock filled in::
+
+    services = Services.from_settings(load_settings())
+    dialogue = Dialogue(services=services)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from knowledge.pack import Pack, load_pack
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import sessionmaker
+    from sqlmodel import Session
+
+    from bot.registry import ImportReport, Match
+    from bot.settings import Settings
+    from bot.storage.models import Winner
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    pack: Pack
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, migrate: bool = True,
+                      pack: Pack | None = None) -> Services:
+        """Open the database (migrated to head unless ``migrate`` is False)."""
+        from bot.storage import make_engine, session_factory, upgrade_database
+
+        engine = make_engine(settings.db_url)
+        if migrate:
+            upgrade_database(engine)
+        return cls(settings, engine, session_factory(engine),
+                   pack or load_pack(settings.knowledge_pack))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        from bot.storage import session_scope
+
+        with session_scope(self.sessions) as s:
+            yield s
+
+    # -- the clock, in the office's time zone ----------------------------------------------
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.settings.tz).date()
+
+    # -- registry operations (staff) ---------------------------------------------------------
+    def import_roster_bytes(self, data: bytes, filename: str) -> ImportReport:
+        """Import a roster file's bytes (CSV or .xlsx): all rows or, on a bad row, none."""
+        from bot import registry
+
+        with self.session() as s:
+            return registry.import_bytes(s, data, filename, self.pack, self.now())
+
+    def issue_code(self, name: str, year: int | None = None) -> tuple[str, Winner]:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.issue_code(s, name, self.now(), self.settings.bind_code_ttl_days,
+                                       year)
+
+    def revoke(self, name: str, reason: str, year: int | None = None) -> Winner:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.revoke(s, name, reason, self.today(), self.now(), year)
+
+    def expiring(self, within: int = 180) -> list[Winner]:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.expiring(s, self.today(), within)
+
+    def export_csv(self) -> str:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.export_csv(registry.list_winners(s))
+
+    def quota_warnings(self) -> list[str]:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.quota_warnings(s, self.pack)
+
+    # -- chat operations (winners and the public) --------------------------------------------
+    def bind(self, chat_id: str, code: str) -> Winner:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.bind(s, str(chat_id), code, self.now())
+
+    def unbind(self, chat_id: str) -> int:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.unbind(s, str(chat_id))
+
+    def forget(self, chat_id: str) -> int:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.forget(s, str(chat_id))
+
+    def bound_winners(self, chat_id: str) -> list[Winner]:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.bound_winners(s, str(chat_id))
+
+    def verify(self, query: str, today: dt.date | None = None) -> list[Match]:
+        from bot import registry
+
+        with self.session() as s:
+            return registry.verify(s, query, today or self.today(), self.pack)
