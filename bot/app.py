@@ -1,0 +1,225 @@
+"""Build the Telegram ``Application``: the one place where handlers are wired.
+
+Token, Bot API base URL and proxy come from settings; sending goes through
+``AIORateLimiter`` (Telegram's flood limits, retrying 429s); user state lives in the project's
+database (``bot.persistence``); updates of different users run concurrently while each user's
+own updates stay in order. At start-up the command menu is set in Chinese (staff see theirs)
+and the reminder and broadcast jobs are scheduled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.dialogue import Dialogue
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+OWN_FEATURES = ["bot.features.subscribe", "bot.features.feedback"]
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Run updates concurrently, but one at a time per user (their state is one dict)."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _owner(update)
+        if key is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _owner(update: object) -> int | None:
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+    return None
+
+
+def file_url_for(base_url: str) -> str:
+    """The file download base for a Bot API base (``…/bot`` -> ``…/file/bot``)."""
+    base = base_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("bot")] + "file/bot"
+    return base.rsplit("/", 1)[0] + "/file/bot"
+
+
+def features() -> list[str]:
+    from bot.features import FEATURES
+
+    return list(dict.fromkeys([*FEATURES, *OWN_FEATURES]))
+
+
+def make_services(settings: Settings) -> Any:
+    """The storage-backed services, or None while the storage layer is not installed."""
+    try:
+        from bot.services import Services
+    except ModuleNotFoundError as e:
+        if e.name != "bot.services":
+            raise
+        return None
+    return Services.from_settings(settings)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    dialogue: Dialogue | None = None,
+    engine: Engine | None = None,
+    timeouts: float = 10.0,
+    persistence_interval: float = 5.0,
+    max_concurrent_updates: int = 64,
+    schedule_jobs: bool = True,
+    post_init: Callable[[Application], Awaitable[None]] | None = None,
+) -> Application:
+    """The Telegram application for ``settings``; raises SettingsError on a bad setting."""
+    from handlers.guard import FLOOD_GATE, FloodGate
+
+    token = settings.require_token()
+    if dialogue is None:
+        dialogue = Dialogue(services=make_services(settings), features=features())
+    if engine is None:
+        engine = _engine_of(dialogue.services, settings)
+
+    request_kw: dict[str, Any] = {"connect_timeout": timeouts, "read_timeout": timeouts,
+                                  "write_timeout": timeouts, "pool_timeout": timeouts}
+    if settings.telegram_proxy:
+        request_kw["proxy"] = settings.telegram_proxy
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(file_url_for(settings.telegram_base_url))
+        .request(HTTPXRequest(connection_pool_size=max_concurrent_updates + 8, **request_kw))
+        .get_updates_request(HTTPXRequest(connection_pool_size=2, **request_kw))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates))
+        .post_init(_make_post_init(settings, schedule_jobs, post_init))
+    )
+    if engine is not None:
+        from bot.persistence import SqlPersistence
+
+        builder = builder.persistence(SqlPersistence(engine, update_interval=persistence_interval))
+    app = builder.build()
+    app.bot_data.update({"dialogue": dialogue, "admin_ids": frozenset(settings.admin_ids),
+                         "settings": settings, FLOOD_GATE: FloodGate()})
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application) -> None:
+    """Wire every handler; the flood guard runs first."""
+    from handlers.buttons import on_button
+    from handlers.chat import on_command, on_text
+    from handlers.documents import on_document
+    from handlers.errors import on_error
+    from handlers.guard import flood_guard
+    from handlers.inline import on_inline
+
+    app.add_handler(TypeHandler(Update, flood_guard), group=-1)
+    new_message = filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(new_message & filters.COMMAND, on_command))
+    app.add_handler(MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(new_message & filters.Document.ALL & filters.ChatType.PRIVATE,
+                                   on_document))
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(InlineQueryHandler(on_inline))
+    app.add_error_handler(on_error)
+
+
+def bot_commands(dialogue: Dialogue, *, staff: bool) -> list[BotCommand]:
+    """The command menu in Chinese: public commands, plus staff ones for staff."""
+    return [BotCommand(c.name, c.description[:256])
+            for c in dialogue.commands.values()
+            if c.menu and (staff or not c.staff) and c.name.isascii() and c.name.islower()]
+
+
+def _make_post_init(settings: Settings, schedule_jobs: bool,
+                    extra: Callable[[Application], Awaitable[None]] | None,
+                    ) -> Callable[[Application], Awaitable[None]]:
+    async def post_init(app: Application) -> None:
+        dialogue: Dialogue = app.bot_data["dialogue"]
+        await app.bot.set_my_commands(bot_commands(dialogue, staff=False),
+                                      scope=BotCommandScopeDefault())
+        for admin in settings.admin_ids:
+            try:
+                await app.bot.set_my_commands(bot_commands(dialogue, staff=True),
+                                              scope=BotCommandScopeChat(admin))
+            except TelegramError as e:  # the admin has not opened a chat with the bot yet
+                logger.warning("staff command menu for %s not set: %s", admin, e)
+        if schedule_jobs and app.job_queue is not None:
+            _schedule(app, settings)
+        if extra is not None:
+            await extra(app)
+
+    return post_init
+
+
+def _schedule(app: Application, settings: Settings) -> None:
+    try:
+        from bot.reminders import schedule_reminders
+    except ModuleNotFoundError as e:
+        if e.name != "bot.reminders":
+            raise
+        logger.info("reminders not available; none scheduled")
+    else:
+        schedule_reminders(app, settings)
+    from handlers.broadcast import schedule_broadcasts
+
+    schedule_broadcasts(app)
+
+
+def _engine_of(services: Any, settings: Settings) -> Engine | None:
+    """The database engine the services use, or a new one on ``settings.db_url``."""
+    engine = getattr(services, "engine", None)
+    if isinstance(engine, Engine):
+        return engine
+    try:
+        from bot.storage import make_engine, upgrade_database
+    except ModuleNotFoundError:
+        return None
+    engine = make_engine(settings.db_url)
+    upgrade_database(engine)
+    return engine

@@ -1,0 +1,77 @@
+"""``qabot run`` (long polling) and ``qabot run --webhook``: the Telegram bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="启动 Telegram 机器人（默认长轮询）",
+                       description="启动 Telegram 机器人。设置见 .env.example：TELEGRAM_BOT_TOKEN、"
+                                   "TELEGRAM_BASE_URL、TELEGRAM_PROXY、ADMIN_IDS 等")
+    p.add_argument("--webhook", action="store_true",
+                   help="以 webhook 方式运行（需要 WEBHOOK_URL，监听 WEBHOOK_LISTEN:WEBHOOK_PORT）")
+    p.add_argument("--drop-pending", action="store_true",
+                   help="丢弃机器人停止期间积压的消息（默认逐条处理）")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.app import build_application
+    from bot.settings import SettingsError, load_settings
+
+    settings = load_settings()
+    settings.require_token()
+    if args.webhook and not settings.webhook_url:
+        raise SettingsError("webhook 模式需要设置 WEBHOOK_URL（Telegram 可访问的 https 地址）")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
+    app = build_application(settings)
+    if args.webhook:
+        asyncio.run(serve_webhook(app, drop_pending=args.drop_pending))
+    else:
+        from telegram import Update
+
+        app.run_polling(allowed_updates=Update.ALL_TYPES,
+                        drop_pending_updates=args.drop_pending)
+    return 0
+
+
+async def serve_webhook(app: object, *, drop_pending: bool = False,
+                        stop: asyncio.Event | None = None) -> None:
+    """Register the webhook with Telegram and serve it until ``stop`` is set (or a signal)."""
+    from telegram import Update
+    from telegram.ext import Application
+
+    from bot.settings import Settings
+    from bot.webhook import WebhookServer, path_of
+
+    assert isinstance(app, Application)
+    settings: Settings = app.bot_data["settings"]
+    assert settings.webhook_url
+    secret = (settings.webhook_secret_token.get_secret_value()
+              if settings.webhook_secret_token else None)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    async with app:
+        if app.post_init is not None:  # run_polling calls it; here we start by hand
+            await app.post_init(app)
+        server = await WebhookServer(app, settings.webhook_listen, settings.webhook_port,
+                                     path_of(settings.webhook_url), secret).start()
+        await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
+                                  allowed_updates=Update.ALL_TYPES,
+                                  drop_pending_updates=drop_pending)
+        await app.start()
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+            await app.stop()

@@ -1,0 +1,215 @@
+"""The annual call (第十条): subscribe to be told when the year's application notice is out.
+
+Anyone may ``/subscribe`` and ``/unsubscribe``. Staff publish the notice with
+``/notice 文本``: it is stored as a broadcast, and the channel delivers it with
+``deliver_pending`` — paced, resumable (a delivery row is written right after each send, so a
+restarted run skips everyone already reached) and once per subscriber. A crash between a send
+and its row can repeat that one message, never lose one. ``/notice`` alone shows progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from bot.dialogue import Dialogue, Reply, Turn, esc
+from bot.features.feedback import sessions_of
+
+logger = logging.getLogger(__name__)
+
+MAX_NOTICE_CHARS = 3500
+
+TEXTS = {
+    "subscribed": "已订阅。办公室发布年度申报通知（第十条）时，我会第一时间告诉您。"
+                  "发送 /unsubscribe 可随时取消。",
+    "already": "您已经订阅了年度申报通知。发送 /unsubscribe 可取消。",
+    "unsubscribed": "已取消订阅，不会再收到年度申报通知。",
+    "not_subscribed": "您还没有订阅。发送 /subscribe 订阅年度申报通知。",
+    "no_db": "订阅功能暂不可用（未连接数据库）。",
+    "no_chat": "订阅需要在 Telegram 中使用。",
+    "notice_usage": "用法：/notice 通知全文（将发送给全部 {n} 位订阅者）。",
+    "notice_queued": "通知已排队，将发送给 {n} 位订阅者（限速发送，中断后会从断点继续）。"
+                     "发送 /notice 查看进度。",
+    "notice_too_long": "通知太长（{n} 字），请控制在 {max} 字以内。",
+    "progress": "最近一次通知（{created}）：已送达 {done} / {total} 位订阅者{state}。",
+    "prefix": "📢 <b>沧州市政府质量奖年度申报通知</b>（第十条）\n\n",
+}
+
+
+def _models():  # noqa: ANN202 - storage imports stay lazy (the terminal chat needs none)
+    from bot.storage import session_scope
+    from bot.storage.models import Broadcast, BroadcastDelivery, Subscriber
+
+    return session_scope, Broadcast, BroadcastDelivery, Subscriber
+
+
+def subscriber_count(factory: sessionmaker) -> int:
+    _, _, _, Subscriber = _models()
+    with factory() as session:
+        return int(session.execute(select(func.count()).select_from(Subscriber)
+                                   .where(Subscriber.active)).scalar_one())
+
+
+def set_subscribed(factory: sessionmaker, chat_id: str, on: bool) -> bool:
+    """Subscribe or unsubscribe a chat; False when nothing changed."""
+    session_scope, _, _, Subscriber = _models()
+    with session_scope(factory) as session:
+        row = session.get(Subscriber, chat_id)
+        if on:
+            if row is not None and row.active:
+                return False
+            if row is None:
+                session.add(Subscriber(chat_id=chat_id))
+            else:
+                row.active = True
+            return True
+        if row is None or not row.active:
+            return False
+        row.active = False
+        return True
+
+
+def queue_notice(factory: sessionmaker, html_text: str) -> int:
+    _, Broadcast, _, _ = _models()
+    session_scope = _models()[0]
+    with session_scope(factory) as session:
+        b = Broadcast(text=html_text)
+        session.add(b)
+        session.flush()
+        return int(b.id or 0)
+
+
+def progress(factory: sessionmaker) -> str | None:
+    _, Broadcast, BroadcastDelivery, _ = _models()
+    with factory() as session:
+        b = session.execute(select(Broadcast).order_by(Broadcast.id.desc()).limit(1)  # type: ignore[union-attr]
+                            ).scalar_one_or_none()
+        if b is None:
+            return None
+        done = session.execute(select(func.count()).select_from(BroadcastDelivery)
+                               .where(BroadcastDelivery.broadcast_id == b.id)).scalar_one()
+    total = max(done, subscriber_count(factory)) if b.finished_at is None else done
+    state = "，已完成" if b.finished_at else "，发送中"
+    return TEXTS["progress"].format(created=b.created_at.strftime("%Y-%m-%d %H:%M"),
+                                    done=done, total=total, state=state)
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    blocked: int = 0
+    finished: int = 0  # broadcasts completed in this run
+    interrupted: bool = False
+
+
+class Blocked(Exception):
+    """The chat blocked the bot (Telegram's 403): stop sending it anything."""
+
+
+Send = Callable[[str, str], Awaitable[None]]
+
+
+async def deliver_pending(factory: sessionmaker, send: Send, *, per_second: float = 20.0,
+                          batch: int = 50) -> DeliveryStats:
+    """Send every unfinished broadcast to each active subscriber not yet reached.
+
+    ``send(chat_id, html)`` raises ``Blocked`` for a chat that blocked the bot (it is then
+    unsubscribed) and anything else to interrupt the run; the next run resumes where this one
+    stopped.
+    """
+    session_scope, Broadcast, BroadcastDelivery, Subscriber = _models()
+    stats = DeliveryStats()
+    pause = 1.0 / per_second if per_second > 0 else 0.0
+
+    def unfinished() -> list[tuple[int, str]]:
+        with factory() as session:
+            return [(b.id, b.text) for b in session.execute(
+                select(Broadcast).where(Broadcast.finished_at.is_(None))  # type: ignore[union-attr]
+                .order_by(Broadcast.id)).scalars()]
+
+    def next_chats(broadcast_id: int) -> list[str]:
+        reached = select(BroadcastDelivery.chat_id).where(
+            BroadcastDelivery.broadcast_id == broadcast_id)
+        with factory() as session:
+            return list(session.execute(
+                select(Subscriber.chat_id).where(Subscriber.active,
+                                                 Subscriber.chat_id.not_in(reached))  # type: ignore[attr-defined]
+                .order_by(Subscriber.chat_id).limit(batch)).scalars())
+
+    def record(broadcast_id: int, chat_id: str, blocked: bool) -> None:
+        with session_scope(factory) as session:
+            session.merge(BroadcastDelivery(broadcast_id=broadcast_id, chat_id=chat_id))
+            if blocked:
+                row = session.get(Subscriber, chat_id)
+                if row is not None:
+                    row.active = False
+
+    def finish(broadcast_id: int) -> None:
+        with session_scope(factory) as session:
+            b = session.get(Broadcast, broadcast_id)
+            if b is not None:
+                b.finished_at = dt.datetime.now(dt.UTC)
+
+    for broadcast_id, text in await asyncio.to_thread(unfinished):
+        while chats := await asyncio.to_thread(next_chats, broadcast_id):
+            for chat_id in chats:
+                blocked = False
+                try:
+                    await send(chat_id, text)
+                    stats.sent += 1
+                except Blocked:
+                    blocked = True
+                    stats.blocked += 1
+                except Exception:
+                    logger.warning("broadcast %s interrupted at chat %s; will resume",
+                                   broadcast_id, chat_id, exc_info=True)
+                    stats.interrupted = True
+                    return stats
+                await asyncio.to_thread(record, broadcast_id, chat_id, blocked)
+                if pause:
+                    await asyncio.sleep(pause)
+        await asyncio.to_thread(finish, broadcast_id)
+        stats.finished += 1
+    return stats
+
+
+def register(d: Dialogue) -> None:
+    @d.command("subscribe", "订阅年度申报通知（第十条）")
+    def subscribe(turn: Turn, arg: str) -> list[Reply]:
+        factory = sessions_of(turn.dialogue.services)
+        if factory is None:
+            return [Reply(TEXTS["no_db"])]
+        if turn.chat_id is None:
+            return [Reply(TEXTS["no_chat"])]
+        changed = set_subscribed(factory, turn.chat_id, True)
+        return [Reply(TEXTS["subscribed" if changed else "already"])]
+
+    @d.command("unsubscribe", "取消订阅年度申报通知")
+    def unsubscribe(turn: Turn, arg: str) -> list[Reply]:
+        factory = sessions_of(turn.dialogue.services)
+        if factory is None:
+            return [Reply(TEXTS["no_db"])]
+        if turn.chat_id is None:
+            return [Reply(TEXTS["no_chat"])]
+        changed = set_subscribed(factory, turn.chat_id, False)
+        return [Reply(TEXTS["unsubscribed" if changed else "not_subscribed"])]
+
+    @d.command("notice", "向全部订阅者发送年度申报通知（工作人员）", staff=True)
+    def notice(turn: Turn, arg: str) -> list[Reply]:
+        factory = sessions_of(turn.dialogue.services)
+        if factory is None:
+            return [Reply(TEXTS["no_db"])]
+        if not arg:
+            shown = progress(factory)
+            usage = TEXTS["notice_usage"].format(n=subscriber_count(factory))
+            return [Reply(f"{shown}\n{usage}" if shown else usage)]
+        if len(arg) > MAX_NOTICE_CHARS:
+            return [Reply(TEXTS["notice_too_long"].format(n=len(arg), max=MAX_NOTICE_CHARS))]
+        queue_notice(factory, TEXTS["prefix"] + esc(arg))
+        return [Reply(TEXTS["notice_queued"].format(n=subscriber_count(factory)))]

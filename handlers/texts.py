@@ -1,0 +1,15 @@
+"""What the Telegram side says on its own (the dialogue says the rest), kept together."""
+
+from __future__ import annotations
+
+FLOOD = "您发送得太快了，请稍等几秒再发。其他用户不受影响，您的问题稍后仍可发送。"
+ERROR = "抱歉，处理您的消息时出了点问题，已记录下来。请稍后重试，或发送 /help 查看用法。"
+STAFF_ONLY = "抱歉，这个功能仅限质量奖办公室工作人员使用。"
+STAFF_IN_GROUP = "工作人员命令请在与机器人的私聊中使用。"
+DOCUMENT_NOT_STAFF = "抱歉，只有质量奖办公室工作人员可以上传获奖名单。如有问题，请直接发送文字。"
+DOCUMENT_TOO_BIG = "文件太大（超过 5 MB），请检查后重新上传获奖名单。"
+DOCUMENT_NO_IMPORT = "名单导入功能暂不可用（未连接数据库）。"
+DOCUMENT_BAD_TYPE = "请上传 CSV（UTF-8 或 GBK）或 .xlsx 格式的获奖名单。"
+IMPORT_FAILED = "名单未导入，文件中的任何一行都没有写入：\n{error}"
+INLINE_NONE = "没有找到相关条款"
+INLINE_HINT = "输入关键词或条号，如「公示」「24」"

@@ -1,0 +1,581 @@
+"""A fake Telegram Bot API on 127.0.0.1, served inside the tests.
+
+The real ``Application`` points its base URL at it and talks real HTTP: long-polled
+``getUpdates``, ``sendMessage`` with inline keyboards, callback and inline answers, webhooks,
+file upload and download. Tests play the users (``user_says``, ``press``, ``inline``,
+``upload``), await what the bot sent (``wait_sent``) and inject faults (``fail``, ``block``).
+
+Plain asyncio streams with h11 (already installed as an httpx dependency): no web framework,
+and it runs in the test's own event loop, so tests await events instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.parser
+import email.policy
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import h11
+import httpx
+
+TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
+BOT_ID = 123456789
+BOT_USERNAME = "qabot_test_bot"
+
+# parameters whose form value is JSON (everything else stays a string)
+_JSON_PARAMS = {
+    "chat_id", "message_id", "offset", "limit", "timeout", "reply_markup", "results",
+    "commands", "allowed_updates", "link_preview_options", "show_alert", "cache_time",
+    "is_personal", "drop_pending_updates", "max_connections", "reply_parameters", "scope",
+    "disable_notification", "protect_content", "entities",
+}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    method: str
+    status: int = 0  # 0: answer normally, only after ``delay``
+    retry_after: int = 1
+    delay: float = 0.0
+    times: int = 1
+    description: str = ""
+
+
+@dataclass
+class Sent:
+    """A message the bot sent (or edited) as the chat sees it."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    buttons: list[list[dict[str, Any]]] = field(default_factory=list)
+    edited: bool = False
+    parse_mode: str | None = None
+
+    def button_data(self) -> list[str]:
+        return [b.get("callback_data", "") for row in self.buttons for b in row]
+
+    def button_labels(self) -> list[str]:
+        return [b.get("text", "") for row in self.buttons for b in row]
+
+
+class FakeBotAPI:
+    """One fake bot account with its users, chats, updates and the log of every call."""
+
+    def __init__(self, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
+        self.token = token
+        self.username = username
+        self.calls: list[Call] = []
+        self.sent: list[Sent] = []
+        self.answers: list[dict[str, Any]] = []  # answerCallbackQuery / answerInlineQuery
+        self.commands: dict[str, Any] = {}  # scope json -> commands
+        self.files: dict[str, bytes] = {}
+        self.blocked: set[int] = set()
+        self.webhook: dict[str, Any] | None = None
+        self.faults: list[Fault] = []
+        self._updates: list[dict[str, Any]] = []
+        self._confirmed = 0
+        self._ids = itertools.count(1)
+        self._msg_ids = itertools.count(1000)
+        self._changed = asyncio.Condition()
+        self._server: asyncio.Server | None = None
+        self._conns: set[asyncio.Task[None]] = set()
+        self.port = 0
+        self.sent_at: dict[int, float] = {}  # update_id -> when the bot's first reply arrived
+        self.update_at: dict[int, float] = {}  # update_id -> when it was queued
+        self._last_update_of_chat: dict[int, int] = {}
+
+    # -- server ----------------------------------------------------------------------
+    async def start(self) -> FakeBotAPI:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._conns):
+                task.cancel()
+            await asyncio.gather(*self._conns, return_exceptions=True)
+            await self._server.wait_closed()
+
+    async def __aenter__(self) -> FakeBotAPI:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # -- users' side -----------------------------------------------------------------
+    def user(self, user_id: int, first_name: str = "用户") -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": first_name,
+                "language_code": "zh-hans"}
+
+    def chat(self, chat_id: int, chat_type: str = "private") -> dict[str, Any]:
+        if chat_type == "private":
+            return {"id": chat_id, "type": "private", "first_name": "用户"}
+        return {"id": chat_id, "type": chat_type, "title": "质量奖交流群"}
+
+    def user_says(self, user_id: int, text: str, *, chat_id: int | None = None,
+                  chat_type: str = "private", reply_to_bot: bool = False) -> int:
+        """Queue a text message from a user; return its update id."""
+        message = self._message(user_id, chat_id, chat_type)
+        message["text"] = text
+        entities = []
+        if text.startswith("/"):
+            length = len(text.split(" ", 1)[0])
+            entities.append({"type": "bot_command", "offset": 0, "length": length})
+        mention = f"@{self.username}"
+        if mention in text and not text.startswith("/"):
+            entities.append({"type": "mention", "offset": _utf16_len(text[:text.index(mention)]),
+                             "length": _utf16_len(mention)})
+        if entities:
+            message["entities"] = entities
+        if reply_to_bot:
+            message["reply_to_message"] = {
+                "message_id": 1, "date": int(time.time()), "chat": message["chat"],
+                "from": self.me(), "text": "…"}
+        return self.push({"message": message})
+
+    def upload(self, user_id: int, filename: str, content: bytes, *,
+               mime_type: str = "text/csv") -> int:
+        """Queue a document a user sends; the bot can getFile and download it."""
+        file_id = f"doc{len(self.files) + 1}"
+        self.files[file_id] = content
+        message = self._message(user_id, None, "private")
+        message["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                               "file_name": filename, "mime_type": mime_type,
+                               "file_size": len(content)}
+        return self.push({"message": message})
+
+    def press(self, user_id: int, sent: Sent, data: str) -> int:
+        """Queue a button press on a message the bot sent."""
+        if data not in sent.button_data():
+            raise AssertionError(f"no button {data!r} on message: {sent.button_labels()}")
+        query = {"id": f"cb{next(self._ids)}", "from": self.user(user_id),
+                 "chat_instance": str(sent.chat_id), "data": data,
+                 "message": {"message_id": sent.message_id, "date": int(time.time()),
+                             "chat": self.chat(sent.chat_id, "private" if sent.chat_id > 0
+                                               else "supergroup"),
+                             "from": self.me(), "text": sent.text}}
+        return self.push({"callback_query": query})
+
+    def inline(self, user_id: int, query: str) -> int:
+        return self.push({"inline_query": {"id": f"iq{next(self._ids)}",
+                                           "from": self.user(user_id), "query": query,
+                                           "offset": ""}})
+
+    def push(self, update: dict[str, Any]) -> int:
+        update_id = next(self._ids)
+        update["update_id"] = update_id
+        self._updates.append(update)
+        self.update_at[update_id] = time.perf_counter()
+        chat = (update.get("message") or {}).get("chat") or {}
+        if chat:
+            self._last_update_of_chat[chat["id"]] = update_id
+        elif "callback_query" in update:
+            self._last_update_of_chat[update["callback_query"]["from"]["id"]] = update_id
+        self._notify()
+        if self.webhook is not None:
+            asyncio.get_running_loop().create_task(self._post_webhook(update))
+        return update_id
+
+    def _message(self, user_id: int, chat_id: int | None, chat_type: str) -> dict[str, Any]:
+        chat_id = user_id if chat_id is None else chat_id
+        return {"message_id": next(self._msg_ids), "date": int(time.time()),
+                "chat": self.chat(chat_id, chat_type), "from": self.user(user_id)}
+
+    def me(self) -> dict[str, Any]:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "质量奖助手",
+                "username": self.username, "can_join_groups": True,
+                "can_read_all_group_messages": False, "supports_inline_queries": True}
+
+    # -- what the bot did ------------------------------------------------------------
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
+
+    @property
+    def pending(self) -> int:
+        """Updates not yet confirmed by the bot's next getUpdates offset."""
+        return sum(1 for u in self._updates if u["update_id"] >= self._confirmed)
+
+    async def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked after every call); return it."""
+        async def until() -> Any:
+            async with self._changed:
+                while not (value := predicate()):
+                    await self._changed.wait()
+                return value
+
+        try:
+            return await asyncio.wait_for(until(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out; last calls: {[c.method for c in self.calls[-8:]]}; "
+                f"last sent: {[s.text[:60] for s in self.sent[-4:]]}") from None
+
+    async def wait_sent(self, chat_id: int, count: int = 1, *, after: int = 0,
+                        timeout: float = 5.0) -> list[Sent]:
+        """Wait for ``count`` messages to ``chat_id`` beyond the first ``after``; return them."""
+        def ready() -> list[Sent] | None:
+            got = self.to(chat_id)[after:]
+            return got if len(got) >= count else None
+
+        return await self.wait_for(ready, timeout)
+
+    async def wait_method(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        def ready() -> list[Call] | None:
+            got = [c for c in self.calls if c.method == method and c.status == 200]
+            return got if len(got) >= count else None
+
+        return await self.wait_for(ready, timeout)
+
+    def _notify(self) -> None:
+        async def notify() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+
+        try:
+            asyncio.get_running_loop().create_task(notify())
+        except RuntimeError:
+            pass
+
+    # -- faults ----------------------------------------------------------------------
+    def fail(self, method: str, status: int = 0, *, times: int = 1, retry_after: int = 1,
+             delay: float = 0.0, description: str = "") -> None:
+        """Make the next ``times`` calls of ``method`` fail (429/500/…) or answer late."""
+        self.faults.append(Fault(method, status, retry_after, delay, times, description))
+
+    def block(self, chat_id: int) -> None:
+        """The user blocked the bot: sends to this chat get 403."""
+        self.blocked.add(chat_id)
+
+    def _fault_for(self, method: str) -> Fault | None:
+        for f in self.faults:
+            if f.method == method and f.times > 0:
+                f.times -= 1
+                return f
+        return None
+
+    # -- HTTP ------------------------------------------------------------------------
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._conns.add(task)
+        conn = h11.Connection(h11.SERVER)
+        try:
+            while True:
+                request, body = await _read_request(conn, reader)
+                if request is None:
+                    return
+                status, payload, ctype = await self._dispatch(request, body)
+                headers = [("content-type", ctype), ("content-length", str(len(payload)))]
+                writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
+                writer.write(conn.send(h11.Data(data=payload)))
+                writer.write(conn.send(h11.EndOfMessage()))
+                await writer.drain()
+                if conn.our_state is h11.MUST_CLOSE:
+                    return
+                conn.start_next_cycle()
+        except (ConnectionError, asyncio.CancelledError, h11.RemoteProtocolError):
+            pass
+        finally:
+            self._conns.discard(task)
+            writer.close()
+
+    async def _dispatch(self, request: h11.Request, body: bytes) -> tuple[int, bytes, str]:
+        path = urlsplit(request.target.decode()).path
+        prefix = f"/bot{self.token}/"
+        file_prefix = f"/file/bot{self.token}/"
+        if path.startswith(file_prefix):
+            content = self.files.get(path[len(file_prefix):].removeprefix("documents/"))
+            if content is None:
+                return 404, b"not found", "text/plain"
+            return 200, content, "application/octet-stream"
+        if not path.startswith(prefix):
+            return 404, _err(404, "Not Found"), "application/json"
+        method = path[len(prefix):]
+        params = _params(request, body)
+        call = Call(method, params, time.perf_counter())
+        self.calls.append(call)
+        fault = self._fault_for(method)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.status:
+            call.status = fault.status
+            self._notify()
+            if fault.status == 429:
+                return 429, json.dumps({
+                    "ok": False, "error_code": 429,
+                    "description": f"Too Many Requests: retry after {fault.retry_after}",
+                    "parameters": {"retry_after": fault.retry_after}}).encode(), \
+                    "application/json"
+            return fault.status, _err(fault.status, fault.description or "Internal Server Error"), \
+                "application/json"
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            call.status = 404
+            return 404, _err(404, f"Not Found: method {method}"), "application/json"
+        try:
+            result = await handler(params)
+        except _ApiError as e:
+            call.status = e.code
+            self._notify()
+            return e.code, _err(e.code, e.description), "application/json"
+        self._notify()
+        return 200, json.dumps({"ok": True, "result": result}).encode(), "application/json"
+
+    # -- Bot API methods -------------------------------------------------------------
+    async def _api_getMe(self, p: dict[str, Any]) -> Any:
+        return self.me()
+
+    async def _api_deleteWebhook(self, p: dict[str, Any]) -> Any:
+        self.webhook = None
+        if p.get("drop_pending_updates"):
+            self._confirmed = max(self._confirmed, next(self._ids))
+        return True
+
+    async def _api_setWebhook(self, p: dict[str, Any]) -> Any:
+        self.webhook = {"url": p["url"], "secret_token": p.get("secret_token")}
+        return True
+
+    async def _api_getWebhookInfo(self, p: dict[str, Any]) -> Any:
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": self.pending}
+
+    async def _api_getUpdates(self, p: dict[str, Any]) -> Any:
+        if self.webhook is not None:
+            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = int(p.get("offset") or 0)
+        if offset:
+            self._confirmed = max(self._confirmed, offset)
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        limit = int(p.get("limit") or 100)
+        timeout = float(p.get("timeout") or 0)
+
+        def ready() -> list[dict[str, Any]]:
+            return [u for u in self._updates if u["update_id"] >= self._confirmed][:limit]
+
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not (got := ready()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    await asyncio.wait_for(self._changed.wait(), left)
+                except TimeoutError:
+                    break
+        return got
+
+    async def _api_sendMessage(self, p: dict[str, Any]) -> Any:
+        return self._record(p, edited=False)
+
+    async def _api_editMessageText(self, p: dict[str, Any]) -> Any:
+        return self._record(p, edited=True)
+
+    async def _api_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
+        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+        for s in self.sent:
+            if s.chat_id == chat_id and s.message_id == message_id:
+                s.buttons = (p.get("reply_markup") or {}).get("inline_keyboard", [])
+                return self._message_json(s)
+        raise _ApiError(400, "Bad Request: message to edit not found")
+
+    async def _api_sendDocument(self, p: dict[str, Any]) -> Any:
+        chat_id = int(p["chat_id"])
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        doc = p.get("document")
+        name, content = doc if isinstance(doc, tuple) else ("file", b"")
+        s = Sent(chat_id, next(self._msg_ids), f"[文件 {name}] {p.get('caption', '')}")
+        self.sent.append(s)
+        file_id = f"sent{s.message_id}"
+        self.files[file_id] = content
+        out = self._message_json(s)
+        out["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": name}
+        return out
+
+    async def _api_getFile(self, p: dict[str, Any]) -> Any:
+        file_id = p["file_id"]
+        if file_id not in self.files:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
+
+    async def _api_answerCallbackQuery(self, p: dict[str, Any]) -> Any:
+        self.answers.append({"method": "answerCallbackQuery", **p})
+        return True
+
+    async def _api_answerInlineQuery(self, p: dict[str, Any]) -> Any:
+        self.answers.append({"method": "answerInlineQuery", **p})
+        return True
+
+    async def _api_setMyCommands(self, p: dict[str, Any]) -> Any:
+        self.commands[json.dumps(p.get("scope") or {"type": "default"}, sort_keys=True)] = \
+            p.get("commands")
+        return True
+
+    async def _api_deleteMyCommands(self, p: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_sendChatAction(self, p: dict[str, Any]) -> Any:
+        return True
+
+    def _record(self, p: dict[str, Any], *, edited: bool) -> dict[str, Any]:
+        chat_id = int(p["chat_id"])
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        text = str(p.get("text", ""))
+        if len(text) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        if p.get("parse_mode") == "HTML":
+            _check_html(text)
+        buttons = (p.get("reply_markup") or {}).get("inline_keyboard", [])
+        if edited:
+            message_id = int(p["message_id"])
+            for s in self.sent:
+                if s.chat_id == chat_id and s.message_id == message_id:
+                    s.text, s.buttons, s.edited = text, buttons, True
+                    return self._message_json(s)
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        s = Sent(chat_id, next(self._msg_ids), text, buttons, parse_mode=p.get("parse_mode"))
+        self.sent.append(s)
+        update_id = self._last_update_of_chat.get(chat_id)
+        if update_id is not None and update_id not in self.sent_at:
+            self.sent_at[update_id] = time.perf_counter()
+        return self._message_json(s)
+
+    def _message_json(self, s: Sent) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "message_id": s.message_id, "date": int(time.time()),
+            "chat": self.chat(s.chat_id, "private" if s.chat_id > 0 else "supergroup"),
+            "from": self.me(), "text": s.text}
+        if s.buttons:
+            out["reply_markup"] = {"inline_keyboard": s.buttons}
+        return out
+
+    async def _post_webhook(self, update: dict[str, Any]) -> None:
+        hook = self.webhook or {}
+        headers = {}
+        if hook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+        async with httpx.AsyncClient() as client:
+            try:
+                await client.post(hook["url"], json=update, headers=headers, timeout=5)
+            except httpx.HTTPError:
+                pass
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code, self.description = code, description
+
+
+def _err(code: int, description: str) -> bytes:
+    return json.dumps({"ok": False, "error_code": code, "description": description}).encode()
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+_ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre",
+                 "a", "blockquote", "tg-spoiler", "span"}
+
+
+def _check_html(text: str) -> None:
+    """Reject what Telegram rejects: unknown or unbalanced tags, a bare '<' or '&'."""
+    import re
+
+    stack: list[str] = []
+    for m in re.finditer(r"<(/?)([a-zA-Z-]+)[^>]*>|<|&(?!(?:lt|gt|amp|quot|#\d+);)", text):
+        if m.group(2) is None:
+            raise _ApiError(400, "Bad Request: can't parse entities: unsupported start tag")
+        closing, tag = m.group(1), m.group(2).lower()
+        if tag not in _ALLOWED_TAGS:
+            raise _ApiError(400, f"Bad Request: can't parse entities: unsupported tag {tag}")
+        if closing:
+            if not stack or stack.pop() != tag:
+                raise _ApiError(400, "Bad Request: can't parse entities: unmatched end tag")
+        else:
+            stack.append(tag)
+    if stack:
+        raise _ApiError(400, "Bad Request: can't parse entities: unclosed tag")
+
+
+async def _read_request(conn: h11.Connection,
+                        reader: asyncio.StreamReader) -> tuple[h11.Request | None, bytes]:
+    request: h11.Request | None = None
+    body = bytearray()
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            data = await reader.read(65536)
+            conn.receive_data(data)
+            if not data and conn.their_state is not h11.DONE:
+                return None, b""
+            continue
+        if isinstance(event, h11.Request):
+            request = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            return request, bytes(body)
+        elif isinstance(event, h11.ConnectionClosed):
+            return None, b""
+
+
+def _params(request: h11.Request, body: bytes) -> dict[str, Any]:
+    headers = {k.decode().lower(): v.decode() for k, v in request.headers}
+    ctype = headers.get("content-type", "")
+    raw: dict[str, Any] = {}
+    query = urlsplit(request.target.decode()).query
+    raw.update(parse_qsl(query))
+    if ctype.startswith("application/x-www-form-urlencoded"):
+        raw.update(parse_qsl(body.decode(), keep_blank_values=True))
+    elif ctype.startswith("application/json"):
+        raw.update(json.loads(body or b"{}"))
+    elif ctype.startswith("multipart/form-data"):
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {ctype}\r\n\r\n".encode() + body)
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()
+            payload = part.get_payload(decode=True) or b""
+            raw[name] = (filename, payload) if filename else payload.decode()
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if k in _JSON_PARAMS and isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except ValueError:
+                pass
+        out[k] = v
+    return out
