@@ -184,11 +184,16 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Step:
+    ref: Ref
+    text: str
+
+
+@dataclass(frozen=True)
 class Rules:
     clauses: tuple[Clause, ...]
     questions: tuple[Question, ...]
-    next_step_articles: tuple[int, ...]
-    form_name: str
+    next_steps: tuple[Step, ...]
 
     def clause(self, clause_id: str) -> Clause:
         for c in self.clauses:
@@ -237,10 +242,7 @@ def _build_rules(pack: Pack) -> Rules:
     for q in data.get("questions") or []:
         if q.get("kind") not in _KINDS:
             raise PackError(f"{RULES_FILE}: 问题 {q.get('id')} 的 kind 无效：{q.get('kind')}")
-        try:
-            text = str(q["text"]).format_map(values)
-        except KeyError as e:
-            raise PackError(f"{RULES_FILE}: 问题 {q['id']} 引用了不存在的事实 {e}") from None
+        text = _fill(str(q["text"]), values, f"问题 {q['id']}")
         ask_if = {str(k): tuple(v) if isinstance(v, list) else (v,)
                   for k, v in (q.get("ask_if") or {}).items()} or None
         questions.append(Question(
@@ -250,9 +252,16 @@ def _build_rules(pack: Pack) -> Rules:
             choices=tuple(Choice(str(ch["value"]), str(ch["label"]),
                                  tuple(ch.get("words") or ())) for ch in q.get("choices") or ()),
             ask_if=ask_if, if_skipped=q.get("if_skipped"), max=q.get("max")))
-    steps = data.get("next_steps") or {}
-    return Rules(tuple(clauses), tuple(questions), tuple(steps.get("articles") or ()),
-                 str(steps.get("form", "")))
+    steps = tuple(Step(Ref(int(st["article"])), _fill(str(st["text"]), values, "next_steps"))
+                  for st in data.get("next_steps") or ())
+    return Rules(tuple(clauses), tuple(questions), steps)
+
+
+def _fill(text: str, values: dict[str, Any], where: str) -> str:
+    try:
+        return text.format_map(values)
+    except KeyError as e:
+        raise PackError(f"{RULES_FILE}: {where} 引用了不存在的事实 {e}") from None
 
 
 # -- the engine ---------------------------------------------------------------------------
