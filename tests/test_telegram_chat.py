@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from fakebotapi import FakeBotAPI
-from telegram_harness import ALICE, BOB, GROUP, STAFF, running_bot, settings_for
+from telegram_harness import ALICE, BOB, GROUP, STAFF, make_dialogue, running_bot, settings_for
+
+from bot.dialogue import Button, Command, Reply
 
 
 @pytest.fixture
@@ -85,10 +87,19 @@ async def test_an_unknown_command_gets_a_hint(fake: FakeBotAPI, sqlite_url: str)
 
 
 async def test_a_long_answer_is_split_into_valid_messages(fake: FakeBotAPI, sqlite_url: str):
-    async with running_bot(fake, settings_for(fake, sqlite_url)):
-        fake.user_says(ALICE, "/toc")
-        replies = await fake.wait_sent(ALICE)
-    assert all(len(r.text) <= 4096 for r in replies)
+    settings = settings_for(fake, sqlite_url)
+    dialogue = make_dialogue(settings)
+    long_html = "<b>全文</b>\n<blockquote>" + "申报材料应当真实、准确。" * 900 + "</blockquote>"
+
+    def long(turn: object, arg: str) -> list[Reply]:
+        return [Reply(long_html, [[Button("👍", "fb:up")]])]
+
+    dialogue.commands["long"] = Command("long", long, "长文", menu=False)
+    async with running_bot(fake, settings, dialogue=dialogue):
+        fake.user_says(ALICE, "/long")
+        parts = await fake.wait_sent(ALICE, 3)  # the fake refuses bad HTML or >4096 (400)
+    assert all(len(p.text) <= 4096 for p in parts)
+    assert [bool(p.buttons) for p in parts] == [False, False, True]
 
 
 async def test_in_a_group_the_bot_answers_commands_and_mentions_only(fake: FakeBotAPI,
