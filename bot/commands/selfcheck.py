@@ -8,6 +8,7 @@ one-to-one with the input lines. Blank lines are skipped.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -103,8 +104,8 @@ def _read(name: str) -> str:
         raise QabotError(f"无法读取事实文件 {name}：{e}") from None
 
 
-def _today(pack: Pack) -> Any:
-    import datetime as dt
+def _today(pack: Pack) -> dt.date:
+    """Today in the pack's time zone (Asia/Shanghai): the default for facts without today."""
     from zoneinfo import ZoneInfo
 
     return dt.datetime.now(ZoneInfo(str(pack.meta.get("timezone", "Asia/Shanghai")))).date()
