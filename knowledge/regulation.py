@@ -17,7 +17,7 @@ _CHAPTER = re.compile(rf"^第({NUMERAL_CLASS})章\s*(.+)$")
 _ARTICLE = re.compile(rf"^第({NUMERAL_CLASS})条\s*(.*)$")
 _ITEM = re.compile(rf"^（({NUMERAL_CLASS})）\s*(.*)$")
 # A sentence ends at 。！？ or, inside an item list, at ；. Quotes closing a sentence stay with it.
-_SENTENCE_END = re.compile(r"(?<=[。！？；])(?![”’」』）])")
+_SENTENCE_END = re.compile(r"(?:(?<=[。！？；])(?![”’」』）])|(?<=[。！？；][”’」』]))")
 
 
 class RegulationError(QabotError):

@@ -30,6 +30,7 @@ W_WORD, W_BIGRAM, W_QUESTION = 0.45, 0.25, 0.30
 ANSWER_THRESHOLD = 0.28  # below: abstain, offering suggestions
 SUGGEST_THRESHOLD = 0.12  # below: say plainly the measures do not cover it
 CLOSE_RATIO = 0.85  # a second article this close to the first is offered too
+RELATED_RATIO = 0.4  # further articles this close are listed as related
 EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 
@@ -259,7 +260,8 @@ class Retriever:
             q, w = self._best_sentences(h.article, text)
             quotes += q
             whole = whole or w
-        related = [h for h in hits[1 + len(close):] if h.score >= SUGGEST_THRESHOLD][:3]
+        floor = max(2 * SUGGEST_THRESHOLD, RELATED_RATIO * hits[0].score)
+        related = [h for h in hits[1 + len(close):] if h.score >= floor][:3]
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole)
 
     def rank(self, text: str) -> list[Hit]:
