@@ -1,0 +1,215 @@
+"""Winners: /status /bind /unbind /forget, the public /verify, the /usage check (第二十一条),
+and staff's /code and /expiring. Storage comes from ``turn.dialogue.services``; without it the
+commands that need the database say so politely (/usage still works, it is a pure rule).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.dialogue import Button, Reply, Turn, esc
+from knowledge.errors import QabotError
+from knowledge.usage import check_usage, correct_wording, reply_html
+
+if TYPE_CHECKING:
+    from bot.dialogue import Dialogue
+    from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+STATE_NAMES = {"valid": "有效", "expiring": "即将到期", "expired": "已期满", "revoked": "已撤销"}
+
+TEXTS = {
+    "no_db": "这项功能需要获奖名录数据库，当前未连接数据库。请联系质量奖办公室。",
+    "bind_usage": "用法：/bind 绑定码（绑定码由质量奖办公室提供，形如 ABCD-EFGH-JKLM）。",
+    "bound": "绑定成功：{name}（{year}年度{kind}）。有效期到期前会按时提醒您。"
+             "发送 /status 查看有效期，/unbind 解除绑定。",
+    "not_bound": "本聊天还没有绑定获奖单位。请向质量奖办公室索取绑定码，然后发送 /bind 绑定码。",
+    "unbound": "已解除绑定，不再发送有效期提醒。",
+    "forget_ask": "将删除与本聊天有关的全部记录（绑定、提醒记录、订阅、会话状态），且无法恢复。确定吗？",
+    "forgotten": "已删除与本聊天有关的全部记录（共 {n} 条）。",
+    "cancelled": "已取消。",
+    "verify_usage": "用法：/verify 单位或个人名称，例如 /verify 沧州某某有限公司。",
+    "verify_none": "名录中没有找到与“{q}”相近的获奖单位或个人。"
+                   "（名单以市政府公告为准，第十五条、第二十条。）",
+    "usage_ask": "请把要检查的宣传文字发给我（例如网站简介、宣传册文字），我按第二十一条检查。",
+    "code_usage": "用法：/code 获奖单位名称 [年度]",
+    "expiring_none": "{days} 天内没有到期的奖项。",
+}
+
+
+def _services(turn: Turn) -> Services | None:
+    return turn.dialogue.services
+
+
+def _chat(turn: Turn) -> str:
+    return str(turn.chat_id) if turn.chat_id is not None else "terminal"
+
+
+def _no_db() -> list[Reply]:
+    return [Reply(TEXTS["no_db"])]
+
+
+def _status_line(svc: Services, w: Any, turn: Turn) -> str:
+    from bot import registry
+
+    v = registry.validity_of(w, turn.today, svc.pack)
+    kind = registry.KIND_LABEL[w.kind]
+    lines = [f"<b>{esc(w.name)}</b>（{w.award_year}年度{kind}）",
+             f"有效期至 {v.valid_until}，状态：{STATE_NAMES[v.state]}"
+             + (f"，还有 {v.days_left} 天" if v.days_left >= 0 and v.state != "revoked" else "")]
+    if v.may_use_honor:
+        lines.append(f"可在形象宣传中使用荣誉称号，写作“{esc(correct_wording(svc.pack, w.award_year))}”，"
+                     "不得用于产品宣传（第二十一条）。")
+    elif v.state == "revoked":
+        lines.append("奖项已撤销，不得使用荣誉称号，今后不得申报（第二十四条）。")
+    else:
+        lines.append("已过有效期，不得继续沿用荣誉称号（第二十一条）；可再次申报（第十七条）。")
+    if w.repeat_award:
+        lines.append("本次为再次获奖：不给予物质奖励，不占用当年名额（第十七条）。")
+    return "\n".join(lines)
+
+
+def register(d: Dialogue) -> None:
+    @d.command("status", "查看绑定的获奖单位和有效期")
+    def status(turn: Turn, arg: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        winners = svc.bound_winners(_chat(turn))
+        if not winners:
+            return [Reply(TEXTS["not_bound"])]
+        return [Reply("\n\n".join(_status_line(svc, w, turn) for w in winners))]
+
+    @d.command("bind", "用绑定码绑定获奖单位，接收有效期提醒")
+    def bind(turn: Turn, arg: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        if not arg:
+            return [Reply(TEXTS["bind_usage"])]
+        from bot import registry
+
+        try:
+            w = svc.bind(_chat(turn), arg)
+        except QabotError as e:
+            return [Reply(esc(e))]
+        return [Reply(TEXTS["bound"].format(name=esc(w.name), year=w.award_year,
+                                            kind=registry.KIND_LABEL[w.kind]))]
+
+    @d.command("unbind", "解除绑定，不再接收提醒")
+    def unbind(turn: Turn, arg: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        return [Reply(TEXTS["unbound"] if svc.unbind(_chat(turn)) else TEXTS["not_bound"])]
+
+    @d.command("forget", "删除与本聊天有关的全部记录")
+    def forget(turn: Turn, arg: str) -> list[Reply]:
+        if _services(turn) is None:
+            return _no_db()
+        return [Reply(TEXTS["forget_ask"], [[Button("确定删除", "wforget:yes"),
+                                             Button("取消", "wforget:no")]])]
+
+    @d.button("wforget")
+    def forget_button(turn: Turn, rest: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        if rest != "yes":
+            return [Reply(TEXTS["cancelled"])]
+        n = svc.forget(_chat(turn))
+        turn.state.clear()
+        return [Reply(TEXTS["forgotten"].format(n=n))]
+
+    @d.command("verify", "查询某单位或个人是否为有效期内的获奖者")
+    def verify(turn: Turn, arg: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        if not arg:
+            return [Reply(TEXTS["verify_usage"])]
+        from bot import registry
+
+        matches = svc.verify(arg[:100], turn.today)
+        if not matches:
+            return [Reply(TEXTS["verify_none"].format(q=esc(arg[:40])))]
+        lines = []
+        for m in matches:
+            w, v = m.winner, m.validity
+            current = v.state in ("valid", "expiring")
+            verdict = "是有效期内的获奖者" if current else (
+                "奖项已撤销（第二十四条）" if v.state == "revoked" else "奖项已过有效期")
+            lines.append(f"{'✅' if current else '❌'} <b>{esc(w.name)}</b>："
+                         f"{w.award_year}年度{registry.KIND_LABEL[w.kind]}，有效期至 "
+                         f"{v.valid_until}，{verdict}。")
+        if matches[0].score < 100:
+            lines.insert(0, f"没有与“{esc(arg[:40])}”完全相同的名称，最接近的是：")
+        return [Reply("\n".join(lines))]
+
+    @d.command("usage", "检查宣传文字中荣誉称号的用法（第二十一条）")
+    def usage(turn: Turn, arg: str) -> list[Reply]:
+        if not arg:
+            turn.state["flow"] = "usage"
+            return [Reply(TEXTS["usage_ask"], expects_text=True)]
+        return _check(turn, arg)
+
+    @d.flow("usage")
+    def usage_flow(turn: Turn, text: str) -> list[Reply] | None:
+        turn.state.pop("flow", None)
+        return _check(turn, text)
+
+    @d.command("code", "生成一次性绑定码（工作人员）", staff=True)
+    def code(turn: Turn, arg: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        name, year = _name_year(arg)
+        if not name:
+            return [Reply(TEXTS["code_usage"])]
+        try:
+            raw, w = svc.issue_code(name, year)
+        except QabotError as e:
+            return [Reply(esc(e))]
+        return [Reply(f"{esc(w.name)}（{w.award_year}年度）的绑定码：<code>{raw}</code>\n"
+                      f"一次有效，{svc.settings.bind_code_ttl_days} 天内使用。"
+                      f"请获奖联系人发送：<code>/bind {raw}</code>")]
+
+    @d.command("expiring", "列出即将到期的奖项（工作人员）", staff=True)
+    def expiring(turn: Turn, arg: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        days = int(arg) if arg.isdigit() else 180
+        from bot import registry
+
+        with svc.session() as s:
+            rows = registry.expiring(s, turn.today, days)
+        if not rows:
+            return [Reply(TEXTS["expiring_none"].format(days=days))]
+        lines = [f"{w.valid_until}  {esc(w.name)}（{w.award_year}年度）" for w in rows[:50]]
+        more = f"\n……共 {len(rows)} 条，完整名单用 qabot winners expiring。" if len(rows) > 50 else ""
+        return [Reply(f"<b>{days} 天内到期：</b>\n" + "\n".join(lines) + more)]
+
+
+def _name_year(arg: str) -> tuple[str, int | None]:
+    name, _, last = arg.strip().rpartition(" ")
+    if name and last.isdigit() and len(last) == 4:
+        return name.strip(), int(last)
+    return arg.strip(), None
+
+
+def _check(turn: Turn, text: str) -> list[Reply]:
+    """Check promotional text; a chat bound to one award is checked against that award."""
+    svc = _services(turn)
+    kw: dict[str, Any] = {}
+    if svc is not None:
+        winners = svc.bound_winners(_chat(turn))
+        if len(winners) == 1:
+            w = winners[0]
+            kw = {"award_year": w.award_year, "award_date": w.award_date, "today": turn.today,
+                  "revoked": w.status == "revoked"}
+    result = check_usage(text, turn.pack, **kw)
+    head = "✅ " if result.ok else "⚠️ "
+    return [Reply(head + reply_html(result))]

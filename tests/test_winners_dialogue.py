@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.dialogue import Dialogue
+from bot.services import Services
+from bot.settings import load_settings
+from knowledge.pack import load_pack
+
+PACK = load_pack()
+TODAY = dt.date(2024, 6, 1)
+ROSTER = ("名称,奖项,年度,认定日期,文号,备注,再次获奖\n"
+          "沧州甲公司,组织奖,2021,2021-12-20,,,\n"
+          "李四,个人奖,2020,2020-12-18,,,\n").encode()
+
+
+@pytest.fixture
+def services(engine, sessions):
+    svc = Services(load_settings(), engine, sessions, PACK)
+    svc.import_roster_bytes(ROSTER, "r.csv")
+    return svc
+
+
+@pytest.fixture
+def dialogue(services):
+    return Dialogue(PACK, services=services, features=["bot.features.winners"])
+
+
+def say(d: Dialogue, text: str, chat: str = "1001", staff: bool = False, state=None) -> str:
+    turn = d.turn(state if state is not None else {}, today=TODAY, chat_id=chat,
+                  is_staff=staff)
+    return "\n".join(r.html for r in d.on_text(turn, text))
+
+
+def test_a_winner_binds_with_the_code_staff_issued_and_sees_the_status(dialogue):
+    issued = say(dialogue, "/code 沧州甲公司", staff=True)
+    code = issued.split("<code>")[1].split("</code>")[0]
+    assert "绑定成功" in say(dialogue, f"/bind {code}")
+    status = say(dialogue, "/status")
+    assert "沧州甲公司" in status and "2025-12-19" in status and "2021年度沧州市政府质量奖" in status
+
+
+def test_staff_commands_are_refused_to_the_public(dialogue):
+    assert "仅限" in say(dialogue, "/code 沧州甲公司")
+
+
+def test_a_wrong_code_is_answered_in_chinese(dialogue):
+    assert "不正确" in say(dialogue, "/bind AAAA-BBBB-CCCC")
+
+
+def test_status_without_a_binding_explains_how_to_bind(dialogue):
+    assert "/bind" in say(dialogue, "/status", chat="9")
+
+
+def test_verify_tells_the_public_whether_a_name_is_a_current_winner(dialogue):
+    assert "是有效期内的获奖者" in say(dialogue, "/verify 沧州甲公司")
+    assert "最接近" in say(dialogue, "/verify 沧州甲")
+    assert "没有找到" in say(dialogue, "/verify 完全不同的名字")
+
+
+def test_usage_checks_pasted_text_against_the_bound_award(dialogue, services):
+    code, _ = services.issue_code("李四")
+    services.bind("1001", code)
+    state: dict = {}
+    assert "宣传文字" in say(dialogue, "/usage", state=state)
+    reply = say(dialogue, "本产品荣获2021年度沧州市政府质量奖", state=state)
+    assert "年份写成了 2021" in reply and "产品宣传" in reply and "<blockquote>第二十一条" in reply
+    assert "flow" not in state
+
+
+def test_forget_asks_first_and_then_deletes_everything_about_the_chat(dialogue, services):
+    code, _ = services.issue_code("沧州甲公司")
+    services.bind("1001", code)
+    turn = dialogue.turn({}, today=TODAY, chat_id="1001")
+    [ask] = dialogue.on_text(turn, "/forget")
+    assert ask.buttons[0][0].data == "wforget:yes"
+    [done] = dialogue.on_button(turn, "wforget:yes")
+    assert "已删除" in done.html
+    assert services.bound_winners("1001") == []
+
+
+def test_without_a_database_the_feature_says_it_needs_one_but_usage_still_works():
+    d = Dialogue(PACK, services=None, features=["bot.features.winners"])
+    assert "数据库" in say(d, "/status")
+    assert "数据库" in say(d, "/verify 沧州甲公司")
+    assert "没有注明获奖年份" in say(d, "/usage 荣获沧州市政府质量奖")
