@@ -16,6 +16,7 @@ from handlers.common import dialogue_of, with_retry
 logger = logging.getLogger(__name__)
 
 LOCK = "broadcast_lock"
+IDLE = "broadcast_idle"  # an asyncio.Event set whenever no delivery run is going on
 RATE = "broadcast_per_second"
 INTERVAL = 60.0  # seconds between checks for an unfinished notice (resumes after a failure)
 
@@ -48,9 +49,14 @@ async def broadcast_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         except Forbidden as e:
             raise Blocked(str(e)) from e
 
+    idle: asyncio.Event = context.bot_data.setdefault(IDLE, asyncio.Event())
     async with lock:
-        stats = await deliver_pending(factory, send,
-                                      per_second=context.bot_data.get(RATE, 20.0))
+        idle.clear()
+        try:
+            stats = await deliver_pending(factory, send,
+                                          per_second=context.bot_data.get(RATE, 20.0))
+        finally:
+            idle.set()
     if stats.sent or stats.blocked:
         logger.info("broadcast: %s sent, %s blocked, interrupted=%s",
                     stats.sent, stats.blocked, stats.interrupted)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import h11
 import httpx
@@ -182,10 +182,12 @@ class FakeBotAPI:
                              "from": self.me(), "text": sent.text}}
         return self.push({"callback_query": query})
 
-    def inline(self, user_id: int, query: str) -> int:
-        return self.push({"inline_query": {"id": f"iq{next(self._ids)}",
-                                           "from": self.user(user_id), "query": query,
-                                           "offset": ""}})
+    def inline(self, user_id: int, query: str) -> str:
+        """Queue an inline query (``@bot query``); return its id, as in the bot's answer."""
+        query_id = f"iq{next(self._ids)}"
+        self.push({"inline_query": {"id": query_id, "from": self.user(user_id),
+                                    "query": query, "offset": ""}})
+        return query_id
 
     def push(self, update: dict[str, Any]) -> int:
         update_id = next(self._ids)
@@ -309,7 +311,7 @@ class FakeBotAPI:
             writer.close()
 
     async def _dispatch(self, request: h11.Request, body: bytes) -> tuple[int, bytes, str]:
-        path = urlsplit(request.target.decode()).path
+        path = unquote(urlsplit(request.target.decode()).path)
         prefix = f"/bot{self.token}/"
         file_prefix = f"/file/bot{self.token}/"
         if path.startswith(file_prefix):
