@@ -2,7 +2,8 @@
 
 Milestones (days before ``valid_until``): 180, 90, 30, the last valid day, and the day after.
 On a given day each (winner, chat) pair is due at most one milestone: the latest one reached.
-So after downtime only the latest missed milestone goes out, never a burst.
+So after downtime only the latest missed milestone goes out, never a burst. The expiry notice
+stays due for a year (``EXPIRY_NOTICE_DAYS``), then the award drops out of planning.
 
 Exactly once: a reminder is recorded in ``reminder_sent`` (primary key winner, chat,
 milestone) right after Telegram accepted it, one commit per message, and planning skips pairs
@@ -43,6 +44,10 @@ logger = logging.getLogger(__name__)
 MILESTONES: tuple[tuple[str, int], ...] = (
     ("d180", 180), ("d90", 90), ("d30", 30), ("last_day", 0), ("expired", -1))
 HORIZON = MILESTONES[0][1]
+# The expiry notice is due for a year after the last valid day: long enough for any downtime,
+# and a chat bound to an award that ended years ago learns its state from /status instead.
+# This bounds planning to an index range of valid_until (about 6% of a 25-year roster).
+EXPIRY_NOTICE_DAYS = 365
 MAX_RETRY_AFTER = 3  # RetryAfter retries per message
 MAX_NETWORK_FAILURES = 3  # consecutive network errors end the run; the rest wait for the next
 
@@ -84,6 +89,7 @@ def plan(session: Session, today: dt.date) -> list[Reminder]:
          .where(Winner.status == ACTIVE)  # revoked winners get nothing more (第二十四条)
          .where(col(Binding.active).is_(True))
          .where(vu <= today + dt.timedelta(days=HORIZON))
+         .where(vu >= today - dt.timedelta(days=EXPIRY_NOTICE_DAYS))
          .where(~sent)
          .order_by(Winner.valid_until, Winner.id, Binding.chat_id))
     return [Reminder(*row) for row in session.exec(q)]  # type: ignore[call-overload]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot import registry, reminders
@@ -95,6 +95,16 @@ async def test_after_downtime_only_the_latest_missed_milestone_is_sent(bound):
     with bound() as s:
         assert {r.milestone for r in s.exec(select(ReminderSent))} == {"expired"}
     assert "已于 2025-12-19 期满" in bot.sent[0][1]
+
+
+async def test_an_award_that_ended_more_than_a_year_ago_is_no_longer_planned(bound):
+    _, rep = await run(bound, VU + dt.timedelta(days=365), FakeBot())
+    assert rep.planned == 2
+    with bound() as s:
+        s.exec(delete(ReminderSent))
+        s.commit()
+    bot, rep = await run(bound, VU + dt.timedelta(days=366))
+    assert rep.planned == 0
 
 
 async def test_a_revoked_winner_gets_no_further_reminders(bound):
