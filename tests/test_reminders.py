@@ -215,3 +215,23 @@ def test_the_dry_run_prints_what_would_be_sent_and_to_whom(db_url, tmp_path, mon
     with sessions() as s:
         assert s.exec(select(ReminderSent)).all() == []
     eng.dispose()
+
+
+async def test_schedule_reminders_registers_a_daily_run_and_one_at_start_up(
+        engine, sessions, monkeypatch, tmp_path):
+    from telegram.ext import ApplicationBuilder
+
+    from bot.reminders import schedule_reminders
+    from bot.services import Services
+    from bot.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("REMINDER_TIME", "09:00")
+    monkeypatch.setenv("QABOT_TIMEZONE", "Asia/Shanghai")
+    settings = load_settings()
+    app = ApplicationBuilder().token("123456:" + "A" * 30).build()
+    daily, startup = schedule_reminders(app, settings, Services(settings, engine, sessions, PACK))
+    jobs = {j.name: j for j in app.job_queue.jobs()}
+    assert set(jobs) == {"reminders-daily", "reminders-startup"}
+    trigger = daily.job.trigger
+    assert "hour='9'" in str(trigger) and "Asia/Shanghai" in str(trigger.timezone)

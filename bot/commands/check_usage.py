@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         raise QabotError("请提供要检查的宣传文字")
     award_date = parse_date(args.award_date) if args.award_date else None
     result = check_usage(text, load_pack(), award_year=args.award_year, award_date=award_date,
-                         today=today_arg(args.today), revoked=args.revoked)  # type: ignore[arg-type]
+                         today=today_arg(args.today), revoked=args.revoked)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
     else:

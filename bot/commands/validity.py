@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 
 
@@ -17,16 +18,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def today_arg(value: str | None) -> object:
+def today_arg(value: str | None) -> dt.date:
     """``--today`` or today's date in the pack's time zone."""
-    import datetime as dt
     from zoneinfo import ZoneInfo
 
+    from knowledge.pack import load_pack
     from knowledge.validity import parse_date
 
     if value:
         return parse_date(value)
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return dt.datetime.now(ZoneInfo(str(load_pack().meta.get("timezone", "Asia/Shanghai")))).date()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from knowledge.validity import assess, parse_date
 
     pack = load_pack()
-    v = assess(parse_date(args.award_date), today_arg(args.today),  # type: ignore[arg-type]
+    v = assess(parse_date(args.award_date), today_arg(args.today),
                int(pack.value("validity_years")), revoked=args.revoked,
                revoked_may_reapply=bool(pack.value("revoked_may_reapply")))
     if args.json:
