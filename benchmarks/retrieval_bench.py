@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = {
     "dev (shared/eval)": ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
     "extra (benchmarks)": ROOT / "benchmarks" / "questions_extra.yaml",
+    "probe (benchmarks)": ROOT / "benchmarks" / "questions_probe.yaml",
 }
 LINE = re.compile(r"^- \{q: (?P<q>.*), gold: \[(?P<gold>[\d, ]*)\]\}\s*$")
 
@@ -76,7 +77,7 @@ def ours():
 
     def rank(q):
         a = r.ask(q)
-        return a.articles, a.abstained
+        return a.candidates, a.abstained
 
     return rank, r
 

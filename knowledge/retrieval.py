@@ -30,6 +30,12 @@ W_WORD, W_BIGRAM, W_QUESTION = 0.45, 0.25, 0.30
 ANSWER_THRESHOLD = 0.28  # below: abstain, offering suggestions
 SUGGEST_THRESHOLD = 0.12  # below: say plainly the measures do not cover it
 CLOSE_RATIO = 0.85  # a second article this close to the first is offered too
+# A question is tied to an article by a word that few articles use (at most ANCHOR_DF of
+# them) or by a close sample question; otherwise its score is damped.
+ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
+# A question whose content the measures' words explain less than this is damped in proportion
+# (孩子上学怎么报名 shares only 报名 with the measures).
+FULL_COVERAGE = 0.6
 RELATED_RATIO = 0.4  # further articles this close are listed as related
 EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
@@ -59,9 +65,18 @@ class Answer:
     requested: int | None = None  # the article number asked for (kind reference/no_such_article)
     item: int | None = None  # an item asked for: 第七条第一项
 
+    ranked: list[Hit] = field(default_factory=list)  # every candidate scored, best first
+
     @property
     def articles(self) -> list[int]:
         return [h.article for h in self.hits]
+
+    @property
+    def candidates(self) -> list[int]:
+        """The articles shown, then the other candidates, best first (at most 5)."""
+        out = self.articles
+        out += [h.article for h in self.ranked if h.article not in out]
+        return out[:5]
 
     @property
     def abstained(self) -> bool:
@@ -146,7 +161,9 @@ class Retriever:
                 else:
                     self.questions.append((int(num), normalize(str(q)), None))
         extra = {t for ts in self.terms.values() for t in ts}
-        extra |= set(self.synonyms) | {c for cs in self.synonyms.values() for c in cs}
+        # Colloquial variants are matched as substrings; only the measures' own words are
+        # taught to the segmenter, so that 参加评选 still yields 参加 and 评选.
+        extra |= {c for cs in self.synonyms.values() for c in cs}
         self.seg = Segmenter({w for w in extra if all(is_cjk(c) for c in w)})
 
         self._article_words: list[Counter[str]] = []
@@ -161,11 +178,13 @@ class Retriever:
             self._article_words.append(Counter(words))
             self._article_bigrams.append(Counter(_bigrams(normalize(text))))
         self.words = _BM25(self._article_words)
+        self._anchor_df = max(1, int(ANCHOR_DF * len(self._article_words)))
         self.bigrams = _BM25(self._article_bigrams)
         # Sample questions as IDF-weighted vectors of words and bigrams, for cosine matching.
         self._question_vecs: list[dict[str, float]] = []
         for _, q, _ in self.questions:
-            terms = set(self._words(q)) | set(_bigrams(q))
+            words = self._words(q)
+            terms = set(words) | set(self._query_bigrams(q, words))
             self._question_vecs.append({t: self._term_idf(t) for t in terms})
         self._question_norms = [math.sqrt(sum(v * v for v in vec.values()))
                                 for vec in self._question_vecs]
@@ -192,7 +211,8 @@ class Retriever:
         return out
 
     def _expand(self, text: str, words: list[str]) -> tuple[dict[str, float], dict[str, float]]:
-        """Query words with weights, and how much each unknown word counts against it."""
+        """Query words with weights, and how much each unknown word counts against it (0 once
+        a synonym or homophone explains it)."""
         query: dict[str, float] = {}
         oov: dict[str, float] = {}
         for w in words:
@@ -201,12 +221,15 @@ class Retriever:
                 oov[w] = 1.0 if len(w) > 1 else 0.5
         covered: set[str] = set()
         # Synonyms: a colloquial word or phrase maps onto the measures' own words.
+        # When the variant explains a word the measures never use (挪用 -> 挪作他用), the
+        # measures' word takes its place at full weight; otherwise it is a weaker extra.
         for variant, canons in self.synonyms.items():
             if variant in text:
                 covered.add(variant)
+                weight = 1.0 if any(w in variant or variant in w for w in oov) else EXPANSION_WEIGHT
                 for c in canons:
                     for cw in self._words(c):
-                        query[cw] = max(query.get(cw, 0.0), EXPANSION_WEIGHT)
+                        query[cw] = max(query.get(cw, 0.0), weight)
         # Homophones: one to three adjacent words of the question that together sound like
         # one of the pack's terms (公式期 -> 公示期). Windows follow word boundaries, so that
         # 什么时候 never yields 么时 -> 模式.
@@ -221,6 +244,8 @@ class Retriever:
                     if (len(window) < 2 or window in self.vocabulary
                             or not all(is_cjk(c) for c in window)):
                         continue
+                    if j == i and self.seg.is_word(window):
+                        continue  # a real word on its own (意义) is not a typo for 异议
                     for key in pinyin_keys(window, limit=4):
                         for term in self._homophones.get(key, ()):
                             if term != window:
@@ -249,9 +274,10 @@ class Retriever:
             return self._reference(raw, text, int(text), None)
         hits = self.rank(text)
         if not hits or hits[0].score < SUGGEST_THRESHOLD:
-            return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3])
+            return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
+                          ranked=hits)
         if hits[0].score < ANSWER_THRESHOLD:
-            return Answer(raw, "suggest", hits[:3])
+            return Answer(raw, "suggest", hits[:3], ranked=hits)
         close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score]
         kind = "ambiguous" if close else "answer"
         quotes: list[Sentence] = []
@@ -262,7 +288,7 @@ class Retriever:
             whole = whole or w
         floor = max(2 * SUGGEST_THRESHOLD, RELATED_RATIO * hits[0].score)
         related = [h for h in hits[1 + len(close):] if h.score >= floor][:3]
-        return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole)
+        return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits)
 
     def rank(self, text: str) -> list[Hit]:
         """Articles scored for normalised question text, best first (score in [0, 1])."""
@@ -284,6 +310,8 @@ class Retriever:
             sim = self._cosine(qvec, vec, norm)
             if sim > best_q[art]:
                 best_q[art] = sim
+        coverage = self._coverage(words, oov)
+        damp = min(1.0, coverage / FULL_COVERAGE)
         hits = []
         for i, art in enumerate(self.reg.articles):
             wn = min(w_scores[i] / w_ideal, 1.0)
@@ -291,9 +319,27 @@ class Retriever:
             qn = min(best_q.get(art.number, 0.0), 1.0)
             score = W_WORD * wn + W_BIGRAM * bn + W_QUESTION * qn
             score = max(score, 0.9 * qn)
+            if qn < ANCHOR_QUESTION and not any(
+                    t in self._article_words[i] and self.words.df[t] <= self._anchor_df
+                    for t in query):
+                # Only common words (工作, 单位, 申报) tie the question to this article.
+                score *= UNANCHORED_DAMPING
+            score *= damp
             hits.append(Hit(art.number, round(score, 4), wn, bn, qn))
         hits.sort(key=lambda h: (-h.score, h.article))
         return [h for h in hits if h.score > 0][:5]
+
+    @staticmethod
+    def _coverage(words: list[str], oov: dict[str, float]) -> float:
+        """Share of the question's content the measures' vocabulary explains (by characters;
+        an unexplained single character counts half)."""
+        total = known = 0.0
+        for w in words:
+            size = len(w) if len(w) > 1 else 0.5
+            total += size
+            if oov.get(w, 0.0) == 0.0:
+                known += size
+        return known / total if total else 0.0
 
     def _term_idf(self, term: str) -> float:
         index = self.words if term in self.words.df else self.bigrams

@@ -137,3 +137,27 @@ def test_retrieval_stays_above_its_floor_on_the_second_question_set(r):
     s = _score(r, load_set(EXTRA_SET))
     assert s["top1"] >= 0.88 and s["r3"] >= 0.97
     assert s["oos"] >= 0.9 and s["false_abstain"] <= 0.05
+
+
+def test_the_retrieval_aids_have_no_duplicate_keys():
+    # YAML keeps the last of two equal keys silently: a second 有效期 group would erase the first.
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        assert not dupes, f"duplicate keys: {dupes}"
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    path = ROOT / "knowledge" / "data" / "packs" / "cangzhou-2020" / "questions.yaml"
+    assert yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)["synonyms"]
+
+
+def test_every_article_has_sample_questions_and_a_title(r):
+    for art in r.reg.articles:
+        assert r.titles.get(art.number), art.number
+        assert sum(1 for a, _, _ in r.questions if a == art.number) >= 3, art.number

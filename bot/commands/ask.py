@@ -24,7 +24,7 @@ def answer_json(d: object, question: str) -> dict[str, object]:
 
     ans = retriever(d).ask(question)  # type: ignore[arg-type]
     reply = answer_reply(d, ans)  # type: ignore[arg-type]
-    return {"query": question, "articles": ans.articles[:5], "abstained": ans.abstained,
+    return {"query": question, "articles": ans.candidates, "abstained": ans.abstained,
             "reply": html_to_text(reply.html)}
 
 
