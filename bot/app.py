@@ -112,6 +112,7 @@ def build_application(
     persistence_interval: float = 5.0,
     max_concurrent_updates: int = 64,
     schedule_jobs: bool = True,
+    rate_limit: bool = True,
     post_init: Callable[[Application], Awaitable[None]] | None = None,
 ) -> Application:
     """The Telegram application for ``settings``; raises SettingsError on a bad setting."""
@@ -134,10 +135,11 @@ def build_application(
         .base_file_url(file_url_for(settings.telegram_base_url))
         .request(HTTPXRequest(connection_pool_size=max_concurrent_updates + 8, **request_kw))
         .get_updates_request(HTTPXRequest(connection_pool_size=2, **request_kw))
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(PerUserUpdateProcessor(max_concurrent_updates))
         .post_init(_make_post_init(settings, schedule_jobs, post_init))
     )
+    if rate_limit:  # Telegram's limits (30 messages/s overall, 20/min per group); retries 429s
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if engine is not None:
         from bot.persistence import SqlPersistence
 
@@ -205,7 +207,7 @@ def _schedule(app: Application, settings: Settings) -> None:
             raise
         logger.info("reminders not available; none scheduled")
     else:
-        schedule_reminders(app, settings)
+        schedule_reminders(app, settings, app.bot_data["dialogue"].services)
     from handlers.broadcast import schedule_broadcasts
 
     schedule_broadcasts(app)

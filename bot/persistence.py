@@ -45,6 +45,8 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
             update_interval=update_interval)
         self._sessions = session_factory(engine)
         self._saved: dict[tuple[str, str], str] = {}  # what the database holds, to skip rewrites
+        self._pending: dict[tuple[str, str], str] = {}
+        self._batch: asyncio.Task[None] | None = None
 
     # -- database (synchronous, run in a thread) ------------------------------------------
     def _load(self, namespace: str) -> dict[str, Any]:
@@ -60,15 +62,30 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
                 logger.error("bot_state %s/%s is not JSON; ignored", namespace, key)
         return out
 
-    def _save(self, namespace: str, key: str, value: Any) -> None:
+    def _write_many(self, rows: dict[tuple[str, str], str]) -> None:
+        now = utcnow()
+        with session_scope(self._sessions) as session:
+            for (namespace, key), data in rows.items():
+                session.merge(BotState(namespace=namespace, key=key, data=data, updated_at=now))
+        self._saved.update(rows)
+
+    async def _save(self, namespace: str, key: str, value: Any) -> None:
+        """Write a row; concurrent writes (PTB flushes every user at once) share one commit."""
         data = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
         if self._saved.get((namespace, key)) == data:
             return
-        with session_scope(self._sessions) as session:
-            session.merge(BotState(namespace=namespace, key=key, data=data, updated_at=utcnow()))
-        self._saved[(namespace, key)] = data
+        self._pending[(namespace, key)] = data
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_task(self._write_batch())
+        await asyncio.shield(self._batch)
+
+    async def _write_batch(self) -> None:
+        await asyncio.sleep(0)  # let the other writes of this flush join the batch
+        rows, self._pending, self._batch = self._pending, {}, None
+        await asyncio.to_thread(self._write_many, rows)
 
     def _delete(self, namespace: str, key: str) -> None:
+        self._pending.pop((namespace, key), None)
         with session_scope(self._sessions) as session:
             session.execute(delete(BotState).where(BotState.namespace == namespace,
                                                    BotState.key == key))
@@ -100,16 +117,16 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         if new_state is None:
             await self._run(self._delete, _conversation_ns(name), k)
         else:
-            await self._run(self._save, _conversation_ns(name), k, new_state)
+            await self._save(_conversation_ns(name), k, new_state)
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        await self._run(self._save, USER, str(user_id), data)
+        await self._save(USER, str(user_id), data)
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        await self._run(self._save, CHAT, str(chat_id), data)
+        await self._save(CHAT, str(chat_id), data)
 
     async def update_bot_data(self, data: dict[str, Any]) -> None:
-        await self._run(self._save, BOT, "bot", data)
+        await self._save(BOT, "bot", data)
 
     async def update_callback_data(self, data: Any) -> None:
         return None
