@@ -119,6 +119,9 @@ def build_application(
     from handlers.guard import FLOOD_GATE, FloodGate
 
     token = settings.require_token()
+    # httpx logs each request line at INFO, and Bot API URLs carry the token: keep it quiet.
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.setLevel(max(httpx_logger.getEffectiveLevel(), logging.WARNING))
     if dialogue is None:
         dialogue = Dialogue(services=make_services(settings), features=features())
     if engine is None:

@@ -25,7 +25,7 @@ FLOOD_GATE = "flood_gate"  # bot_data key
 class FloodGate:
     """At most ``limit`` updates per user in any ``window`` seconds."""
 
-    def __init__(self, limit: int = 12, window: float = 6.0,
+    def __init__(self, limit: int = 20, window: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.limit, self.window, self.clock = limit, window, clock
         self._seen: dict[int, deque[float]] = {}

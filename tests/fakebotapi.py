@@ -99,6 +99,7 @@ class FakeBotAPI:
         self.sent_at: dict[int, float] = {}  # update_id -> when the bot's first reply arrived
         self.update_at: dict[int, float] = {}  # update_id -> when it was queued
         self._last_update_of_chat: dict[int, int] = {}
+        self.timeline: list[tuple[int, str, str]] = []  # (chat id, who, what): for transcripts
 
     # -- server ----------------------------------------------------------------------
     async def start(self) -> FakeBotAPI:
@@ -143,6 +144,7 @@ class FakeBotAPI:
         """Queue a text message from a user; return its update id."""
         message = self._message(user_id, chat_id, chat_type)
         message["text"] = text
+        self.timeline.append((message["chat"]["id"], f"用户{user_id}", text))
         entities = []
         if text.startswith("/"):
             length = len(text.split(" ", 1)[0])
@@ -165,6 +167,7 @@ class FakeBotAPI:
         file_id = f"doc{len(self.files) + 1}"
         self.files[file_id] = content
         message = self._message(user_id, None, "private")
+        self.timeline.append((user_id, f"用户{user_id}", f"[上传文件 {filename}]"))
         message["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
                                "file_name": filename, "mime_type": mime_type,
                                "file_size": len(content)}
@@ -174,6 +177,9 @@ class FakeBotAPI:
         """Queue a button press on a message the bot sent."""
         if data not in sent.button_data():
             raise AssertionError(f"no button {data!r} on message: {sent.button_labels()}")
+        label = next(b.get("text", "") for row in sent.buttons for b in row
+                     if b.get("callback_data") == data)
+        self.timeline.append((sent.chat_id, f"用户{user_id}", f"[按钮 {label}]"))
         query = {"id": f"cb{next(self._ids)}", "from": self.user(user_id),
                  "chat_instance": str(sent.chat_id), "data": data,
                  "message": {"message_id": sent.message_id, "date": int(time.time()),
@@ -217,6 +223,11 @@ class FakeBotAPI:
     # -- what the bot did ------------------------------------------------------------
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
+
+    def transcript(self, chat_id: int) -> str:
+        """The conversation in one chat as a reader would follow it."""
+        return "\n\n".join(f"{who}: {what}" for chat, who, what in self.timeline
+                            if chat == chat_id)
 
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
@@ -468,6 +479,9 @@ class FakeBotAPI:
             raise _ApiError(400, "Bad Request: message to edit not found")
         s = Sent(chat_id, next(self._msg_ids), text, buttons, parse_mode=p.get("parse_mode"))
         self.sent.append(s)
+        rows = ["  " + " ".join("[" + str(b.get("text")) + "]" for b in row) for row in buttons]
+        shown = "\n".join([text, *rows])
+        self.timeline.append((chat_id, "机器人", shown))
         update_id = self._last_update_of_chat.get(chat_id)
         if update_id is not None and update_id not in self.sent_at:
             self.sent_at[update_id] = time.perf_counter()

@@ -118,7 +118,7 @@ async def test_a_flooding_user_is_slowed_politely_and_others_are_unaffected(
         fake: FakeBotAPI, sqlite_url: str):
     async with running_bot(fake, settings_for(fake, sqlite_url)) as app:
         gate = app.bot_data["flood_gate"]
-        for i in range(30):
+        for i in range(gate.limit + 10):  # a burst: far more than a person types or taps
             fake.user_says(ALICE, f"/article {i % 5 + 1}")
         fake.user_says(BOB, "/article 15")
         [bob] = await fake.wait_sent(BOB)

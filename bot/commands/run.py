@@ -30,7 +30,6 @@ def run(args: argparse.Namespace) -> int:
     settings.require_token()
     if args.webhook and not settings.webhook_url:
         raise SettingsError("webhook 模式需要设置 WEBHOOK_URL（Telegram 可访问的 https 地址）")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
     app = build_application(settings)
     if args.webhook:
         asyncio.run(serve_webhook(app, drop_pending=args.drop_pending))
