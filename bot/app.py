@@ -86,6 +86,34 @@ def file_url_for(base_url: str) -> str:
     return base.rsplit("/", 1)[0] + "/file/bot"
 
 
+_SECRETS: set[str] = set()
+
+
+def redact_in_logs(secret: str) -> None:
+    """Replace ``secret`` in every log record from now on (Bot API URLs carry the token).
+
+    python-telegram-bot logs its API URL at DEBUG and httpx each request line at INFO; a
+    record factory catches them all, whichever handler or level is configured later.
+    """
+    if not _SECRETS:
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a broken record is logging's to report
+                return record
+            if any(s in message for s in _SECRETS):
+                for s in _SECRETS:
+                    message = message.replace(s, "<TELEGRAM_BOT_TOKEN>")
+                record.msg, record.args = message, None
+            return record
+
+        logging.setLogRecordFactory(factory)
+    _SECRETS.add(secret)
+
+
 def features() -> list[str]:
     from bot.features import FEATURES
 
@@ -119,9 +147,7 @@ def build_application(
     from handlers.guard import FLOOD_GATE, FloodGate
 
     token = settings.require_token()
-    # httpx logs each request line at INFO, and Bot API URLs carry the token: keep it quiet.
-    httpx_logger = logging.getLogger("httpx")
-    httpx_logger.setLevel(max(httpx_logger.getEffectiveLevel(), logging.WARNING))
+    redact_in_logs(token)
     if dialogue is None:
         dialogue = Dialogue(services=make_services(settings), features=features())
     if engine is None:
