@@ -11,6 +11,7 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 CN_NUMERAL = "零〇一二两三四五六七八九十百千"
 NUMERAL_CLASS = f"[0-9０-９{CN_NUMERAL}]+"
+MAX_DIGITS = 18
 
 
 def to_int(numeral: str) -> int | None:
@@ -22,7 +23,9 @@ def to_int(numeral: str) -> int | None:
     s = numeral.strip().translate(_FULLWIDTH)
     if not s:
         return None
-    if s.isdigit():
+    if len(s) > MAX_DIGITS:
+        return None  # no article or day count is this long; int() refuses past 4300 digits
+    if s.isdecimal():  # not isdigit(): it accepts ² and ①, which int() refuses
         return int(s)
     if any(c not in _DIGITS and c not in _UNITS for c in s):
         return None

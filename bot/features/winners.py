@@ -181,7 +181,8 @@ def register(d: Dialogue) -> None:
         svc = _services(turn)
         if svc is None:
             return _no_db()
-        days = int(arg) if arg.isdigit() else 180
+        # isdecimal, not isdigit (² is a digit int() refuses); five digits keep the date valid
+        days = int(arg) if arg.isdecimal() and len(arg) <= 5 else 180
         from bot import registry
 
         with svc.session() as s:
