@@ -110,5 +110,6 @@ def register(d: Dialogue) -> None:
         factory = sessions_of(turn.dialogue.services)
         if factory is None:
             return [Reply(TEXTS["no_db"])]
-        days = int(arg) if arg.isdigit() and 0 < int(arg) <= 365 else REVIEW_DAYS
+        days = int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 3 else REVIEW_DAYS
+        days = days if 0 < days <= 365 else REVIEW_DAYS
         return [Reply(review(factory, turn.today, days))]
