@@ -1,0 +1,318 @@
+"""Access: staff-only commands and handlers refuse everyone else, bind codes are safe, secrets
+stay out of the logs, a winner sees only its own records and /forget leaves nothing behind.
+
+Webhook posts without the secret token are refused: ``tests/test_telegram_webhook.py``
+(``test_webhook_posts_without_the_secret_token_are_refused``) covers it through the real server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from fakebotapi import FakeBotAPI
+from sqlalchemy import MetaData, select
+from telegram_harness import GROUP, STAFF, make_dialogue, running_bot, settings_for
+
+from bot import registry
+from bot.app import features
+from bot.dialogue import Command, Dialogue, Reply
+from bot.services import Services
+from bot.settings import load_settings
+from bot.storage.models import Winner
+
+ROSTER = ("名称,奖项,年度,认定日期,文号,备注,再次获奖\n"
+          "沧州甲公司,组织奖,2023,2023-12-20,沧政字〔2023〕1号,联系人王五 13800000000,否\n"
+          "沧州乙公司,组织奖,2023,2023-12-20,沧政字〔2023〕2号,联系人赵六 13900000000,否\n"
+          ).encode()
+NOW = dt.datetime(2024, 1, 10, tzinfo=dt.UTC)
+MALLORY = 58231947  # a user id that appears nowhere else, so a scan for it is exact
+REFUSED = ("仅限", "工作人员")
+
+# Every handler the Telegram application wires, and how it is guarded. A new handler fails
+# test_every_telegram_handler_is_known_and_classified until it is added here with its guard
+# and (for "staff") a refusal test below.
+HANDLERS = {
+    "flood_guard": "public",  # rate limiting, runs before everything
+    "on_command": "dialogue",  # Dialogue.on_text refuses staff commands (+ none in groups)
+    "on_text": "dialogue",
+    "on_button": "dialogue",  # no button prefix is staff-only (checked below)
+    "on_inline": "public",  # article lookup
+    "on_document": "staff",  # roster upload
+}
+
+
+@pytest.fixture
+def services(db_url: str) -> Iterator[Services]:
+    cfg = load_settings(_env_file=None, DATABASE_URL=db_url)
+    svc = Services.from_settings(cfg)
+    svc.now = lambda: NOW  # type: ignore[method-assign]
+    svc.today = lambda: NOW.date()  # type: ignore[method-assign]
+    svc.import_roster_bytes(ROSTER, "r.csv")
+    yield svc
+    svc.close()
+
+
+def _all_rows(svc: Services) -> Iterator[tuple[str, tuple[object, ...]]]:
+    meta = MetaData()
+    meta.reflect(svc.engine)
+    with svc.engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(select(table)):
+                yield table.name, tuple(row)
+
+
+def _rows_mentioning(svc: Services, needle: str) -> list[tuple[str, tuple[object, ...]]]:
+    return [(t, r) for t, r in _all_rows(svc) if any(needle in str(v) for v in r)]
+
+
+# -- staff-only commands in the dialogue ------------------------------------------------------
+
+
+def staff_commands(d: Dialogue) -> list[Command]:
+    return [c for c in d.commands.values() if c.staff]
+
+
+def test_every_command_described_as_for_staff_is_marked_staff_only():
+    d = Dialogue(features=features())
+    assert {c.name for c in staff_commands(d)} >= {"code", "expiring", "notice", "feedback"}
+    for c in d.commands.values():
+        assert ("工作人员" in c.description) == c.staff, c.name
+
+
+@pytest.mark.parametrize("arg", ["", " 沧州甲公司", " 30", " 2026年度申报开始"])
+def test_every_staff_command_refuses_a_non_staff_user_without_running(arg: str):
+    d = Dialogue(features=features())
+    ran: list[str] = []
+
+    def spy(name: str):  # noqa: ANN202
+        def func(turn: object, a: str) -> list[Reply]:
+            ran.append(name)
+            return [Reply("ran")]
+        return func
+
+    for c in staff_commands(d):
+        d.commands[c.name] = Command(c.name, spy(c.name), c.description, c.staff, c.menu)
+    for c in staff_commands(d):
+        for text in (f"/{c.name}{arg}", f"/{c.name.upper()}{arg}", f"／{c.name}{arg}",
+                     f"/{c.name}@qabot_test_bot{arg}"):
+            [reply] = d.on_text(d.turn({}, chat_id="1001", user_id="1001"), text)
+            assert all(w in reply.html for w in REFUSED), (text, reply.html)
+    assert ran == []
+    for c in staff_commands(d):  # the same command does run for staff
+        d.on_text(d.turn({}, chat_id="1", user_id="1", is_staff=True), f"/{c.name}{arg}")
+    assert ran == [c.name for c in staff_commands(d)]
+
+
+def test_no_button_reaches_a_staff_command():
+    d = Dialogue(features=features())
+    staff = {c.func for c in staff_commands(d)}
+    assert not staff & set(d.buttons.values())
+    assert not staff & set(d.flows.values())
+
+
+# -- staff-only handlers in Telegram ----------------------------------------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{(tmp_path / 'bot.sqlite3').as_posix()}"
+
+
+async def test_every_telegram_handler_is_known_and_classified(fake: FakeBotAPI, sqlite_url: str):
+    async with running_bot(fake, settings_for(fake, sqlite_url), polling=False) as app:
+        wired = {h.callback.__name__ for group in app.handlers.values() for h in group}
+    assert wired == set(HANDLERS), "classify the new handler in HANDLERS and test its guard"
+
+
+async def test_a_non_staff_user_is_refused_by_every_staff_command_and_handler(
+        fake: FakeBotAPI, sqlite_url: str):
+    settings = settings_for(fake, sqlite_url)
+    dialogue = make_dialogue(settings)
+    dialogue.services.import_roster_bytes(ROSTER, "r.csv")
+    names = [c.name for c in staff_commands(dialogue)]
+    async with running_bot(fake, settings, dialogue=dialogue):
+        for n, name in enumerate(names):
+            fake.user_says(MALLORY, f"/{name} 沧州甲公司")
+            await fake.wait_sent(MALLORY, n + 1)
+        for n, name in enumerate(names):  # in a group nobody runs staff commands, staff neither
+            fake.user_says(MALLORY, f"/{name} 30", chat_id=GROUP, chat_type="supergroup")
+            fake.user_says(STAFF, f"/{name} 30", chat_id=GROUP, chat_type="supergroup")
+            await fake.wait_sent(GROUP, 2 * (n + 1))
+        fake.upload(MALLORY, "名单.csv", ROSTER.replace(b"2023,", b"2022,"))
+        [*_, upload] = await fake.wait_sent(MALLORY, len(names) + 1)
+        fake.user_says(STAFF, "/code 沧州甲公司")
+        [code] = await fake.wait_sent(STAFF)
+    for m in fake.to(MALLORY)[:len(names)]:
+        assert all(w in m.text for w in REFUSED), m.text
+    assert all("私聊" in m.text for m in fake.to(GROUP))
+    assert "工作人员" in upload.text
+    assert "绑定码" in code.text  # positive control: staff get through
+    with dialogue.services.session() as s:
+        assert {w.award_year for w in registry.list_winners(s)} == {2023}  # nothing imported
+    dialogue.services.close()
+
+
+# -- bind codes -------------------------------------------------------------------------------
+
+
+def test_a_bind_code_works_once_and_only_its_hash_is_stored(services: Services):
+    code, _ = services.issue_code("沧州甲公司")
+    plain = registry.normalise_code(code)
+    for needle in (code, plain, plain.lower()):
+        assert _rows_mentioning(services, needle) == []
+    assert services.bind("1001", code.lower().replace("-", " ")).name == "沧州甲公司"
+    with pytest.raises(registry.BindError, match="用过"):
+        services.bind("2002", code)
+    assert [w.name for w in services.bound_winners("2002")] == []
+
+
+def test_a_bind_code_expires(services: Services):
+    code, _ = services.issue_code("沧州甲公司")
+    ttl = services.settings.bind_code_ttl_days
+    services.now = lambda: NOW + dt.timedelta(days=ttl)  # type: ignore[method-assign]
+    with pytest.raises(registry.BindError, match="过期"):
+        services.bind("1001", code)
+
+
+def test_five_wrong_codes_lock_the_chat_even_for_the_right_code(services: Services):
+    code, _ = services.issue_code("沧州甲公司")
+    for _ in range(registry.MAX_BIND_FAILURES):
+        with pytest.raises(registry.BindError, match="不正确"):
+            services.bind("1001", "ABCD-EFGH-JKLM")
+    with pytest.raises(registry.BindLocked):
+        services.bind("1001", code)
+    assert services.bind("2002", code).name == "沧州甲公司"  # other chats are not locked
+    services.now = lambda: NOW + registry.BIND_LOCK + dt.timedelta(seconds=1)  # type: ignore[method-assign]
+    code2, _ = services.issue_code("沧州乙公司")
+    assert services.bind("1001", code2).name == "沧州乙公司"
+
+
+async def _secrets_in_logs(fake: FakeBotAPI, sqlite_url: str,
+                           caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    """Staff issue a code, a user binds (with a wrong code and a failing send on the way);
+    the secrets found in the captured log records."""
+    settings = settings_for(fake, sqlite_url)
+    dialogue = make_dialogue(settings)
+    dialogue.services.import_roster_bytes(ROSTER, "r.csv")
+    caplog.set_level(level)
+    async with running_bot(fake, settings, dialogue=dialogue):
+        fake.user_says(STAFF, "/code 沧州甲公司")
+        [issued] = await fake.wait_sent(STAFF)
+        found = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", issued.text)
+        assert found is not None
+        code = found.group()
+        fake.user_says(MALLORY, "/bind WRONG-CODE-XXXX")
+        await fake.wait_sent(MALLORY)
+        fake.fail("sendMessage", 500)  # a failing send logs too
+        fake.user_says(MALLORY, f"/bind {code}")
+        bound = await fake.wait_sent(MALLORY, 2)
+        fake.user_says(MALLORY, f"/bind {code.lower()}")  # used: an error path
+        await fake.wait_sent(MALLORY, 3)
+    dialogue.services.close()
+    assert "绑定成功" in bound[1].text
+    assert len(caplog.records) > 5  # the level really was captured
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    plain = registry.normalise_code(code)
+    return [secret for secret in (fake.token, fake.token.split(":")[1], code, plain,
+                                  code.lower(), "WRONG-CODE-XXXX") if secret in logged]
+
+
+async def test_neither_the_token_nor_a_bind_code_reaches_a_log(fake: FakeBotAPI, sqlite_url: str,
+                                                               caplog: pytest.LogCaptureFixture):
+    assert await _secrets_in_logs(fake, sqlite_url, caplog, logging.INFO) == []
+
+
+@pytest.mark.xfail(strict=True, reason="at DEBUG, python-telegram-bot logs every sendMessage "
+                   "parameter and every update: the code staff receive and the /bind a user "
+                   "sends reach the log (bot/app.py redacts only the token; issue 5's files)")
+async def test_not_even_debug_logging_shows_a_bind_code(fake: FakeBotAPI, sqlite_url: str,
+                                                        caplog: pytest.LogCaptureFixture):
+    assert await _secrets_in_logs(fake, sqlite_url, caplog, logging.DEBUG) == []
+
+
+# -- a winner sees only its own records -------------------------------------------------------
+
+
+def test_a_winner_sees_only_its_own_records(services: Services):
+    d = Dialogue(services=services, features=features())
+    for name, chat in (("沧州甲公司", "1001"), ("沧州乙公司", "2002")):
+        code, _ = services.issue_code(name)
+        services.bind(chat, code)
+
+    def say(chat: str, text: str) -> str:
+        return "\n".join(r.html for r in d.on_text(d.turn({}, chat_id=chat, user_id=chat,
+                                                          today=NOW.date()), text))
+
+    a, b, stranger = say("1001", "/status"), say("2002", "/status"), say("3003", "/status")
+    assert "沧州甲公司" in a and "沧州乙公司" not in a
+    assert "沧州乙公司" in b and "沧州甲公司" not in b
+    assert "甲" not in stranger and "乙" not in stranger and "绑定码" in stranger
+    public = say("3003", "/verify 沧州甲公司")  # the public check tells the state, nothing more
+    assert "沧州甲公司" in public
+    for private in ("13800000000", "王五", "沧政字"):
+        assert private not in a + b + stranger + public
+
+
+# -- /forget ----------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="PTB writes the emptied user_data back after /forget: "
+                   "bot/persistence.py stores {} as a bot_state row keyed by the user id "
+                   "(issue 5's file; patch: delete instead of storing an empty dict)")
+async def test_forget_leaves_no_row_about_the_chat(fake: FakeBotAPI, sqlite_url: str):
+    from bot import reminders
+
+    settings = settings_for(fake, sqlite_url)
+    dialogue = make_dialogue(settings)
+    svc = dialogue.services
+    svc.import_roster_bytes(ROSTER, "r.csv")
+    code, winner = svc.issue_code("沧州甲公司")
+    async with running_bot(fake, settings, dialogue=dialogue, schedule_jobs=False) as app:
+        for n, text in enumerate(["/bind WRONG-CODE-XXXX", f"/bind {code}", "/subscribe",
+                                  "/selfcheck", "公示期几天"]):
+            fake.user_says(MALLORY, text)
+            await fake.wait_sent(MALLORY, n + 1)
+        with svc.session() as s:
+            reminders.record(s, reminders.Reminder(winner.id, str(MALLORY), "d180", winner.name,
+                                                   winner.kind, winner.award_year,
+                                                   winner.valid_until), NOW)
+        await app.update_persistence()  # the selfcheck state is in bot_state now
+        before = _rows_mentioning(svc, str(MALLORY))
+        fake.user_says(MALLORY, "/forget")
+        ask = await fake.wait_for(lambda: next(
+            (m for m in fake.to(MALLORY) if "wforget:yes" in m.button_data()), None))
+        sent = len(fake.to(MALLORY))
+        fake.press(MALLORY, ask, "wforget:yes")
+        [done] = await fake.wait_sent(MALLORY, after=sent)
+    left = _rows_mentioning(svc, str(MALLORY))
+    svc.close()
+    assert {t for t, _ in before} >= {"binding", "subscriber", "reminder_sent", "bot_state"}
+    assert "已删除" in done.text
+    assert left == [], left
+
+
+def test_forget_through_the_dialogue_deletes_every_row_of_the_chat(services: Services):
+    d = Dialogue(services=services, features=features())
+    code, w = services.issue_code("沧州甲公司")
+    state: dict = {}
+    turn = d.turn(state, chat_id=str(MALLORY), user_id=str(MALLORY), today=NOW.date())
+    d.on_text(turn, "/bind AAAA-BBBB-CCCC")
+    d.on_text(turn, f"/bind {code}")
+    d.on_text(turn, "/subscribe")
+    assert _rows_mentioning(services, str(MALLORY))
+    [reply] = d.on_button(turn, "wforget:yes")
+    assert "已删除" in reply.html and state == {}
+    assert _rows_mentioning(services, str(MALLORY)) == []
+    with services.session() as s:  # the award itself stays: it is the office's record
+        assert s.get(Winner, w.id) is not None
