@@ -35,9 +35,6 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-OWN_FEATURES = ["bot.features.subscribe", "bot.features.feedback"]
-
-
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Run updates concurrently, but one at a time per user (their state is one dict)."""
 
@@ -115,19 +112,16 @@ def redact_in_logs(secret: str) -> None:
 
 
 def features() -> list[str]:
+    """The dialogue features the bot runs: all of them (bot.features.FEATURES)."""
     from bot.features import FEATURES
 
-    return list(dict.fromkeys([*FEATURES, *OWN_FEATURES]))
+    return list(FEATURES)
 
 
 def make_services(settings: Settings) -> Any:
-    """The storage-backed services, or None while the storage layer is not installed."""
-    try:
-        from bot.services import Services
-    except ModuleNotFoundError as e:
-        if e.name != "bot.services":
-            raise
-        return None
+    """The storage-backed services (migrations applied)."""
+    from bot.services import Services
+
     return Services.from_settings(settings)
 
 
@@ -149,7 +143,7 @@ def build_application(
     token = settings.require_token()
     redact_in_logs(token)
     if dialogue is None:
-        dialogue = Dialogue(services=make_services(settings), features=features())
+        dialogue = Dialogue(services=make_services(settings))
     if engine is None:
         engine = _engine_of(dialogue.services, settings)
 

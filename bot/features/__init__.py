@@ -15,6 +15,8 @@ FEATURES = [
     "bot.features.qa",  # /start /help /toc /article, free questions
     "bot.features.selfcheck",  # /selfcheck (issue 3)
     "bot.features.winners",  # /status /bind /verify /usage … (issue 4)
+    "bot.features.subscribe",  # /subscribe /unsubscribe, staff /notice (issue 5)
+    "bot.features.feedback",  # 👍/👎 and staff /feedback (issue 5)
 ]
 
 
