@@ -170,15 +170,22 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    # A zip whose XML is broken raises a SyntaxError subclass (ElementTree's or lxml's
+    # ParseError), while opening or, read-only, while reading the rows.
+    broken = (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError,
+              IndexError, SyntaxError)
     try:
         # data_only: a formula cell gives the value Excel computed, never the formula
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError):
+    except broken:
         raise RosterError("无法打开 .xlsx 文件：文件已损坏或不是 Excel 工作簿") from None
     try:
         ws = wb.worksheets[0]
         return [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+    except broken:
+        raise RosterError("无法读取 .xlsx 文件：工作表已损坏，请在 Excel 中另存后重试") from None
     finally:
         wb.close()
 
