@@ -86,3 +86,37 @@ def test_without_a_database_the_feature_says_it_needs_one_but_usage_still_works(
     assert "数据库" in say(d, "/status")
     assert "数据库" in say(d, "/verify 沧州甲公司")
     assert "没有注明获奖年份" in say(d, "/usage 荣获沧州市政府质量奖")
+
+
+def test_staff_list_the_roster_in_chat_with_validity(dialogue):
+    out = say(dialogue, "/winners", staff=True)
+    assert "获奖名录（2 条）" in out
+    assert "沧州甲公司  至 2025-12-19 有效" in out and "李四  至 2024-12-17 有效" in out
+    assert "沧州甲" in say(dialogue, "/winners 甲", staff=True)
+    assert "没有包含" in say(dialogue, "/winners 不存在", staff=True)
+    assert "仅限" in say(dialogue, "/winners")
+
+
+def test_staff_revoke_asks_to_confirm_then_stops_the_award(dialogue, services):
+    state: dict = {}
+    ask = say(dialogue, "/revoke 沧州甲公司 2021 弄虚作假", staff=True, state=state)
+    assert "确认撤销" in ask and "第二十四条" in ask
+    turn = dialogue.turn(state, today=TODAY, chat_id="1001", is_staff=True)
+    done = "\n".join(r.html for r in dialogue.on_button(turn, "wrevoke:yes"))
+    assert "已撤销" in done
+    assert "已撤销" in say(dialogue, "/winners 沧州甲", staff=True)
+    assert "已于" in say(dialogue, "/revoke 沧州甲公司 2021 再次", staff=True)
+
+
+def test_a_cancelled_or_stale_revoke_changes_nothing(dialogue):
+    state: dict = {}
+    say(dialogue, "/revoke 李四 骗取荣誉", staff=True, state=state)
+    turn = dialogue.turn(state, today=TODAY, chat_id="1001", is_staff=True)
+    assert "已取消" in dialogue.on_button(turn, "wrevoke:no")[0].html
+    assert "失效" in dialogue.on_button(turn, "wrevoke:yes")[0].html
+    assert "已撤销" not in say(dialogue, "/winners 李四", staff=True)
+
+
+def test_revoke_without_a_reason_shows_how_to_use_it(dialogue):
+    assert "用法" in say(dialogue, "/revoke 沧州甲公司", staff=True)
+    assert "没有" in say(dialogue, "/revoke 不存在的公司 原因", staff=True)

@@ -1,5 +1,5 @@
 """Winners: /status /bind /unbind /forget, the public /verify, the /usage check (第二十一条),
-and staff's /code and /expiring. Storage comes from ``turn.dialogue.services``; without it the
+and staff's /code, /expiring, /winners and /revoke. Storage comes from ``turn.dialogue.services``; without it the
 commands that need the database say so politely (/usage still works, it is a pure rule).
 """
 
@@ -36,6 +36,13 @@ TEXTS = {
     "usage_ask": "请把要检查的宣传文字发给我（例如网站简介、宣传册文字），我按第二十一条检查。",
     "code_usage": "用法：/code 获奖单位名称 [年度]",
     "expiring_none": "{days} 天内没有到期的奖项。",
+    "winners_none": "名录是空的。把获奖名单（CSV 或 .xlsx）作为文件发给我即可导入。",
+    "revoke_usage": "用法：/revoke 获奖单位名称 [年度] 撤销原因\n"
+                    "例如：/revoke 沧州某某有限公司 2021 发生重大质量事故（第二十四条第（一）项）",
+    "revoke_ask": "确认撤销 <b>{name}</b>（{year}年度{kind}）的奖项吗？\n原因：{reason}\n"
+                  "撤销后不再发送提醒，该单位或个人今后不得申报（第二十四条）。",
+    "revoked": "已撤销 <b>{name}</b>（{year}年度）的奖项，原因：{reason}。"
+               "请按第二十四条收回奖牌（奖杯）和证书、追缴奖金并向社会公告。",
 }
 
 
@@ -72,6 +79,7 @@ def _status_line(svc: Services, w: Any, turn: Turn) -> str:
 
 
 def register(d: Dialogue) -> None:
+    _register_staff_registry(d)
     @d.command("status", "查看绑定的获奖单位和有效期")
     def status(turn: Turn, arg: str) -> list[Reply]:
         svc = _services(turn)
@@ -192,6 +200,79 @@ def register(d: Dialogue) -> None:
         lines = [f"{w.valid_until}  {esc(w.name)}（{w.award_year}年度）" for w in rows[:50]]
         more = f"\n……共 {len(rows)} 条，完整名单用 qabot winners expiring。" if len(rows) > 50 else ""
         return [Reply(f"<b>{days} 天内到期：</b>\n" + "\n".join(lines) + more)]
+
+
+def _register_staff_registry(d: Dialogue) -> None:
+    @d.command("winners", "获奖名录，可加名称筛选（工作人员）", staff=True)
+    def winners(turn: Turn, arg: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        from bot import registry
+
+        with svc.session() as s:
+            rows = registry.list_winners(s)
+            key = registry.name_key(arg) if arg.strip() else ""
+            rows = [w for w in rows if key in w.name_key]
+            lines = []
+            for w in rows[:50]:
+                v = registry.validity_of(w, turn.today, svc.pack)
+                lines.append(f"{w.award_year} {registry.KIND_LABEL[w.kind]} {esc(w.name)}"
+                             f"  至 {v.valid_until} {STATE_NAMES[v.state]}")
+            warnings = registry.quota_warnings(s, svc.pack)
+        if not rows:
+            return [Reply(TEXTS["winners_none"] if not arg.strip()
+                          else f"名录中没有包含“{esc(arg.strip()[:40])}”的名称。")]
+        more = f"\n……共 {len(rows)} 条，完整名录用 qabot winners list。" if len(rows) > 50 else ""
+        warn = "".join(f"\n⚠️ {esc(x)}" for x in warnings)
+        return [Reply(f"<b>获奖名录（{len(rows)} 条）</b>\n" + "\n".join(lines) + more + warn)]
+
+    @d.command("revoke", "撤销奖项（第二十四条，工作人员）", staff=True)
+    def revoke(turn: Turn, arg: str) -> list[Reply]:
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        parts = arg.split()
+        if len(parts) < 2:
+            return [Reply(TEXTS["revoke_usage"])]
+        name, year, reason_parts = parts[0], None, parts[1:]
+        if reason_parts[0].isdecimal() and len(reason_parts[0]) == 4 and len(reason_parts) > 1:
+            year, reason_parts = int(reason_parts[0]), reason_parts[1:]
+        reason = " ".join(reason_parts)[:200]
+        from bot import registry
+
+        try:
+            with svc.session() as s:
+                w = registry.find_winner(s, name, year)
+                if w.status == registry.REVOKED:
+                    return [Reply(f"“{esc(w.name)}”（{w.award_year}年度）已于 {w.revoked_on} 撤销。")]
+                info = {"name": w.name, "year": w.award_year, "kind": registry.KIND_LABEL[w.kind]}
+        except QabotError as e:
+            return [Reply(esc(e))]
+        turn.state["pending_revoke"] = {"name": info["name"], "year": info["year"],
+                                        "reason": reason}
+        text = TEXTS["revoke_ask"].format(name=esc(info["name"]), year=info["year"],
+                                          kind=info["kind"], reason=esc(reason))
+        return [Reply(text, [[Button("确认撤销", "wrevoke:yes"), Button("取消", "wrevoke:no")]])]
+
+    @d.button("wrevoke")
+    def revoke_button(turn: Turn, rest: str) -> list[Reply]:
+        pending = turn.state.pop("pending_revoke", None)
+        if not turn.is_staff:
+            return [Reply("抱歉，这个操作仅限质量奖办公室工作人员。")]
+        if rest != "yes" or not isinstance(pending, dict):
+            return [Reply(TEXTS["cancelled"] if rest == "no" else "这个按钮已失效，请重新发送 /revoke。")]
+        svc = _services(turn)
+        if svc is None:
+            return _no_db()
+        try:
+            w = svc.revoke(str(pending["name"]), str(pending["reason"]), pending.get("year"))
+        except QabotError as e:
+            return [Reply(esc(e))]
+        logger.info("award revoked by staff user %s: %s (%s)", turn.user_id, w.name,
+                       w.award_year)
+        return [Reply(TEXTS["revoked"].format(name=esc(w.name), year=w.award_year,
+                                              reason=esc(w.revoked_reason or "")))]
 
 
 def _name_year(arg: str) -> tuple[str, int | None]:
