@@ -66,6 +66,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typ
 CODE_LENGTH = 12  # 32**12 = 2**60 possibilities: a plain sha256 is enough to store it
 MAX_BIND_FAILURES = 5
 BIND_LOCK = dt.timedelta(hours=1)
+MAX_WITHIN_DAYS = 100_000  # /expiring N: the dialogue accepts up to five digits
 
 
 class RegistryError(QabotError):
@@ -405,6 +406,8 @@ def expiring(session: Session, today: dt.date, within: int) -> list[Winner]:
     """Unrevoked awards whose last valid day falls in the next ``within`` days."""
     if within < 0:
         raise RegistryError("天数不能为负")
+    if within > MAX_WITHIN_DAYS:  # a larger window overflows the date arithmetic
+        raise RegistryError(f"天数不能超过 {MAX_WITHIN_DAYS}")
     q = (select(Winner).where(Winner.status == ACTIVE)
          .where(col(Winner.valid_until) >= today)
          .where(col(Winner.valid_until) <= today + dt.timedelta(days=within))

@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     if not text.strip():
         raise QabotError("请提供要检查的宣传文字")
+    if args.award_year is not None and not 1000 <= args.award_year <= 9999:
+        raise QabotError(f"获奖年度应为四位数字，如 2021（收到 {str(args.award_year)[:20]}）")
     award_date = parse_date(args.award_date) if args.award_date else None
     result = check_usage(text, load_pack(), award_year=args.award_year, award_date=award_date,
                          today=today_arg(args.today), revoked=args.revoked)

@@ -60,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "export":
             text = services.export_csv()
             if args.output:
-                Path(args.output).write_text(text, encoding="utf-8-sig", newline="")
+                try:
+                    Path(args.output).write_text(text, encoding="utf-8-sig", newline="")
+                except OSError as e:
+                    raise QabotError(f"无法写入文件 {args.output}：{e.strerror}") from None
                 print(f"已导出到 {args.output}")
             else:
                 sys.stdout.write(text)
