@@ -36,11 +36,14 @@ ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
 # A question whose content the measures' words explain less than this is damped in proportion
 # (孩子上学怎么报名 shares only 报名 with the measures).
 FULL_COVERAGE = 0.6
-RELATED_RATIO = 0.4  # further articles this close are listed as related
+RELATED_RATIO = 0.4
+ITEM_HINT_SIMILARITY = 0.35  # a sample question this close points the quote at its item  # further articles this close are listed as related
 EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
+# 几年 / 多少天 / 多少钱 / 几个: the question asks for an amount in that unit
+_AMOUNT_QUESTION = re.compile(r"(?:几|多少|多久|多长|多大)\s*(年|天|个|万元|元|名)?")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
 
 
@@ -195,6 +198,8 @@ class Retriever:
                 for key in pinyin_keys(w):
                     self._homophones[key].add(w)
         self._sentence_cache: dict[int, list[tuple[Sentence, Counter[str], set[str]]]] = {}
+        self._sentence_df: Counter[str] | None = None
+        self._sentence_n = 0
 
     # -- text to terms ------------------------------------------------------------------
     def _words(self, text: str) -> list[str]:
@@ -384,6 +389,20 @@ class Retriever:
         return Answer(raw, "reference", [hit], quotes, whole, requested=number,
                       item=item if not whole else None)
 
+    def _sentence_idf(self, term: str) -> float:
+        """IDF over every sentence of the regulation: within one article, words that few
+        sentences use (年 in 5年以上) tell sentences apart better than article-level IDF."""
+        if self._sentence_df is None:
+            df: Counter[str] = Counter()
+            for art in self.reg.articles:
+                for _, sw, sb in self._sentences(art.number):
+                    df.update(set(sw) | sb)
+            self._sentence_df = df
+            self._sentence_n = sum(len(self._sentences(a.number)) for a in self.reg.articles)
+        n = self._sentence_n
+        return math.log(1 + (n - self._sentence_df.get(term, 0) + 0.5)
+                        / (self._sentence_df.get(term, 0) + 0.5))
+
     def _sentences(self, number: int) -> list[tuple[Sentence, Counter[str], set[str]]]:
         if number not in self._sentence_cache:
             rows = []
@@ -399,20 +418,26 @@ class Retriever:
         words = self._words(text)
         query, _ = self._expand(text, words)
         qb = set(self._query_bigrams(text, words))
-        hint = self._item_hint(number, text)
+        hint = self._item_hint(number, {**query, **dict.fromkeys(qb, 1.0)})
+        art = self.reg.article(number)
+        asks_amount = _AMOUNT_QUESTION.search(text)
+        unit = (asks_amount.group(1) or "(?:年|天|个|元)") if asks_amount else None
         scored = []
         for s, sw, sb in self._sentences(number):
-            score = sum(w * self.words.idf(t) for t, w in query.items() if t in sw)
-            score += 0.5 * sum(self.bigrams.idf(b) for b in qb & sb)
+            if art.heading and s.text == art.heading + "。":
+                continue  # 申报推荐。 names the step; it answers nothing on its own
+            score = sum(w * self._sentence_idf(t) for t, w in query.items() if t in sw)
+            score += 0.5 * sum(self._sentence_idf(b) for b in qb & sb)
+            if unit and re.search(rf"[0-9{CN_NUMERAL}]+\s*(?:万)?{unit}", s.text):
+                score += 2.0  # 几年 / 多少天 / 多少钱: the sentence that states the number
             if hint is not None and s.item == hint:
                 score += 2.0
             scored.append((score, s))
         if not scored:
             return [], True
         best_score, best = max(scored, key=lambda x: (x[0], -x[1].index))
-        art = self.reg.article(number)
         if best_score <= 0:
-            return ([], True) if (require_match or len(art.text) > 160) else ([], True)
+            return [], True
         if best.text.endswith("：") and art.items:
             return [], True  # the list's lead-in: the whole list answers
         out = [best]
@@ -425,18 +450,17 @@ class Retriever:
         out.sort(key=lambda s: s.index)
         return out, False
 
-    def _item_hint(self, number: int, text: str) -> int | None:
-        # The item of the closest sample question for this article, if it is close.
+    def _item_hint(self, number: int, qvec: dict[str, float]) -> int | None:
+        """The item of this article's closest sample question, when that question is close."""
         best, hint = 0.0, None
-        qset = set(_bigrams(text))
-        for art, q, item in self.questions:
-            if art != number or item is None:
+        for (art, _, item), vec, norm in zip(self.questions, self._question_vecs,
+                                             self._question_norms, strict=True):
+            if art != number:
                 continue
-            qb = set(_bigrams(q))
-            sim = len(qset & qb) / max(len(qset | qb), 1)
+            sim = self._cosine(qvec, vec, norm)
             if sim > best:
                 best, hint = sim, item
-        return hint if best >= 0.25 else None
+        return hint if best >= ITEM_HINT_SIMILARITY else None
 
     def title(self, number: int) -> str:
         """A short title for an article: curated, its own heading, or its opening words."""

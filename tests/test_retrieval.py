@@ -161,3 +161,15 @@ def test_every_article_has_sample_questions_and_a_title(r):
     for art in r.reg.articles:
         assert r.titles.get(art.number), art.number
         assert sum(1 for a, _, _ in r.questions if a == art.number) >= 3, art.number
+
+
+def test_a_how_many_question_quotes_the_sentence_that_states_the_number(r):
+    ans = r.ask("企业要经营满几年才能申报")
+    assert ans.articles[0] == 7
+    assert [s.item for s in ans.quotes if s.article == 7] == [1]
+
+
+def test_a_procedure_heading_is_never_quoted_alone(r):
+    ans = r.ask("怎么申报")
+    assert ans.articles[0] == 11
+    assert ans.quotes and all(s.text != "申报推荐。" for s in ans.quotes)
