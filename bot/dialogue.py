@@ -23,6 +23,19 @@ from knowledge.pack import Pack, load_pack
 logger = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 500  # longer messages are answered from their first part, with a note
+DB_UNAVAILABLE = "数据库暂时不可用，请稍后再试。"
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
+    except ModuleNotFoundError:  # the terminal chat without storage installed
+        return ()
+    return (DBAPIError, PoolTimeout)
+
+
+DATABASE_ERRORS = _database_errors()
 
 
 def esc(text: object) -> str:
@@ -133,6 +146,21 @@ class Dialogue:
 
     def on_text(self, turn: Turn, text: str) -> list[Reply]:
         """Answer a message: a /command, input to the running flow, or a free question."""
+        try:
+            return self._on_text(turn, text)
+        except DATABASE_ERRORS:  # PostgreSQL restarting, SQLite locked past the busy timeout
+            logger.warning("database unavailable for user %s", turn.user_id, exc_info=True)
+            return [Reply(DB_UNAVAILABLE)]
+
+    def on_button(self, turn: Turn, data: str) -> list[Reply]:
+        """Answer a button press; data from an old or forged message gets a polite note."""
+        try:
+            return self._on_button(turn, data)
+        except DATABASE_ERRORS:
+            logger.warning("database unavailable for user %s", turn.user_id, exc_info=True)
+            return [Reply(DB_UNAVAILABLE)]
+
+    def _on_text(self, turn: Turn, text: str) -> list[Reply]:
         text = _clean(text)
         if not text:
             return [Reply("请输入您的问题，例如：<i>公示期几天</i>。发送 /help 查看全部功能。")]
@@ -155,8 +183,7 @@ class Dialogue:
             return [Reply("抱歉，暂时无法回答。")]
         return self.fallback(turn, text)
 
-    def on_button(self, turn: Turn, data: str) -> list[Reply]:
-        """Answer a button press; data from an old or forged message gets a polite note."""
+    def _on_button(self, turn: Turn, data: str) -> list[Reply]:
         prefix, _, rest = (data or "").partition(":")
         func = self.buttons.get(prefix)
         if func is None:
