@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.dialogue import Dialogue
+from bot.registry import CODE_ALPHABET
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -86,6 +88,13 @@ def file_url_for(base_url: str) -> str:
 _SECRETS: set[str] = set()
 
 
+# The registry's bind codes (three groups of four), wherever they stand, even next to CJK text.
+_CODE_CHAR = f"[{CODE_ALPHABET}]"
+_BIND_CODE = re.compile(rf"(?i)(?<![0-9A-Z]){_CODE_CHAR}{{4}}[-\s]?{_CODE_CHAR}{{4}}[-\s]?"
+                        rf"{_CODE_CHAR}{{4}}(?![0-9A-Z])")
+_BIND_ARG = re.compile(r"(?i)(/bind(?:@\w+)?\s+)[^\s\"'\\]+")  # what a user typed, even if wrong
+
+
 def redact_in_logs(secret: str) -> None:
     """Replace ``secret`` in every log record from now on (Bot API URLs carry the token).
 
@@ -101,10 +110,13 @@ def redact_in_logs(secret: str) -> None:
                 message = record.getMessage()
             except Exception:  # noqa: BLE001 - a broken record is logging's to report
                 return record
-            if any(s in message for s in _SECRETS):
-                for s in _SECRETS:
-                    message = message.replace(s, "<TELEGRAM_BOT_TOKEN>")
-                record.msg, record.args = message, None
+            redacted = message
+            for s in _SECRETS:
+                redacted = redacted.replace(s, "<TELEGRAM_BOT_TOKEN>")
+            # At DEBUG the library logs every sendMessage and update: bind codes too.
+            redacted = _BIND_ARG.sub(r"\1<BIND_CODE>", _BIND_CODE.sub("<BIND_CODE>", redacted))
+            if redacted != message:
+                record.msg, record.args = redacted, None
             return record
 
         logging.setLogRecordFactory(factory)

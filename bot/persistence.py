@@ -71,6 +71,13 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
 
     async def _save(self, namespace: str, key: str, value: Any) -> None:
         """Write a row; concurrent writes (PTB flushes every user at once) share one commit."""
+        if value == {} and namespace in (USER, CHAT):
+            # An empty dict is what a missing row loads as; writing it would bring back a row
+            # about a chat that /forget has just erased.
+            self._pending.pop((namespace, key), None)
+            if (namespace, key) in self._saved:
+                await self._run(self._delete, namespace, key)
+            return
         data = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
         if self._saved.get((namespace, key)) == data:
             return

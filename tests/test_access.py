@@ -233,9 +233,6 @@ async def test_neither_the_token_nor_a_bind_code_reaches_a_log(fake: FakeBotAPI,
     assert await _secrets_in_logs(fake, sqlite_url, caplog, logging.INFO) == []
 
 
-@pytest.mark.xfail(strict=True, reason="at DEBUG, python-telegram-bot logs every sendMessage "
-                   "parameter and every update: the code staff receive and the /bind a user "
-                   "sends reach the log (bot/app.py redacts only the token; issue 5's files)")
 async def test_not_even_debug_logging_shows_a_bind_code(fake: FakeBotAPI, sqlite_url: str,
                                                         caplog: pytest.LogCaptureFixture):
     assert await _secrets_in_logs(fake, sqlite_url, caplog, logging.DEBUG) == []
@@ -267,9 +264,6 @@ def test_a_winner_sees_only_its_own_records(services: Services):
 # -- /forget ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="PTB writes the emptied user_data back after /forget: "
-                   "bot/persistence.py stores {} as a bot_state row keyed by the user id "
-                   "(issue 5's file; patch: delete instead of storing an empty dict)")
 async def test_forget_leaves_no_row_about_the_chat(fake: FakeBotAPI, sqlite_url: str):
     from bot import reminders
 
