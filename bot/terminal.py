@@ -9,7 +9,8 @@ from typing import TextIO
 from bot.dialogue import Button, Dialogue, Reply
 from bot.render import html_to_text
 
-BANNER = "质量奖助手（终端版）。直接输入问题；/help 查看功能；输入 /quit 或按 Ctrl-D 退出。"
+BANNER = ("质量奖助手（终端版）。直接输入问题；/help 查看功能；输入 /quit 或按 Ctrl-D 退出。\n"
+          "选项输入编号（如 1）或选项文字；需要输入数字或日期时，选项写作 #1。")
 QUIT = {"/quit", "/exit", "退出", "exit", "quit"}
 
 
@@ -31,11 +32,14 @@ class TerminalChat:
         self.expects_text = False
         for reply in replies:
             print(html_to_text(reply.html), file=self.out)
+            # While the dialogue waits for typed input (years, a date), a bare number is that
+            # input, so choices are picked as #1, #2 and shown that way.
+            mark = "#" if reply.expects_text else ""
             for row in reply.buttons:
                 cells = []
                 for b in row:
                     self.choices.append(b)
-                    cells.append(f"[{len(self.choices)}] {b.label}")
+                    cells.append(f"[{mark}{len(self.choices)}] {b.label}")
                 print("   ".join(cells), file=self.out)
             self.expects_text = self.expects_text or reply.expects_text
             print(file=self.out)

@@ -55,3 +55,9 @@ def test_quit_ends_the_chat():
 def test_a_stale_button_number_is_read_as_a_question_not_a_crash():
     out = run_chat(["/toc", "7"])
     assert "你：7" in out  # no buttons offered: 7 is read as text and answered
+
+
+def test_while_a_number_is_expected_choices_are_marked_and_picked_with_a_hash():
+    out = run_chat(["/selfcheck", "1", "1", "#1"])
+    assert "[#1] 不确定" in out  # the years question: 1 would be read as 1 year
+    assert "第4/" in out  # #1 picked 不确定 and moved on
