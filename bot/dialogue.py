@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,16 +27,14 @@ MAX_INPUT_CHARS = 500  # longer messages are answered from their first part, wit
 DB_UNAVAILABLE = "数据库暂时不可用，请稍后再试。"
 
 
-def _database_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from sqlalchemy.exc import DBAPIError
-        from sqlalchemy.exc import TimeoutError as PoolTimeout
-    except ModuleNotFoundError:  # the terminal chat without storage installed
-        return ()
-    return (DBAPIError, PoolTimeout)
-
-
-DATABASE_ERRORS = _database_errors()
+def is_database_outage(error: BaseException) -> bool:
+    """A database that is down or locked (PostgreSQL restarting, SQLite locked past its busy
+    timeout). Checked lazily: importing sqlalchemy costs ~0.1 s that `qabot ask` never needs,
+    and an error can only come from sqlalchemy once sqlalchemy is loaded."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    if exc is None:
+        return False
+    return isinstance(error, (exc.DBAPIError, exc.TimeoutError))
 
 
 def esc(text: object) -> str:
@@ -148,7 +147,9 @@ class Dialogue:
         """Answer a message: a /command, input to the running flow, or a free question."""
         try:
             return self._on_text(turn, text)
-        except DATABASE_ERRORS:  # PostgreSQL restarting, SQLite locked past the busy timeout
+        except Exception as e:
+            if not is_database_outage(e):
+                raise
             logger.warning("database unavailable for user %s", turn.user_id, exc_info=True)
             return [Reply(DB_UNAVAILABLE)]
 
@@ -156,7 +157,9 @@ class Dialogue:
         """Answer a button press; data from an old or forged message gets a polite note."""
         try:
             return self._on_button(turn, data)
-        except DATABASE_ERRORS:
+        except Exception as e:
+            if not is_database_outage(e):
+                raise
             logger.warning("database unavailable for user %s", turn.user_id, exc_info=True)
             return [Reply(DB_UNAVAILABLE)]
 

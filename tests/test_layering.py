@@ -31,3 +31,15 @@ def test_bot_never_imports_handlers():
         if path.startswith("bot/app.py"):
             continue  # the one place that wires handlers into the Application
         assert "handlers" not in names, path
+
+
+def test_answering_a_question_loads_neither_the_database_nor_telegram():
+    # `qabot ask` must start fast: sqlalchemy alone costs ~0.1 s and ~15 MB.
+    import subprocess
+    import sys
+
+    code = ("import sys; from bot.cli import main; main(['ask', '公示期几天']); "
+            "print(sorted(m for m in ('sqlalchemy', 'telegram', 'sqlmodel') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.strip().endswith("[]")
