@@ -1,7 +1,7 @@
 """Load: many users chatting at once with the real Application, through the fake Bot API.
 
     python benchmarks/load_bench.py [--users 1000] [--messages 20] [--timeout 300]
-                                    [--faults 0.1] [--db sqlite|URL]
+                                    [--faults 0.1] [--db sqlite|URL] [--batch 2000]
 
 Each user sends its messages one after another as fast as the bot answers (the next as soon
 as the first reply to the previous arrives); all users at once. Everything stays on
@@ -11,6 +11,13 @@ sendMessage calls fail with 429 (retry_after 1), 500, 502 or answer 1.5 s late.
 Per-user flood control (12 messages in 6 s) and the Bot API rate limiter (30 messages/s,
 Telegram's real limit) are switched off: they exist to slow exactly this, and with them the
 run measures the limits, not the bot. Prints figures; asserts nothing.
+
+Memory: every ``--batch`` answered messages (2,000 by default, so 10 points over 20,000) the
+fake Bot API's records (calls, sent messages, transcript, timestamps of finished updates)
+are counted and dropped, then the process's resident memory is sampled: the fake lives in
+the same process, and without this its logs would grow with the run and hide whether the
+bot's memory stays flat. The series and its growth from the 2nd to the last batch are
+printed (the 1st batch still includes warm-up: caches, pools, the persistence table).
 """
 
 from __future__ import annotations
@@ -82,14 +89,46 @@ def rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
+class Batches:
+    """Every ``size`` answers: fold the fake's records into totals, drop them, sample RSS."""
+
+    def __init__(self, fake: CountingFake, size: int) -> None:
+        self.fake, self.size = fake, size
+        self.inflight: set[int] = set()  # updates whose answer a user still waits for
+        self.rss: list[float] = []
+        self.sent = self.failed = self.apologies = 0
+
+    def fold(self) -> None:
+        fake = self.fake
+        for c in fake.calls:
+            if c.method == "sendMessage":
+                if c.status == 200:
+                    self.sent += 1
+                else:
+                    self.failed += 1
+        self.apologies += sum(1 for s in fake.sent if "出了点问题" in s.text)
+        fake.calls.clear()
+        fake.sent.clear()
+        fake.timeline.clear()
+        for table in (fake.sent_at, fake.update_at):
+            for update in [u for u in table if u not in self.inflight]:
+                del table[update]
+
+    def answered(self, count: int) -> None:
+        if self.size and count % self.size == 0:
+            self.fold()
+            self.rss.append(rss_mb())
+
+
 async def user(fake: CountingFake, uid: int, n: int, latencies: list[float],
-               lost: list[int], deadline: float) -> None:
+               lost: list[int], deadline: float, batches: Batches) -> None:
     event = fake.events.setdefault(uid, asyncio.Event())
     rng = random.Random(uid)
     for _ in range(n):
         before = fake.received[uid]
         event.clear()
         update = fake.user_says(uid, rng.choice(MESSAGES))
+        batches.inflight.add(update)
         started = fake.update_at[update]
         while fake.received[uid] == before:
             left = deadline - time.monotonic()
@@ -103,6 +142,8 @@ async def user(fake: CountingFake, uid: int, n: int, latencies: list[float],
                 return
             event.clear()
         latencies.append(fake.sent_at.get(update, time.perf_counter()) - started)
+        batches.inflight.discard(update)
+        batches.answered(len(latencies))
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -136,15 +177,15 @@ async def main(args: argparse.Namespace) -> None:
                         rss.append(rss_mb())
 
                 sampler = asyncio.create_task(sample())
+                batches = Batches(fake, args.batch)
                 await asyncio.gather(*(user(fake, 5_000_000 + i, args.messages, latencies,
-                                            lost, deadline) for i in range(args.users)))
+                                            lost, deadline, batches)
+                                       for i in range(args.users)))
                 elapsed = time.monotonic() - t0
                 sampler.cancel()
                 rss.append(rss_mb())
-            sent = sum(1 for c in fake.calls if c.method == "sendMessage" and c.status == 200)
-            failed_calls = sum(1 for c in fake.calls if c.method == "sendMessage"
-                               and c.status != 200)
-            apologies = sum(1 for s in fake.sent if "出了点问题" in s.text)
+            batches.fold()
+            sent, failed_calls, apologies = batches.sent, batches.failed, batches.apologies
     total = args.users * args.messages
     q = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
     print(f"users {args.users} x messages {args.messages} = {total} updates, database "
@@ -161,6 +202,15 @@ async def main(args: argparse.Namespace) -> None:
     print(f"resident memory MB: start {rss[0]:.0f}, at 25/50/75/100% of the run "
           f"{' / '.join(f'{m:.0f}' for m in quarter[1:])}; peak RSS {peak:.0f} MB "
           "(bot and fake Bot API in one process)")
+    if len(batches.rss) >= 2:
+        series = batches.rss
+        first = 1 if len(series) >= 3 else 0  # the 2nd batch: the 1st includes warm-up
+        grow = series[-1] - series[first]
+        per_message = grow * 1024 / ((len(series) - 1 - first) * args.batch)
+        print(f"resident memory MB after each {args.batch:,} answered (the fake's records "
+              f"dropped first): {' '.join(f'{m:.1f}' for m in series)}")
+        print(f"growth from batch {first + 1} to batch {len(series)}: {grow:+.1f} MB "
+              f"({grow / series[first]:+.1%}), {per_message:+.2f} KB per answered message")
 
 
 if __name__ == "__main__":
@@ -170,4 +220,6 @@ if __name__ == "__main__":
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--faults", type=float, default=0.0)
     parser.add_argument("--db", default="sqlite")
+    parser.add_argument("--batch", type=int, default=2000,
+                        help="sample RSS after every BATCH answers (0: off)")
     asyncio.run(main(parser.parse_args()))
