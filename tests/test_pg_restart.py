@@ -59,18 +59,21 @@ def _gate() -> str | None:
         return f"needs {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
     if (urlsplit(base).hostname or "") not in {"127.0.0.1", "localhost", "::1"}:
         return f"{PG_ENV} is not on this machine; only a local server can be restarted"
-    if _cluster() is None:
+    if (cluster := _cluster()) is None:
         return "no pg_ctlcluster-managed PostgreSQL cluster on this machine"
+    owner = (Path("/etc/postgresql") / cluster[0] / cluster[1]).stat().st_uid
+    if os.geteuid() not in {0, owner}:
+        return "restarting PostgreSQL needs root or the cluster's owner"
     return None
 
 
 pytestmark = pytest.mark.skipif(_gate() is not None, reason=_gate() or "")
 
 
-def _ctl(action: str) -> None:
+def _ctl(action: str) -> subprocess.CompletedProcess[str]:
     version, name = _cluster() or ("", "")
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, name, action],
-                   check=False, timeout=120, capture_output=True)
+    return subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, name, action],
+                          check=False, timeout=120, capture_output=True, text=True)
 
 
 def _port() -> int:
@@ -184,9 +187,9 @@ def test_postgresql_restart_polite_replies_during_the_outage_then_recovers_by_it
         asker.start()
         time.sleep(0.5)
         marks["stop"] = time.monotonic()
-        _ctl("stop")
+        stop = _ctl("stop")
         marks["stopped"] = time.monotonic()
-        assert not _ready(), "pg_ctlcluster stop did not stop the server"
+        assert not _ready(), f"pg_ctlcluster stop did not stop the server: {stop.stderr}"
         time.sleep(OUTAGE)
         marks["start"] = time.monotonic()
         _ctl("start")
