@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from fakebotapi import FakeBotAPI
 
 PG_ENV = "QABOT_TEST_POSTGRES_URL"
 
@@ -68,3 +69,15 @@ def sessions(engine: object) -> object:
     from bot.storage import session_factory
 
     return session_factory(engine)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    """A fake Telegram Bot API on 127.0.0.1 for the real Application to talk to."""
+    async with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{(tmp_path / 'bot.sqlite3').as_posix()}"

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from fakebotapi import FakeBotAPI
@@ -116,17 +115,6 @@ def test_no_button_reaches_a_staff_command():
 
 
 # -- staff-only handlers in Telegram ----------------------------------------------------------
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{(tmp_path / 'bot.sqlite3').as_posix()}"
 
 
 async def test_every_telegram_handler_is_known_and_classified(fake: FakeBotAPI, sqlite_url: str):

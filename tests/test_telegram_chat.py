@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from fakebotapi import FakeBotAPI
 from telegram_harness import ALICE, BOB, GROUP, STAFF, make_dialogue, running_bot, settings_for
 
 from bot.dialogue import Button, Command, Reply
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{(tmp_path / 'bot.sqlite3').as_posix()}"
 
 
 async def test_start_greets_with_buttons_for_the_main_jobs(fake: FakeBotAPI, sqlite_url: str):

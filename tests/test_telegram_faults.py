@@ -6,25 +6,12 @@ Nothing is lost and the bot keeps serving everyone else.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from fakebotapi import FakeBotAPI
 from telegram_harness import ALICE, BOB, make_dialogue, running_bot, settings_for
 
 from bot.dialogue import Command, Reply
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{(tmp_path / 'bot.sqlite3').as_posix()}"
 
 
 async def test_a_429_is_waited_out_and_the_reply_still_arrives(fake: FakeBotAPI,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from fakebotapi import FakeBotAPI
 from sqlalchemy import select
 from telegram_harness import ALICE, BOB, running_bot, settings_for
@@ -20,12 +18,6 @@ def _question(text: str) -> int:
     m = re.search(r"第(\d+)(?:/\d+)?题", text)
     assert m, text
     return int(m.group(1))
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as api:
-        yield api
 
 
 async def test_a_restart_in_the_middle_of_selfcheck_continues_at_the_same_question(

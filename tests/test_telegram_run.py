@@ -4,7 +4,6 @@ start-up schedules reminders and notices."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,6 @@ from fakebotapi import FakeBotAPI
 from telegram_harness import ALICE, running_bot, settings_for
 
 from bot.cli import main
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as api:
-        yield api
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ and inline lookup for everyone."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from fakebotapi import FakeBotAPI
@@ -18,17 +16,6 @@ from bot.storage.models import BroadcastDelivery, QuestionLog
 
 ROSTER = "名称,奖项,年度,认定日期,文号,备注,再次获奖\n沧州示例机械有限公司,组织奖,2021,2021-12-20,沧政字〔2021〕1号,,否\n"
 CAROL = 1003
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{(tmp_path / 'bot.sqlite3').as_posix()}"
 
 
 async def test_staff_upload_a_roster_and_others_are_refused(fake: FakeBotAPI, sqlite_url: str,

@@ -4,22 +4,14 @@ the self-check, binds the award and reads its status. The transcript is what the
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from fakebotapi import FakeBotAPI, Sent
 from telegram_harness import ALICE, STAFF, running_bot, settings_for
 
 ROSTER = "名称,奖项,年度,认定日期,文号,备注,再次获奖\n沧州示例机械有限公司,组织奖,2023,2023-12-20,,,否\n"
 # an eligible organisation: 单位, registered, 8 years, not listed, 7(二)(三)(四) met, no record
 SELFCHECK = ["c0", "y", "8", "n", "y", "y", "y", "n", "n", "y", "none"]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as api:
-        yield api
 
 
 async def _answer_selfcheck(fake: FakeBotAPI, user: int) -> Sent:

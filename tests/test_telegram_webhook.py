@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from fakebotapi import FakeBotAPI
 from telegram_harness import ALICE, make_dialogue, settings_for
 
 from bot.app import build_application
 from bot.commands.run import serve_webhook
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as api:
-        yield api
 
 
 def _free_port() -> int:
