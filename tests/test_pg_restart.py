@@ -224,7 +224,8 @@ def test_postgresql_restart_polite_replies_during_the_outage_then_recovers_by_it
     # once recovered, no more polite refusals
     later = [a for a in answers if a.at > marks["recovered"] and a.text in DB_REQUESTS]
     assert later and all(a.reply != DB_UNAVAILABLE for a in later)
-    assert "已订阅" in after["/subscribe"]
+    # the loop may have stopped after its own /subscribe: either answer shows the table works
+    assert "已订阅" in after["/subscribe"] or "已经订阅" in after["/subscribe"]
     assert "沧州甲公司" in after["/status"] and "沧州甲公司" in after["/verify 沧州甲公司"]
     polite_after_ready = sum(1 for a in answers if a.at > marks["ready"]
                              and a.reply == DB_UNAVAILABLE)
