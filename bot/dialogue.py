@@ -23,7 +23,6 @@ from knowledge.pack import Pack, load_pack
 
 logger = logging.getLogger(__name__)
 
-MAX_INPUT_CHARS = 500  # longer messages are answered from their first part, with a note
 DB_UNAVAILABLE = "数据库暂时不可用，请稍后再试。"
 
 

@@ -62,13 +62,6 @@ def to_chinese(n: int) -> str:
     return out
 
 
-ITEM_MARKS = "一二三四五六七八九十"
-
-
-def item_label(n: int) -> str:
-    """（一） for item 1."""
-    return f"（{to_chinese(n)}）"
-
 
 _ARTICLE_REF = re.compile(rf"第\s*({NUMERAL_CLASS})\s*条|(?<![0-9０-９{CN_NUMERAL}])({NUMERAL_CLASS})\s*条")
 

@@ -87,9 +87,6 @@ class Pack:
     def value(self, key: str) -> Any:
         return self.fact(key).value
 
-    def data_file(self, name: str) -> Path:
-        return self.path / name
-
     def load_yaml(self, name: str) -> Any:
         p = self.path / name
         if not p.exists():

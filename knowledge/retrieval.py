@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -84,10 +83,6 @@ class Answer:
     @property
     def abstained(self) -> bool:
         return self.kind in {"suggest", "out_of_scope", "empty", "no_such_article"}
-
-    @property
-    def confidence(self) -> float:
-        return self.hits[0].score if self.hits else 0.0
 
 
 class _BM25:
@@ -496,7 +491,3 @@ def _bigrams(text: str) -> list[str]:
 def retriever_for(pack_id: str = "cangzhou-2020") -> Retriever:
     return Retriever(load_pack(pack_id))
 
-
-def ask_many(questions: Iterable[str], retriever: Retriever | None = None) -> list[Answer]:
-    r = retriever or retriever_for()
-    return [r.ask(q) for q in questions]
