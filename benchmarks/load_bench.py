@@ -147,7 +147,7 @@ async def user(fake: CountingFake, uid: int, n: int, latencies: list[float],
 
 
 async def main(args: argparse.Namespace) -> None:
-    from handlers.guard import FLOOD_GATE, FloodGate
+    from handlers.telegram.guard import FLOOD_GATE, FloodGate
 
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)

@@ -112,14 +112,14 @@ async def echo_bot(fake: FakeBotAPI, users: int, total: int, qs: list[str],
 
 async def qabot(fake: FakeBotAPI, users: int, total: int, qs: list[str],
                 rate_limit: bool, rate: float) -> dict[str, float]:
-    from bot.app import build_application, features, make_services
     from bot.dialogue import Dialogue
     from bot.settings import load_settings
+    from handlers.telegram.app import build_application, make_services
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_BASE_URL=fake.base_url,
                                  DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3", _env_file=None)
-        dialogue = Dialogue(services=make_services(settings), features=features())
+        dialogue = Dialogue(services=make_services(settings))
         app = build_application(settings, dialogue=dialogue, rate_limit=rate_limit,
                                 schedule_jobs=False)
         async with app:

@@ -5,20 +5,29 @@ feature is written once. Replies are a small, escaped subset of Telegram HTML (`
 ``<code>``, ``<blockquote>``) with rows of buttons; per-user state is a JSON-serialisable dict
 (Telegram's ``user_data``) that the channel keeps and hands back on the next turn.
 
-Features live in ``bot/features/*`` and register commands and button prefixes here.
+Features live in ``bot/features/*`` and register commands and button prefixes here; they
+import the turn and reply types from ``bot.turn``, so nothing imports back into this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.features import register_all
+from bot.turn import (
+    ButtonFunc,
+    Command,
+    CommandFunc,
+    FlowFunc,
+    Reply,
+    Turn,
+    esc,
+)
 from knowledge.pack import Pack, load_pack
 
 logger = logging.getLogger(__name__)
@@ -36,61 +45,6 @@ def is_database_outage(error: BaseException) -> bool:
     return isinstance(error, (exc.DBAPIError, exc.TimeoutError))
 
 
-def esc(text: object) -> str:
-    """Escape text for Telegram HTML."""
-    return html.escape(str(text), quote=False)
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: str  # callback data: at most 64 bytes (Telegram's limit)
-
-    def __post_init__(self) -> None:
-        if len(self.data.encode("utf-8")) > 64:
-            raise ValueError(f"callback data too long: {self.data!r}")
-
-
-@dataclass
-class Reply:
-    html: str
-    buttons: list[list[Button]] = field(default_factory=list)
-    # True when the dialogue waits for typed input (a number of years, a code): a terminal
-    # then reads a bare number as text instead of as a button choice.
-    expects_text: bool = False
-
-
-@dataclass
-class Turn:
-    """Everything a feature needs for one user turn."""
-
-    dialogue: Dialogue
-    state: dict[str, Any]
-    today: dt.date
-    chat_id: str | None = None
-    user_id: str | None = None
-    is_staff: bool = False
-    channel: str = "terminal"  # or "telegram"
-
-    @property
-    def pack(self) -> Pack:
-        return self.dialogue.pack
-
-
-CommandFunc = Callable[[Turn, str], list[Reply]]
-ButtonFunc = Callable[[Turn, str], list[Reply]]
-FlowFunc = Callable[[Turn, str], list[Reply] | None]
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    func: CommandFunc
-    description: str
-    staff: bool = False
-    menu: bool = True  # listed in /help and Telegram's command menu
-
-
 class Dialogue:
     """Routes commands, free text and button presses to the registered features."""
 
@@ -103,8 +57,6 @@ class Dialogue:
         self.flows: dict[str, FlowFunc] = {}
         self.fallback: CommandFunc | None = None
         self._tz = ZoneInfo(str(self.pack.meta.get("timezone", "Asia/Shanghai")))
-        from bot.features import register_all
-
         register_all(self, features)
 
     # -- registration -------------------------------------------------------------------

@@ -27,8 +27,8 @@ from sqlalchemy import and_, case, exists, literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.dialogue import esc
 from bot.storage.models import ACTIVE, INDIVIDUAL, Binding, ReminderSent, Winner
+from bot.turn import esc
 from knowledge.pack import Pack
 
 if TYPE_CHECKING:

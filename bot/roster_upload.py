@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.dialogue import esc
+from bot.turn import esc
 from knowledge.errors import QabotError
 
 

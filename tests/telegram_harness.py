@@ -9,9 +9,9 @@ from typing import Any
 from fakebotapi import FakeBotAPI
 from telegram.ext import Application
 
-from bot.app import build_application, features, make_services
 from bot.dialogue import Dialogue
 from bot.settings import Settings, load_settings
+from handlers.telegram.app import build_application, make_services
 
 STAFF = 900001
 ALICE = 1001
@@ -32,7 +32,7 @@ def settings_for(fake: FakeBotAPI, db_url: str, **extra: Any) -> Settings:
 
 
 def make_dialogue(settings: Settings) -> Dialogue:
-    return Dialogue(services=make_services(settings), features=features())
+    return Dialogue(services=make_services(settings))
 
 
 @asynccontextmanager

@@ -18,11 +18,11 @@ from sqlalchemy import MetaData, select
 from telegram_harness import GROUP, STAFF, make_dialogue, running_bot, settings_for
 
 from bot import registry
-from bot.app import features
-from bot.dialogue import Command, Dialogue, Reply
+from bot.dialogue import Dialogue
 from bot.services import Services
 from bot.settings import load_settings
 from bot.storage.models import Winner
+from bot.turn import Command, Reply
 
 ROSTER = ("名称,奖项,年度,认定日期,文号,备注,再次获奖\n"
           "沧州甲公司,组织奖,2023,2023-12-20,沧政字〔2023〕1号,联系人王五 13800000000,否\n"
@@ -77,7 +77,7 @@ def staff_commands(d: Dialogue) -> list[Command]:
 
 
 def test_every_command_described_as_for_staff_is_marked_staff_only():
-    d = Dialogue(features=features())
+    d = Dialogue()
     assert {c.name for c in staff_commands(d)} >= {"code", "expiring", "notice", "feedback"}
     for c in d.commands.values():
         assert ("工作人员" in c.description) == c.staff, c.name
@@ -85,7 +85,7 @@ def test_every_command_described_as_for_staff_is_marked_staff_only():
 
 @pytest.mark.parametrize("arg", ["", " 沧州甲公司", " 30", " 2026年度申报开始"])
 def test_every_staff_command_refuses_a_non_staff_user_without_running(arg: str):
-    d = Dialogue(features=features())
+    d = Dialogue()
     ran: list[str] = []
 
     def spy(name: str):  # noqa: ANN202
@@ -108,7 +108,7 @@ def test_every_staff_command_refuses_a_non_staff_user_without_running(arg: str):
 
 
 def test_no_button_reaches_a_staff_command():
-    d = Dialogue(features=features())
+    d = Dialogue()
     staff = {c.func for c in staff_commands(d)}
     assert not staff & set(d.buttons.values())
     assert not staff & set(d.flows.values())
@@ -230,7 +230,7 @@ async def test_not_even_debug_logging_shows_a_bind_code(fake: FakeBotAPI, sqlite
 
 
 def test_a_winner_sees_only_its_own_records(services: Services):
-    d = Dialogue(services=services, features=features())
+    d = Dialogue(services=services)
     for name, chat in (("沧州甲公司", "1001"), ("沧州乙公司", "2002")):
         code, _ = services.issue_code(name)
         services.bind(chat, code)
@@ -285,7 +285,7 @@ async def test_forget_leaves_no_row_about_the_chat(fake: FakeBotAPI, sqlite_url:
 
 
 def test_forget_through_the_dialogue_deletes_every_row_of_the_chat(services: Services):
-    d = Dialogue(services=services, features=features())
+    d = Dialogue(services=services)
     code, w = services.issue_code("沧州甲公司")
     state: dict = {}
     turn = d.turn(state, chat_id=str(MALLORY), user_id=str(MALLORY), today=NOW.date())

@@ -199,16 +199,15 @@ def pg_via_proxy(db_url: str) -> Iterator[tuple[str, Proxy]]:
 
 def test_during_a_database_outage_requests_get_a_polite_reply_and_service_recovers(
         pg_via_proxy: tuple[str, Proxy]):
-    from bot.app import features
     from bot.dialogue import DB_UNAVAILABLE, Dialogue
     from bot.services import Services
     from bot.settings import load_settings
-
+    
     url, proxy = pg_via_proxy
     svc = Services.from_settings(load_settings(_env_file=None, DATABASE_URL=url))
     svc.import_roster_bytes("名称,奖项,年度,认定日期\n沧州甲公司,组织奖,2023,2023-12-20\n".encode(),
                             "r.csv")
-    d = Dialogue(services=svc, features=features())
+    d = Dialogue(services=svc)
     requests = ["/status", "/verify 沧州甲公司", "/subscribe", "/bind ABCD-EFGH-JKLM",
                 "/unbind", "公示期几天"]
 
@@ -235,15 +234,14 @@ def test_during_a_database_outage_requests_get_a_polite_reply_and_service_recove
 
 
 def test_a_write_while_sqlite_is_locked_waits_and_succeeds(tmp_path: Path):
-    from bot.app import features
     from bot.dialogue import Dialogue
     from bot.services import Services
     from bot.settings import load_settings
-
+    
     path = tmp_path / "locked.sqlite3"
     svc = Services.from_settings(load_settings(_env_file=None,
                                                DATABASE_URL=f"sqlite:///{path.as_posix()}"))
-    d = Dialogue(services=svc, features=features())
+    d = Dialogue(services=svc)
     holding, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -280,11 +278,10 @@ if __name__ == "__main__" and sys.argv[1:2] == ["child"]:
 def test_a_database_error_behind_a_button_gets_the_polite_reply_too(tmp_path: Path):
     from sqlalchemy.exc import OperationalError
 
-    from bot.app import features
     from bot.dialogue import DB_UNAVAILABLE, Dialogue
     from bot.services import Services
     from bot.settings import load_settings
-
+    
     svc = Services.from_settings(load_settings(
         _env_file=None, DATABASE_URL=f"sqlite:///{(tmp_path / 'b.sqlite3').as_posix()}"))
 
@@ -292,7 +289,7 @@ def test_a_database_error_behind_a_button_gets_the_polite_reply_too(tmp_path: Pa
         raise OperationalError("DELETE …", {}, Exception("database is locked"))
 
     svc.forget = down  # type: ignore[method-assign]
-    d = Dialogue(services=svc, features=features())
+    d = Dialogue(services=svc)
     try:
         [reply] = d.on_button(d.turn({}, chat_id="1001"), "wforget:yes")
     finally:

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import features
-from bot.dialogue import Dialogue, Reply
+from bot.dialogue import Dialogue
 from bot.settings import load_settings
-from bot.telegram_render import LIMIT, render, split_html
+from bot.turn import Reply
+from handlers.telegram.render import LIMIT, render, split_html
 
 # -- a strict Telegram HTML validator -------------------------------------------------------
 
@@ -108,7 +108,7 @@ def dialogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dialogue]:
     services.import_roster_bytes(
         "名称,奖项,年度,认定日期\n沧州示例机械有限公司,组织奖,2021,2021-12-20\n"
         "李四,个人奖,2023,2023-12-20\n".encode(), "r.csv")
-    yield Dialogue(services=services, features=features())
+    yield Dialogue(services=services)
     services.close()
 
 
@@ -161,7 +161,7 @@ def _pieces(commands: list[str]) -> st.SearchStrategy[str]:
 
 
 # every command the full dialogue has, staff ones included, so a new command is attacked too
-COMMAND_NAMES = sorted(Dialogue(features=features()).commands)
+COMMAND_NAMES = sorted(Dialogue().commands)
 COMMANDS = [f"/{c}" for c in COMMAND_NAMES] + ["/start@qabot_test_bot", "／help", "/ARTICLE",
                                                "/", "//", "/不存在", "/article@", "/a" * 40]
 

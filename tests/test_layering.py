@@ -26,11 +26,34 @@ def test_knowledge_never_imports_telegram_the_database_or_the_bot():
         assert not names & {"telegram", "sqlmodel", "sqlalchemy", "bot", "handlers"}, path
 
 
-def test_bot_never_imports_handlers():
+def test_bot_never_imports_a_channel_except_to_start_one():
+    # bot/ is the channel-free core; only the commands that start a channel (qabot run,
+    # qabot chat, qabot serve) reach into handlers/.
+    starters = {"bot/commands/run.py", "bot/commands/chat.py", "bot/commands/serve.py"}
     for path, names in imported_modules("bot").items():
-        if path.startswith("bot/app.py"):
-            continue  # the one place that wires handlers into the Application
+        if path in starters:
+            continue
         assert "handlers" not in names, path
+
+
+def test_channels_do_not_import_each_other():
+    channels = {p.name.removesuffix(".py") for p in (ROOT / "handlers").iterdir()
+                if p.name != "__init__.py" and not p.name.startswith((".", "_"))}
+    for path, _ in imported_modules("handlers").items():
+        own = path.split("/")[1].removesuffix(".py")
+        source = (ROOT / path).read_text(encoding="utf-8")
+        for other in channels - {own}:
+            assert f"handlers.{other}" not in source, (path, other)
+
+
+def test_features_never_import_the_dialogue_at_run_time():
+    # The dialogue imports the features to register them; a feature importing the dialogue
+    # back (outside `if TYPE_CHECKING:`) would make an import circle.
+    for path in (ROOT / "bot" / "features").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:  # top-level statements only: TYPE_CHECKING blocks are `if`s
+            if isinstance(node, ast.ImportFrom):
+                assert node.module != "bot.dialogue", path.name
 
 
 def test_answering_a_question_loads_neither_the_database_nor_telegram():

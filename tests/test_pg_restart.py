@@ -163,18 +163,17 @@ class Asker(threading.Thread):
 
 def test_postgresql_restart_polite_replies_during_the_outage_then_recovers_by_itself(
         pg_schema_url: str):
-    from bot.app import features
     from bot.dialogue import DB_UNAVAILABLE, Dialogue
     from bot.services import Services
     from bot.settings import load_settings
-
+    
     svc = Services.from_settings(load_settings(_env_file=None, DATABASE_URL=pg_schema_url))
     svc.import_roster_bytes("名称,奖项,年度,认定日期\n沧州甲公司,组织奖,2023,2023-12-20\n".encode(),
                             "r.csv")
     code, _ = svc.issue_code("沧州甲公司")
     svc.bind("1001", code)
     engine = svc.engine
-    d = Dialogue(services=svc, features=features())
+    d = Dialogue(services=svc)
 
     def ask(text: str) -> str:
         return "\n".join(r.html for r in d.on_text(

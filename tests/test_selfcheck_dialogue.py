@@ -10,8 +10,9 @@ import re
 
 import pytest
 
-from bot.dialogue import Dialogue, Reply
+from bot.dialogue import Dialogue
 from bot.features.selfcheck import parse_date, parse_years
+from bot.turn import Reply
 from knowledge.eligibility import load_rules
 
 TODAY = dt.date(2024, 6, 1)

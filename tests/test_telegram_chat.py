@@ -8,7 +8,7 @@ import pytest
 from fakebotapi import FakeBotAPI
 from telegram_harness import ALICE, BOB, GROUP, STAFF, make_dialogue, running_bot, settings_for
 
-from bot.dialogue import Button, Command, Reply
+from bot.turn import Button, Command, Reply
 
 
 async def test_start_greets_with_buttons_for_the_main_jobs(fake: FakeBotAPI, sqlite_url: str):

@@ -11,7 +11,7 @@ import pytest
 from fakebotapi import FakeBotAPI
 from telegram_harness import ALICE, BOB, make_dialogue, running_bot, settings_for
 
-from bot.dialogue import Command, Reply
+from bot.turn import Command, Reply
 
 
 async def test_a_429_is_waited_out_and_the_reply_still_arrives(fake: FakeBotAPI,
@@ -97,7 +97,7 @@ async def test_a_failing_feature_is_logged_and_the_user_told_in_chinese(
             fake.user_says(ALICE, "/help")
             await fake.wait_sent(ALICE, after=1)
     assert "出了点问题" in note.text
-    failure = next(r for r in caplog.records if r.name == "handlers.errors")
+    failure = next(r for r in caplog.records if r.name == "handlers.telegram.errors")
     assert failure.exc_info is not None and "feature bug" in str(failure.exc_info[1])
 
 

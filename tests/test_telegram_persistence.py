@@ -9,9 +9,9 @@ from fakebotapi import FakeBotAPI
 from sqlalchemy import select
 from telegram_harness import ALICE, BOB, running_bot, settings_for
 
-from bot.persistence import SqlPersistence
 from bot.storage import make_engine, session_factory, upgrade_database
 from bot.storage.models import BotState
+from handlers.telegram.persistence import SqlPersistence
 
 
 def _question(text: str) -> int:

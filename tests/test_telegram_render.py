@@ -6,8 +6,8 @@ import re
 
 from fakebotapi import _ApiError, _check_html
 
-from bot.dialogue import Button, Reply
-from bot.telegram_render import render, split_html
+from bot.turn import Button, Reply
+from handlers.telegram.render import render, split_html
 
 
 def _visible(html: str) -> str:

@@ -10,8 +10,8 @@ import httpx
 from fakebotapi import FakeBotAPI
 from telegram_harness import ALICE, make_dialogue, settings_for
 
-from bot.app import build_application
 from bot.commands.run import serve_webhook
+from handlers.telegram.app import build_application
 
 
 def _free_port() -> int:

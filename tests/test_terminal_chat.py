@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from bot.dialogue import Dialogue
-from bot.terminal import TerminalChat
+from handlers.terminal import TerminalChat
 
 
 def run_chat(lines: list[str]) -> str:

@@ -33,7 +33,7 @@ def _services(no_db: bool) -> object | None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.dialogue import Dialogue
-    from bot.terminal import TerminalChat
+    from handlers.terminal import TerminalChat
 
     d = Dialogue(services=_services(args.no_db))
     read = input if sys.stdin.isatty() else _read_piped

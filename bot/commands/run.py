@@ -23,8 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.app import build_application
     from bot.settings import SettingsError, load_settings
+    from handlers.telegram.app import build_application
 
     settings = load_settings()
     settings.require_token()
@@ -48,7 +48,7 @@ async def serve_webhook(app: object, *, drop_pending: bool = False,
     from telegram.ext import Application
 
     from bot.settings import Settings
-    from bot.webhook import WebhookServer, path_of
+    from handlers.telegram.webhook import WebhookServer, path_of
 
     assert isinstance(app, Application)
     settings: Settings = app.bot_data["settings"]

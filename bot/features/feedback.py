@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.dialogue import Dialogue, Reply, Turn, esc
+from bot.turn import Reply, Turn, esc
+
+if TYPE_CHECKING:
+    from bot.dialogue import Dialogue
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.dialogue import Button, Reply, Turn, esc
+from bot.turn import Button, Reply, Turn, esc
 from knowledge.numerals import to_chinese, to_int
 from knowledge.regulation import Sentence
 from knowledge.retrieval import Answer, Retriever

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.dialogue import Button, Dialogue, Reply, Turn, esc
+from bot.turn import Button, Reply, Turn, esc
+
+if TYPE_CHECKING:
+    from bot.dialogue import Dialogue
 from knowledge.eligibility import (
     FactsError,
     Question,

@@ -14,11 +14,15 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bot.dialogue import Dialogue, Reply, Turn, esc
+from bot.turn import Reply, Turn, esc
+
+if TYPE_CHECKING:
+    from bot.dialogue import Dialogue
 from bot.features.feedback import sessions_of
 
 logger = logging.getLogger(__name__)

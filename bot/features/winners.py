@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogue import Button, Reply, Turn, esc
+from bot.turn import Button, Reply, Turn, esc
 from knowledge.errors import QabotError
 from knowledge.usage import check_usage, correct_wording, reply_html
 

@@ -9,10 +9,10 @@ from pathlib import PurePath
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.dialogue import Reply, esc
 from bot.roster_upload import import_roster_bytes
-from handlers import texts
-from handlers.common import dialogue_of, is_staff, send_replies, with_retry
+from bot.turn import Reply, esc
+from handlers.telegram import texts
+from handlers.telegram.common import dialogue_of, is_staff, send_replies, with_retry
 
 logger = logging.getLogger(__name__)
 

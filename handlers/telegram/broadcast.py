@@ -11,7 +11,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.features.feedback import sessions_of
 from bot.features.subscribe import Blocked, deliver_pending
-from handlers.common import dialogue_of, with_retry
+from handlers.telegram.common import dialogue_of, with_retry
 
 logger = logging.getLogger(__name__)
 

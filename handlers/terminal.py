@@ -6,8 +6,9 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.dialogue import Button, Dialogue, Reply
+from bot.dialogue import Dialogue
 from bot.render import html_to_text
+from bot.turn import Button, Reply
 
 BANNER = ("质量奖助手（终端版）。直接输入问题；/help 查看功能；输入 /quit 或按 Ctrl-D 退出。\n"
           "选项输入编号（如 1）或选项文字；需要输入数字或日期时，选项写作 #1。")

@@ -8,9 +8,9 @@ import re
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.dialogue import Reply
-from handlers import texts
-from handlers.common import dialogue_of, in_group, send_replies, turn_for
+from bot.turn import Reply
+from handlers.telegram import texts
+from handlers.telegram.common import dialogue_of, in_group, send_replies, turn_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_replies(context, message.chat_id, replies, group=group,
                        reply_to=message.message_id)
     if name in BROADCAST_COMMANDS and context.job_queue is not None:
-        from handlers.broadcast import kick
+        from handlers.telegram.broadcast import kick
 
         kick(context)
 

@@ -9,9 +9,9 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import InlineQueryLimit, ParseMode
 from telegram.ext import ContextTypes
 
-from bot.telegram_render import split_html
-from handlers import texts
-from handlers.common import dialogue_of
+from handlers.telegram import texts
+from handlers.telegram.common import dialogue_of
+from handlers.telegram.render import split_html
 
 logger = logging.getLogger(__name__)
 

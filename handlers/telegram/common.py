@@ -12,8 +12,9 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
-from bot.dialogue import Dialogue, Reply, Turn
-from bot.telegram_render import render
+from bot.dialogue import Dialogue
+from bot.turn import Reply, Turn
+from handlers.telegram.render import render
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Token, Bot API base URL and proxy come from settings; sending goes through
 ``AIORateLimiter`` (Telegram's flood limits, retrying 429s); user state lives in the project's
-database (``bot.persistence``); updates of different users run concurrently while each user's
+database (``handlers.telegram.persistence``); updates of different users run concurrently while each user's
 own updates stay in order. At start-up the command menu is set in Chinese (staff see theirs)
 and the reminder and broadcast jobs are scheduled.
 """
@@ -123,13 +123,6 @@ def redact_in_logs(secret: str) -> None:
     _SECRETS.add(secret)
 
 
-def features() -> list[str]:
-    """The dialogue features the bot runs: all of them (bot.features.FEATURES)."""
-    from bot.features import FEATURES
-
-    return list(FEATURES)
-
-
 def make_services(settings: Settings) -> Any:
     """The storage-backed services (migrations applied)."""
     from bot.services import Services
@@ -150,7 +143,7 @@ def build_application(
     post_init: Callable[[Application], Awaitable[None]] | None = None,
 ) -> Application:
     """The Telegram application for ``settings``; raises SettingsError on a bad setting."""
-    from handlers.guard import FLOOD_GATE, FloodGate
+    from handlers.telegram.guard import FLOOD_GATE, FloodGate
 
     token = settings.require_token()
     redact_in_logs(token)
@@ -176,7 +169,7 @@ def build_application(
     if rate_limit:  # Telegram's limits (30 messages/s overall, 20/min per group); retries 429s
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if engine is not None:
-        from bot.persistence import SqlPersistence
+        from handlers.telegram.persistence import SqlPersistence
 
         builder = builder.persistence(SqlPersistence(engine, update_interval=persistence_interval))
     app = builder.build()
@@ -188,12 +181,12 @@ def build_application(
 
 def add_handlers(app: Application) -> None:
     """Wire every handler; the flood guard runs first."""
-    from handlers.buttons import on_button
-    from handlers.chat import on_command, on_text
-    from handlers.documents import on_document
-    from handlers.errors import on_error
-    from handlers.guard import flood_guard
-    from handlers.inline import on_inline
+    from handlers.telegram.buttons import on_button
+    from handlers.telegram.chat import on_command, on_text
+    from handlers.telegram.documents import on_document
+    from handlers.telegram.errors import on_error
+    from handlers.telegram.guard import flood_guard
+    from handlers.telegram.inline import on_inline
 
     app.add_handler(TypeHandler(Update, flood_guard), group=-1)
     new_message = filters.UpdateType.MESSAGE
@@ -243,7 +236,7 @@ def _schedule(app: Application, settings: Settings) -> None:
         logger.info("reminders not available; none scheduled")
     else:
         schedule_reminders(app, settings, app.bot_data["dialogue"].services)
-    from handlers.broadcast import schedule_broadcasts
+    from handlers.telegram.broadcast import schedule_broadcasts
 
     schedule_broadcasts(app)
 

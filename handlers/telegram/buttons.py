@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.common import dialogue_of, in_group, send_replies, turn_for, with_retry
+from handlers.telegram.common import dialogue_of, in_group, send_replies, turn_for, with_retry
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

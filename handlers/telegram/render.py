@@ -18,7 +18,7 @@ from telegram import (
 )
 from telegram.constants import MessageLimit, ParseMode
 
-from bot.dialogue import Button, Reply
+from bot.turn import Button, Reply
 
 LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 

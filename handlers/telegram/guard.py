@@ -15,7 +15,7 @@ from collections.abc import Callable
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from handlers import texts
+from handlers.telegram import texts
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError
 from telegram.ext import ContextTypes
 
-from handlers import texts
+from handlers.telegram import texts
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Telegram: python-telegram-bot callbacks, the Application that wires them, rendering."""
