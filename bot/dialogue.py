@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,8 @@ from knowledge.pack import Pack, load_pack
 logger = logging.getLogger(__name__)
 
 DB_UNAVAILABLE = "数据库暂时不可用，请稍后再试。"
+
+Listener = Callable[[str, Turn, dict[str, Any]], None]
 
 
 def is_database_outage(error: BaseException) -> bool:
@@ -56,6 +59,7 @@ class Dialogue:
         self.buttons: dict[str, ButtonFunc] = {}
         self.flows: dict[str, FlowFunc] = {}
         self.fallback: CommandFunc | None = None
+        self.listeners: list[Listener] = []
         self._tz = ZoneInfo(str(self.pack.meta.get("timezone", "Asia/Shanghai")))
         register_all(self, features)
 
@@ -86,6 +90,20 @@ class Dialogue:
 
         return deco
 
+    # -- events (metrics) ---------------------------------------------------------------
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(event, turn, data)`` on every event: ``turn`` (seconds),
+        ``question`` (answered), ``selfcheck_started``, ``selfcheck_finished`` (verdict),
+        ``error``."""
+        self.listeners.append(listener)
+
+    def emit(self, event: str, turn: Turn, **data: Any) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event, turn, data)
+            except Exception:  # a broken metric must never cost a user a reply
+                logger.warning("event listener failed on %s", event, exc_info=True)
+
     # -- turns --------------------------------------------------------------------------
     def today(self) -> dt.date:
         return dt.datetime.now(self._tz).date()
@@ -96,23 +114,25 @@ class Dialogue:
 
     def on_text(self, turn: Turn, text: str) -> list[Reply]:
         """Answer a message: a /command, input to the running flow, or a free question."""
-        try:
-            return self._on_text(turn, text)
-        except Exception as e:
-            if not is_database_outage(e):
-                raise
-            logger.warning("database unavailable for user %s", turn.user_id, exc_info=True)
-            return [Reply(DB_UNAVAILABLE)]
+        return self._timed(turn, self._on_text, text)
 
     def on_button(self, turn: Turn, data: str) -> list[Reply]:
         """Answer a button press; data from an old or forged message gets a polite note."""
+        return self._timed(turn, self._on_button, data)
+
+    def _timed(self, turn: Turn, handle: Callable[[Turn, str], list[Reply]],
+               arg: str) -> list[Reply]:
+        start = time.perf_counter()
         try:
-            return self._on_button(turn, data)
+            return handle(turn, arg)
         except Exception as e:
+            self.emit("error", turn, database=is_database_outage(e))
             if not is_database_outage(e):
                 raise
             logger.warning("database unavailable for user %s", turn.user_id, exc_info=True)
             return [Reply(DB_UNAVAILABLE)]
+        finally:
+            self.emit("turn", turn, seconds=time.perf_counter() - start)
 
     def _on_text(self, turn: Turn, text: str) -> list[Reply]:
         text = _clean(text)

@@ -161,6 +161,7 @@ def ask(turn: Turn, text: str) -> Reply:
     """Answer a free question, remember it for 👍/👎, log it when unanswered."""
     d = turn.dialogue
     ans = retriever(d).ask(text)
+    d.emit("question", turn, answered=not ans.abstained)
     turn.state["last_question"] = {"text": text[:500], "articles": ans.articles}
     if ans.abstained and ans.kind in {"suggest", "out_of_scope"}:
         _log(turn, text, "unanswered", ans.articles)
