@@ -39,6 +39,9 @@ class Reply:
     # True when the dialogue waits for typed input (a number of years, a code): a terminal
     # then reads a bare number as text instead of as a button choice.
     expects_text: bool = False
+    # Structured data a richer channel may show besides the text (the web's 预审单 print view
+    # reads ``data["report"]``); channels that do not know a key ignore it.
+    data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Turn:
     chat_id: str | None = None
     user_id: str | None = None
     is_staff: bool = False
-    channel: str = "terminal"  # or "telegram"
+    channel: str = "terminal"  # or "telegram", "web"
 
     @property
     def pack(self) -> Pack:

@@ -150,6 +150,8 @@ class Clause:
     when: dict[str, Any]
     not_applicable_when: dict[str, Any] | None = None
     not_applicable_note: str = ""
+    evidence: str = ""  # the document that would settle an unknown answer (an example)
+    permanent: bool = False  # once not met, never met again (第二十四条): no date is ever given
 
     @property
     def label(self) -> str:
@@ -237,7 +239,9 @@ def _build_rules(pack: Pack) -> Rules:
             ref=Ref(int(c["article"]), c.get("item")), required=bool(c.get("required", True)),
             quote=str(c["quote"]), uses=uses, when=c["when"],
             not_applicable_when=c.get("not_applicable_when"),
-            not_applicable_note=str(c.get("not_applicable_note", ""))))
+            not_applicable_note=str(c.get("not_applicable_note", "")),
+            evidence=_fill(str(c.get("evidence", "")), values, f"条件 {c['id']}"),
+            permanent=bool(c.get("permanent", False))))
     questions: list[Question] = []
     for q in data.get("questions") or []:
         if q.get("kind") not in _KINDS:

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot.report import build_report
 from bot.turn import Button, Reply, Turn, esc
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ def register(d: Dialogue) -> None:
         s: dict[str, Any] = {"answers": {}, "history": [], "current": None, "seq": 0}
         turn.state["flow"] = FLOW
         turn.state[FLOW] = s
+        turn.dialogue.emit("selfcheck_started", turn)
         rules = rules_of()
         first = rules.questions[0]
         s["current"] = first.id
@@ -407,7 +409,11 @@ def _finish(turn: Turn, rules: Rules) -> Reply:
         verdict = evaluate(facts, turn.pack)
     except FactsError:  # answers edited into something inconsistent: start again
         return Reply(T_NOT_RUNNING, [[Button(L_AGAIN, f"{PREFIX}:new")]])
-    return Reply(render_result(verdict, rules), [[Button(L_AGAIN, f"{PREFIX}:new")]])
+    turn.dialogue.emit("selfcheck_finished", turn, verdict=verdict.verdict)
+    # The 预审单 travels with the reply (a channel that can print shows it); it is not stored.
+    report = build_report(rules, answers, facts, verdict, turn.pack)
+    return Reply(render_result(verdict, rules), [[Button(L_AGAIN, f"{PREFIX}:new")]],
+                 data={"report": report})
 
 
 def render_result(v: Verdict, rules: Rules) -> str:
