@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from knowledge.errors import QabotError
 
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+# A site that may frame the web chat: scheme, host and optional port, nothing else.
+_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class SettingsError(QabotError):
@@ -46,6 +48,22 @@ class Settings(BaseSettings):
     webhook_secret_token: SecretStr | None = Field(default=None,
                                                    validation_alias="WEBHOOK_SECRET_TOKEN")
 
+    # web chat (qabot serve)
+    web_host: str = Field(default="127.0.0.1", validation_alias="WEB_HOST")
+    web_port: int = Field(default=8080, ge=0, le=65535, validation_alias="WEB_PORT")
+    web_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="WEB_ALLOWED_ORIGINS")
+    web_session_secret: SecretStr | None = Field(default=None,
+                                                 validation_alias="WEB_SESSION_SECRET")
+    web_session_hours: int = Field(default=24, ge=1, le=24 * 90,
+                                   validation_alias="WEB_SESSION_HOURS")
+    web_max_body_bytes: int = Field(default=16_384, ge=1024, le=1 << 20,
+                                    validation_alias="WEB_MAX_BODY_BYTES")
+    web_rate_per_ip: int = Field(default=300, ge=1, validation_alias="WEB_RATE_PER_IP")
+    web_rate_per_session: int = Field(default=60, ge=1, validation_alias="WEB_RATE_PER_SESSION")
+    web_forwarded_allow_ips: str = Field(default="127.0.0.1",
+                                         validation_alias="WEB_FORWARDED_ALLOW_IPS")
+
     # reminders and codes
     reminder_time: dt.time = Field(default=dt.time(9, 0), validation_alias="REMINDER_TIME")
     timezone: str = Field(default="Asia/Shanghai", validation_alias="QABOT_TIMEZONE")
@@ -58,8 +76,24 @@ class Settings(BaseSettings):
             return [p.strip() for p in v.replace("，", ",").split(",") if p.strip()]
         return v
 
+    @field_validator("web_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = [p.strip().rstrip("/") for p in v.replace("，", ",").replace(" ", ",").split(",")
+                 if p.strip()]
+        return v
+
+    @field_validator("web_allowed_origins")
+    @classmethod
+    def _origins(cls, v: list[str]) -> list[str]:
+        for origin in v:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"“{origin[:60]}”不是网站来源，应形如 https://www.example.gov.cn")
+        return v
+
     @field_validator("telegram_proxy", "webhook_url", "telegram_bot_token",
-                     "webhook_secret_token", mode="before")
+                     "webhook_secret_token", "web_session_secret", mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v

@@ -1,0 +1,1 @@
+"""The web channel: the chat page, its JSON API, /healthz and /metrics (``qabot serve``)."""
