@@ -18,6 +18,7 @@ COMMANDS = [
     "selfcheck",  # issue 3
     "validity", "check_usage", "winners", "db", "remind",  # issue 4
     "run",  # issue 5
+    "serve",  # issue 12
 ]
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 
 logger = logging.getLogger(__name__)
 
@@ -43,34 +41,22 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve_webhook(app: object, *, drop_pending: bool = False,
                         stop: asyncio.Event | None = None) -> None:
-    """Register the webhook with Telegram and serve it until ``stop`` is set (or a signal)."""
-    from telegram import Update
+    """Register the webhook with Telegram and serve it until ``stop`` is set (or a signal).
+
+    The same Starlette route ``qabot serve`` mounts, served alone on WEBHOOK_LISTEN:WEBHOOK_PORT
+    by uvicorn; the ``Application`` starts and stops with the server.
+    """
     from telegram.ext import Application
 
+    from bot.commands.serve import serve_asgi
     from bot.settings import Settings
-    from handlers.telegram.webhook import WebhookServer, path_of
+    from handlers.telegram.webhook import webhook_app
 
     assert isinstance(app, Application)
     settings: Settings = app.bot_data["settings"]
     assert settings.webhook_url
     secret = (settings.webhook_secret_token.get_secret_value()
               if settings.webhook_secret_token else None)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-    async with app:
-        if app.post_init is not None:  # run_polling calls it; here we start by hand
-            await app.post_init(app)
-        server = await WebhookServer(app, settings.webhook_listen, settings.webhook_port,
-                                     path_of(settings.webhook_url), secret).start()
-        await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
-                                  allowed_updates=Update.ALL_TYPES,
-                                  drop_pending_updates=drop_pending)
-        await app.start()
-        try:
-            await stop.wait()
-        finally:
-            await server.stop()
-            await app.stop()
+    asgi = webhook_app(app, settings.webhook_url, secret, drop_pending=drop_pending)
+    await serve_asgi(asgi, settings.webhook_listen, settings.webhook_port, stop=stop,
+                     forwarded_allow_ips=settings.web_forwarded_allow_ips)

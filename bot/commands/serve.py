@@ -1,0 +1,158 @@
+"""``qabot serve``: the web chat, /healthz, /metrics and (when configured) Telegram's webhook,
+all on one ASGI app served by uvicorn in one event loop.
+
+With TELEGRAM_BOT_TOKEN and WEBHOOK_URL set, the Telegram bot runs in the same process on the
+same dialogue and database: its webhook is a route of the same app (path from WEBHOOK_URL),
+and the ``Application`` starts and stops with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="启动网页版（在线咨询页面、API，以及 Telegram webhook）",
+                       description="启动网页版质量奖助手：聊天页面 /、嵌入脚本 /widget.js、"
+                                   "接口 /api/…、/healthz、/metrics；设置了 TELEGRAM_BOT_TOKEN "
+                                   "和 WEBHOOK_URL 时同时接收 Telegram 的 webhook。")
+    p.add_argument("--host", default=None, help="监听地址（默认 WEB_HOST，即 127.0.0.1）")
+    p.add_argument("--port", type=int, default=None,
+                   help="监听端口（默认 WEB_PORT，即 8080；0 表示任选空闲端口）")
+    p.add_argument("--no-telegram", action="store_true",
+                   help="即使设置了 WEBHOOK_URL 也不接收 Telegram 消息")
+    p.add_argument("--drop-pending", action="store_true",
+                   help="丢弃 Telegram 在停机期间积压的消息")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.settings import SettingsError, load_settings
+
+    settings = load_settings()
+    host = args.host or settings.web_host
+    port = settings.web_port if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"端口 {port} 无效，应在 0 到 65535 之间")
+    app = build(settings, telegram=not args.no_telegram, drop_pending=args.drop_pending)
+
+    def ready(bound: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        print(f"质量奖助手网页版已启动：http://{shown}:{bound}/  （按 Ctrl-C 停止）", flush=True)
+
+    asyncio.run(serve_asgi(app, host, port, ready=ready,
+                           forwarded_allow_ips=settings.web_forwarded_allow_ips))
+    return 0
+
+
+def build(settings: Any, *, telegram: bool = True, drop_pending: bool = False,
+          dialogue: Any = None) -> Any:
+    """The whole app for ``settings``: web chat, plus Telegram's webhook when configured."""
+    from bot.dialogue import Dialogue
+    from bot.metrics import Metrics
+    from bot.services import Services
+    from handlers.web.app import build_app
+
+    if dialogue is None:
+        dialogue = Dialogue(services=Services.from_settings(settings))
+    from bot.features.qa import retriever
+
+    retriever(dialogue).ask("公示期几天")  # load the dictionaries now, not on the first question
+    metrics = Metrics(dialogue.services.sessions)
+    metrics.attach(dialogue)
+    routes: list[Any] = []
+    lifespan = None
+    if telegram and settings.telegram_bot_token is not None and settings.webhook_url:
+        from handlers.telegram.app import build_application
+        from handlers.telegram.webhook import path_of, running, webhook_route
+
+        tg = build_application(settings, dialogue=dialogue)
+        secret = (settings.webhook_secret_token.get_secret_value()
+                  if settings.webhook_secret_token else None)
+        routes.append(webhook_route(tg, path_of(settings.webhook_url), secret))
+
+        def lifespan(_: Any) -> Any:
+            return running(tg, settings.webhook_url, secret, drop_pending=drop_pending)
+    elif telegram and settings.telegram_bot_token is not None:
+        logger.warning("TELEGRAM_BOT_TOKEN 已设置但没有 WEBHOOK_URL：本进程不接收 Telegram 消息"
+                       "（长轮询请另外运行 qabot run）")
+    return build_app(settings, dialogue, metrics=metrics, extra_routes=routes, lifespan=lifespan)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: any free port)."""
+    from bot.settings import SettingsError
+
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:  # a host name
+        family = socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise SettingsError(f"无法监听 {host}:{port}：{e.strerror or e}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve_asgi(app: Any, host: str, port: int, *, stop: asyncio.Event | None = None,
+                     ready: Callable[[int], None] | None = None,
+                     forwarded_allow_ips: str = "127.0.0.1",
+                     sock: socket.socket | None = None) -> None:
+    """Serve ``app`` with uvicorn until ``stop`` is set (or SIGINT/SIGTERM).
+
+    The socket is bound before the app starts, so a lifespan that registers a webhook never
+    races the listener; a start-up failure (the app's lifespan failed) raises QabotError.
+    """
+    import uvicorn
+
+    from knowledge.errors import QabotError
+
+    sock = sock or bind_socket(host, port)
+    config = uvicorn.Config(app, lifespan="on", log_level=_uvicorn_level(), access_log=False,
+                            proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+                            server_header=False, timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    watcher = None
+    if stop is not None:
+        async def watch() -> None:
+            await stop.wait()
+            server.should_exit = True
+
+        watcher = asyncio.create_task(watch())
+    announced = asyncio.create_task(_announce(server, sock, ready))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        for task in (watcher, announced):
+            if task is not None:
+                task.cancel()
+        sock.close()
+    if not server.started:
+        raise QabotError("服务启动失败（详见上面的日志）")
+
+
+async def _announce(server: Any, sock: socket.socket,
+                    ready: Callable[[int], None] | None) -> None:
+    while not server.started:
+        await asyncio.sleep(0.02)
+    if ready is not None:
+        ready(sock.getsockname()[1])
+
+
+def _uvicorn_level() -> str:
+    level = logging.getLogger().getEffectiveLevel()
+    return "info" if level <= logging.INFO else "warning"
+
