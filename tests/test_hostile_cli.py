@@ -75,6 +75,9 @@ CASES: list[tuple[list[str], str | None, int]] = [
     (["remind", "--today", "2021-02-30", "--dry-run"], None, 2),
     (["remind"], None, 2),  # no token set
     (["run"], None, 2),  # no token set
+    (["serve", "--port", "abc"], None, 2),
+    (["serve", "--port", "70000"], None, 2),
+    (["serve", "--host", "256.1.1.1", "--port", "0"], None, 2),  # cannot listen there
     (["chat", "--no-db"], "\n".join(HOSTILE[:7]) + "\n/article ²\n/expiring\n", 0),
 ]
 
