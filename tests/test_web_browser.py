@@ -296,3 +296,36 @@ def test_the_conversation_survives_a_reload_and_continues_the_selfcheck(served: 
     expect(bot_bubbles(page).last).to_contain_text("遵纪守法")
     bot_bubbles(page).last.get_by_role("button", name="是", exact=True).click()
     expect(bot_bubbles(page).last).to_contain_text("从事质量工作")
+
+
+def test_the_toolbar_looks_up_articles_searches_verifies_and_checks_honour_use(
+        served: str, page_of):
+    page = page_of(PHONE)
+    open_chat(page, served)
+    page.get_by_role("button", name="查条文").click()
+    expect(page.locator("#mode-label")).to_contain_text("条文编号")
+    ask(page, "第二十四条")
+    expect(bot_bubbles(page).last).to_contain_text("第二十四条")
+    expect(page.locator(".msg.me").last).to_have_text("/article 第二十四条")
+    page.get_by_role("button", name="关键词搜索").click()
+    ask(page, "公示")
+    expect(bot_bubbles(page).last).to_contain_text("“公示”出现在")
+    page.get_by_role("button", name="查获奖单位").click()
+    ask(page, "沧州某某有限公司")
+    expect(bot_bubbles(page).last).to_contain_text("没有找到")
+    page.get_by_role("button", name="荣誉用法检查").click()
+    ask(page, "本公司产品荣获沧州市政府质量奖，欢迎订购")
+    expect(bot_bubbles(page).last).to_contain_text("第二十一条")
+    page.locator(".actions").get_by_role("button", name="目录").click()
+    expect(bot_bubbles(page).last).to_contain_text("第八章")
+    shot(page, "toolbar-360")
+
+
+def test_article_references_in_the_contents_open_the_article(served: str, page_of):
+    page = page_of(DESKTOP)
+    open_chat(page, served)
+    page.locator(".actions").get_by_role("button", name="目录").click()
+    toc = bot_bubbles(page).last
+    expect(toc.locator("button.cite")).to_have_count(26)
+    toc.get_by_role("button", name="第二十一条", exact=True).click()
+    expect(bot_bubbles(page).last).to_contain_text("在有效期内可在形象宣传中使用")

@@ -78,30 +78,47 @@
   }
 
   // -- building bot text safely ------------------------------------------------------------
-  function build(src, dst) {
+  function citeButton(label, numeral) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "cite";
+    b.textContent = label;
+    b.title = "查看" + label.match(CITE)[0] + "全文";
+    b.setAttribute("data-button", "art:" + cnToInt(numeral));
+    return b;
+  }
+
+  // Article references in the bot's own words (not in quoted text) open the article.
+  function linkText(text, dst) {
+    var re = /第([一二三四五六七八九十百零〇两]+)条/g, last = 0, m;
+    while ((m = re.exec(text))) {
+      if (m.index > last) dst.appendChild(document.createTextNode(text.slice(last, m.index)));
+      dst.appendChild(citeButton(m[0], m[1]));
+      last = re.lastIndex;
+    }
+    if (last < text.length) dst.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function build(src, dst, quoted) {
     for (var n = src.firstChild; n; n = n.nextSibling) {
       if (n.nodeType === 3) {
         var text = n.nodeValue;
         // A block quote already ends its line: drop the newline written after it.
         if (n.previousSibling && n.previousSibling.nodeName === "BLOCKQUOTE") text = text.replace(/^\n/, "");
-        dst.appendChild(document.createTextNode(text));
+        if (quoted) dst.appendChild(document.createTextNode(text));
+        else linkText(text, dst);
       } else if (n.nodeType === 1 && ALLOWED[n.nodeName]) {
         var m = (n.nodeName === "B" || n.nodeName === "STRONG") && CITE.exec(n.textContent);
-        if (m) {
-          var b = document.createElement("button");
-          b.type = "button";
-          b.className = "cite";
-          b.textContent = n.textContent;
-          b.title = "查看" + m[0] + "全文";
-          b.setAttribute("data-button", "art:" + cnToInt(m[1]));
-          dst.appendChild(b);
+        if (m && !quoted) {
+          dst.appendChild(citeButton(n.textContent, m[1]));
           continue;
         }
         var el = document.createElement(n.nodeName.toLowerCase());
-        build(n, el);
+        build(n, el, quoted || n.nodeName === "BLOCKQUOTE" || n.nodeName === "CODE" ||
+              n.nodeName === "PRE");
         dst.appendChild(el);
       } else if (n.nodeType === 1) {
-        build(n, dst); // unknown element: keep its text only
+        build(n, dst, quoted); // unknown element: keep its text only
       }
     }
   }
@@ -110,7 +127,7 @@
     var doc = new DOMParser().parseFromString("<!doctype html><body>" + html, "text/html");
     var box = document.createElement("div");
     box.className = "body";
-    build(doc.body, box);
+    build(doc.body, box, false);
     return box;
   }
 
