@@ -187,9 +187,8 @@ class WebChat:
 
     def _on_text(self, turn: Turn, text: str) -> list[Reply]:
         stripped = text.strip()
-        if stripped.startswith(("/", "／")):
-            name = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if \
-                len(stripped) > 1 else ""
+        if stripped.startswith(("/", "／")) and len(stripped) > 1:
+            name = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
             if name in NOT_ON_WEB:
                 return [Reply(T_NOT_ON_WEB)]
         return self.dialogue.on_text(turn, text)
