@@ -12,12 +12,14 @@ measures scores low and the bot abstains instead of quoting a random article.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
+from knowledge.learned import Learned
 from knowledge.lexicon import Segmenter, chunks, is_cjk, normalize, pinyin_keys
 from knowledge.numerals import CN_NUMERAL, NUMERAL_CLASS, article_refs, to_int
 from knowledge.pack import Pack, load_pack
@@ -39,6 +41,9 @@ RELATED_RATIO = 0.4
 ITEM_HINT_SIMILARITY = 0.35  # a sample question this close points the quote at its item  # further articles this close are listed as related
 EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
+# A question this close to an out-of-scope example staff taught (and closer to it than to any
+# sample question) is declined with the example's reason (benchmarks/teach_bench.py).
+SCOPE_SIMILARITY = 0.6
 
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
 # 几年 / 多少天 / 多少钱 / 几个: the question asks for an amount in that unit
@@ -68,6 +73,7 @@ class Answer:
     item: int | None = None  # an item asked for: 第七条第一项
 
     ranked: list[Hit] = field(default_factory=list)  # every candidate scored, best first
+    scope_reason: str | None = None  # declined after a learned out-of-scope example
 
     @property
     def articles(self) -> list[int]:
@@ -135,7 +141,7 @@ class _BM25:
 class Retriever:
     """Answers questions about one knowledge pack."""
 
-    def __init__(self, pack: Pack) -> None:
+    def __init__(self, pack: Pack, learned: Learned | None = None) -> None:
         self.pack = pack
         self.reg = pack.regulation
         aids = pack.load_yaml("questions.yaml") or {}
@@ -181,9 +187,7 @@ class Retriever:
         # Sample questions as IDF-weighted vectors of words and bigrams, for cosine matching.
         self._question_vecs: list[dict[str, float]] = []
         for _, q, _ in self.questions:
-            words = self._words(q)
-            terms = set(words) | set(self._query_bigrams(q, words))
-            self._question_vecs.append({t: self._term_idf(t) for t in terms})
+            self._question_vecs.append(self._vector(q))
         self._question_norms = [math.sqrt(sum(v * v for v in vec.values()))
                                 for vec in self._question_vecs]
         self.vocabulary: set[str] = set(self.words.df)
@@ -195,6 +199,72 @@ class Retriever:
         self._sentence_cache: dict[int, list[tuple[Sentence, Counter[str], set[str]]]] = {}
         self._sentence_df: Counter[str] | None = None
         self._sentence_n = 0
+        self._pack_only = (self.questions, self._question_vecs, self._question_norms,
+                           self.synonyms)
+        self.learned = Learned()
+        self._scope: list[tuple[str, dict[str, float], float]] = []
+        if learned:
+            self._apply(learned)
+
+    # -- the learned layer ----------------------------------------------------------------
+    def with_learned(self, learned: Learned) -> Retriever:
+        """This pack's retriever with staff's learned layer in place of the current one.
+
+        The one door for what staff teach (``knowledge/learned.py``): extra sample questions
+        per article or item, extra synonyms, and out-of-scope examples with a reason. The
+        pack's indexes are shared, only the layer's vectors are built, so swapping a layer
+        costs milliseconds. Learned samples count in query-to-question matching (and point the
+        quote at their item); they do not change the article indexes.
+        """
+        new = copy.copy(self)
+        new._apply(learned)
+        return new
+
+    def _apply(self, learned: Learned) -> None:
+        questions, vecs, norms, synonyms = self._pack_only
+        self.questions, self._question_vecs = list(questions), list(vecs)
+        self._question_norms = list(norms)
+        self.synonyms = defaultdict(list, {k: list(v) for k, v in synonyms.items()})
+        for syn in learned.synonyms:
+            word, canon = normalize(syn.word).strip(), normalize(syn.canonical).strip()
+            if word and canon and canon not in self.synonyms[word]:
+                self.synonyms[word].append(canon)
+        articles = {a.number for a in self.reg.articles}
+        for s in learned.samples:
+            if s.article in articles:
+                q = normalize(s.question)
+                self.questions.append((s.article, q, s.item))
+                vec = self._vector(q)
+                self._question_vecs.append(vec)
+                self._question_norms.append(math.sqrt(sum(v * v for v in vec.values())))
+        self._scope = []
+        for o in learned.out_of_scope:
+            vec = self._vector(normalize(o.question))
+            norm = math.sqrt(sum(v * v for v in vec.values()))
+            if norm:
+                self._scope.append((o.reason, vec, norm))
+        self.learned = learned
+
+    def _vector(self, text: str) -> dict[str, float]:
+        """A question as IDF-weighted words and bigrams, for cosine matching."""
+        words = self._words(text)
+        terms = set(words) | set(self._query_bigrams(text, words))
+        return {t: self._term_idf(t) for t in terms}
+
+    def _declined(self, text: str, hits: list[Hit]) -> str | None:
+        """The reason of the learned out-of-scope example this question is closest to, when it
+        is close and no sample question is closer."""
+        words = self._words(text)
+        qvec, _ = self._expand(text, words)
+        for bg in self._query_bigrams(text, words):
+            qvec[bg] = 1.0
+        best, reason = 0.0, None
+        for code, vec, norm in self._scope:
+            sim = self._cosine(qvec, vec, norm)
+            if sim > best:
+                best, reason = sim, code
+        in_scope = max((h.question for h in hits), default=0.0)
+        return reason if best >= SCOPE_SIMILARITY and best >= in_scope else None
 
     # -- text to terms ------------------------------------------------------------------
     def _words(self, text: str) -> list[str]:
@@ -273,6 +343,8 @@ class Retriever:
         if text.isdigit() and 0 < len(text) <= 3:  # a bare number: an article (inline `@bot 24`)
             return self._reference(raw, text, int(text), None)
         hits = self.rank(text)
+        if self._scope and (reason := self._declined(text, hits)):
+            return Answer(raw, "out_of_scope", ranked=hits, scope_reason=reason)
         if not hits or hits[0].score < SUGGEST_THRESHOLD:
             return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
                           ranked=hits)
