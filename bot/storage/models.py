@@ -141,12 +141,78 @@ class BroadcastDelivery(SQLModel, table=True):
 
 
 class QuestionLog(SQLModel, table=True):
-    """A question the bot could not answer, or a vote on an answer; no user identity."""
+    """A question asked, or a vote on an answer; no user identity. Purged after
+    ``QUESTION_RETENTION_DAYS`` (bot/learning.py)."""
 
     __tablename__ = "question_log"
 
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    kind: str  # 'unanswered' | 'downvote' | 'upvote'
-    articles: str = ""  # comma-separated article numbers
+    # 'answered' | 'best_guess' | 'declined' (a question and how the bot did), or a vote on an
+    # answer: 'downvote' | 'upvote'
+    kind: str
+    articles: str = ""  # comma-separated article numbers the reply cited (or offered), best first
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # staff triage of declined, best-guess and 👎 questions: 'open' | 'taught' | 'ignored'
+    status: str = Field(default="open", sa_column_kwargs={"server_default": "open"})
+    lesson_id: int | None = Field(default=None, foreign_key="lesson.id", ondelete="SET NULL",
+                                  index=True)
+
+
+# -- the learned layer and the office's numbers (issue 13) ------------------------------------
+
+
+class Lesson(SQLModel, table=True):
+    """One decision staff took on a question (or a group of near-duplicates).
+
+    ``kind`` 'sample': ``questions`` become sample questions of ``article`` (``item``);
+    'synonym': ``word`` stands for the measures' ``canonical``; 'out_of_scope': ``questions``
+    are declined with ``reason``. Undoing sets ``undone_at``; the row stays for the record.
+    """
+
+    __tablename__ = "lesson"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pack_id: str = Field(index=True)
+    kind: str
+    questions: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
+    article: int | None = None
+    item: int | None = None
+    word: str | None = None
+    canonical: str | None = None
+    reason: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    undone_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LearnedGeneration(SQLModel, table=True):
+    """One row, bumped in the same transaction as every change to the learned layer (and to the
+    hot-question choices): each process compares it with the layer it holds, per question."""
+
+    __tablename__ = "learned_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = 0
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HotChoice(SQLModel, table=True):
+    """Staff's choice on a hot question (by article): 'pin' it first, or 'hide' it."""
+
+    __tablename__ = "hot_choice"
+
+    article: int = Field(primary_key=True)
+    action: str
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DailyCount(SQLModel, table=True):
+    """How often something happened on a day (self-checks, reminders): numbers, no identity."""
+
+    __tablename__ = "daily_count"
+    __table_args__ = (PrimaryKeyConstraint("day", "event"),)
+
+    day: dt.date
+    event: str
+    count: int = 0
