@@ -19,6 +19,7 @@ COMMANDS = [
     "validity", "check_usage", "winners", "db", "remind",  # issue 4
     "run",  # issue 5
     "serve",  # issue 12
+    "feedback", "pack", "stats", "hot",  # issue 13
 ]
 
 

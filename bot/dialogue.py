@@ -34,6 +34,7 @@ from knowledge.pack import Pack, load_pack
 logger = logging.getLogger(__name__)
 
 DB_UNAVAILABLE = "数据库暂时不可用，请稍后再试。"
+STAFF_ONLY = "抱歉，这个命令仅限质量奖办公室工作人员使用。"
 
 Listener = Callable[[str, Turn, dict[str, Any]], None]
 
@@ -57,6 +58,7 @@ class Dialogue:
         self.services = services  # storage-backed services (registry, bindings), if any
         self.commands: dict[str, Command] = {}
         self.buttons: dict[str, ButtonFunc] = {}
+        self.staff_buttons: set[str] = set()  # prefixes only staff may press
         self.flows: dict[str, FlowFunc] = {}
         self.fallback: CommandFunc | None = None
         self.listeners: list[Listener] = []
@@ -72,11 +74,14 @@ class Dialogue:
 
         return deco
 
-    def button(self, prefix: str) -> Callable[[ButtonFunc], ButtonFunc]:
-        """Handle button data ``prefix:rest``; the function gets ``rest``."""
+    def button(self, prefix: str, *, staff: bool = False) -> Callable[[ButtonFunc], ButtonFunc]:
+        """Handle button data ``prefix:rest``; the function gets ``rest``. A staff button
+        refuses everyone else, whatever the data says."""
 
         def deco(func: ButtonFunc) -> ButtonFunc:
             self.buttons[prefix] = func
+            if staff:
+                self.staff_buttons.add(prefix)
             return func
 
         return deco
@@ -146,7 +151,7 @@ class Dialogue:
                 return [Reply(f"没有 /{esc(name[:30])} 这个命令。发送 /help 查看可用命令。")]
             if cmd.staff and not turn.is_staff:
                 logger.warning("non-staff user %s tried staff command /%s", turn.user_id, name)
-                return [Reply("抱歉，这个命令仅限质量奖办公室工作人员使用。")]
+                return [Reply(STAFF_ONLY)]
             return cmd.func(turn, arg.strip())
         flow = turn.state.get("flow")
         if flow in self.flows:
@@ -162,6 +167,9 @@ class Dialogue:
         func = self.buttons.get(prefix)
         if func is None:
             return [Reply("这个按钮已失效，请重新发送命令或问题。")]
+        if prefix in self.staff_buttons and not turn.is_staff:
+            logger.warning("non-staff user %s pressed a staff button %s", turn.user_id, prefix)
+            return [Reply(STAFF_ONLY)]
         return func(turn, rest)
 
 

@@ -234,6 +234,10 @@ async def send_due(bot: Any, sessions: sessionmaker[Session], pack: Pack, today:
             logger.warning("network unavailable; the remaining reminders wait for the next run")
             break
     logger.info("reminders: %s", report)
+    from bot import stats  # numbers for the office's /stats
+
+    stats.record(sessions, today, stats.REMINDER_SENT, report.sent)
+    stats.record(sessions, today, stats.REMINDER_FAILED, report.blocked + report.deferred)
     return report
 
 

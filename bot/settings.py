@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai", validation_alias="QABOT_TIMEZONE")
     bind_code_ttl_days: int = Field(default=30, ge=1, le=365, validation_alias="BIND_CODE_TTL_DAYS")
 
+    # the teaching loop (issue 13): logged questions are deleted after this many days
+    question_retention_days: int = Field(default=90, ge=1, le=3650,
+                                         validation_alias="QUESTION_RETENTION_DAYS")
+    hot_days: int = Field(default=30, ge=1, le=365, validation_alias="HOT_DAYS")
+    hot_min_count: int = Field(default=5, ge=3, le=10_000, validation_alias="HOT_MIN_COUNT")
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, v: object) -> object:

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fakebotapi import FakeBotAPI
@@ -19,10 +20,12 @@ from telegram_harness import GROUP, STAFF, make_dialogue, running_bot, settings_
 
 from bot import registry
 from bot.dialogue import Dialogue
+from bot.learning import DECLINED, log_question
 from bot.services import Services
 from bot.settings import load_settings
-from bot.storage.models import Winner
+from bot.storage.models import HotChoice, Lesson, QuestionLog, Winner
 from bot.turn import Command, Reply
+from handlers.telegram.guard import FLOOD_GATE, FloodGate
 
 ROSTER = ("名称,奖项,年度,认定日期,文号,备注,再次获奖\n"
           "沧州甲公司,组织奖,2023,2023-12-20,沧政字〔2023〕1号,联系人王五 13800000000,否\n"
@@ -39,7 +42,7 @@ HANDLERS = {
     "flood_guard": "public",  # rate limiting, runs before everything
     "on_command": "dialogue",  # Dialogue.on_text refuses staff commands (+ none in groups)
     "on_text": "dialogue",
-    "on_button": "dialogue",  # no button prefix is staff-only (checked below)
+    "on_button": "dialogue",  # Dialogue.on_button refuses staff button prefixes (below)
     "on_inline": "public",  # article lookup
     "on_document": "staff",  # roster upload
 }
@@ -78,7 +81,8 @@ def staff_commands(d: Dialogue) -> list[Command]:
 
 def test_every_command_described_as_for_staff_is_marked_staff_only():
     d = Dialogue()
-    assert {c.name for c in staff_commands(d)} >= {"code", "expiring", "notice", "feedback"}
+    assert {c.name for c in staff_commands(d)} >= {"code", "expiring", "notice", "feedback",
+                                                   "synonym", "learned", "stats", "hot"}
     for c in d.commands.values():
         assert ("工作人员" in c.description) == c.staff, c.name
 
@@ -114,6 +118,51 @@ def test_no_button_reaches_a_staff_command():
     assert not staff & set(d.flows.values())
 
 
+# Every staff-only button prefix, with data of each shape it is offered with. A new staff
+# prefix fails test_every_staff_button_is_known until it is listed here.
+STAFF_BUTTONS = {
+    "lrn": ["a:1:7", "i:1:7:1", "i:1:7:0", "m:1", "s:1", "w:1:开张", "c:1:开张:经营", "o:1",
+            "r:1:other_policy", "x:1", "u:1", "n", ""],
+    "hotx": ["p:15", "h:15", "r:15", ""],
+}
+
+
+def test_every_staff_button_is_known():
+    assert Dialogue().staff_buttons == set(STAFF_BUTTONS)
+
+
+@pytest.mark.parametrize("prefix", sorted(STAFF_BUTTONS))
+def test_every_staff_button_refuses_a_non_staff_user_without_running(prefix: str):
+    d = Dialogue()
+    ran: list[str] = []
+
+    def spy(turn: object, rest: str) -> list[Reply]:
+        ran.append(rest)
+        return [Reply("ran")]
+
+    d.buttons[prefix] = spy
+    for rest in STAFF_BUTTONS[prefix]:
+        for user in ("1001", None):
+            [reply] = d.on_button(d.turn({}, chat_id="1001", user_id=user), f"{prefix}:{rest}")
+            assert all(w in reply.html for w in REFUSED), (prefix, rest, reply.html)
+    assert ran == []
+    for rest in STAFF_BUTTONS[prefix]:  # staff do get through
+        d.on_button(d.turn({}, chat_id="1", user_id="1", is_staff=True), f"{prefix}:{rest}")
+    assert ran == STAFF_BUTTONS[prefix]
+
+
+def test_a_non_staff_press_on_a_real_question_teaches_nothing(services: Services):
+    d = Dialogue(services=services)
+    qid = log_question(services.sessions, "公司开张四年能报吗", DECLINED, [7])
+    for data in [f"lrn:a:{qid}:7", f"lrn:i:{qid}:7:1", f"lrn:r:{qid}:other_policy",
+                 f"lrn:x:{qid}", f"lrn:c:{qid}:开张:经营", "hotx:p:15", "hotx:h:7"]:
+        [reply] = d.on_button(d.turn({}, chat_id=str(MALLORY), user_id=str(MALLORY)), data)
+        assert all(w in reply.html for w in REFUSED), data
+    with services.session() as s:
+        assert s.exec(select(Lesson)).all() == [] and s.exec(select(HotChoice)).all() == []
+        assert s.get(QuestionLog, qid).status == "open"
+
+
 # -- staff-only handlers in Telegram ----------------------------------------------------------
 
 
@@ -129,7 +178,11 @@ async def test_a_non_staff_user_is_refused_by_every_staff_command_and_handler(
     dialogue = make_dialogue(settings)
     dialogue.services.import_roster_bytes(ROSTER, "r.csv")
     names = [c.name for c in staff_commands(dialogue)]
-    async with running_bot(fake, settings, dialogue=dialogue):
+    qid = log_question(dialogue.services.sessions, "公司开张四年能报吗", DECLINED, [7])
+    presses = [f"{prefix}:{rest}".replace(":1", f":{qid}", 1)
+               for prefix, rests in STAFF_BUTTONS.items() for rest in rests]
+    async with running_bot(fake, settings, dialogue=dialogue) as app:
+        app.bot_data[FLOOD_GATE] = FloodGate(limit=10_000)  # this test sends dozens at once
         for n, name in enumerate(names):
             fake.user_says(MALLORY, f"/{name} 沧州甲公司")
             await fake.wait_sent(MALLORY, n + 1)
@@ -139,15 +192,24 @@ async def test_a_non_staff_user_is_refused_by_every_staff_command_and_handler(
             await fake.wait_sent(GROUP, 2 * (n + 1))
         fake.upload(MALLORY, "名单.csv", ROSTER.replace(b"2023,", b"2022,"))
         [*_, upload] = await fake.wait_sent(MALLORY, len(names) + 1)
+        fake.user_says(MALLORY, "公示期几天")
+        [answer] = await fake.wait_sent(MALLORY, after=len(names) + 1)
+        # forged staff buttons on a message of the bot (as if copied from a staff chat)
+        forged = replace(answer, buttons=[[{"text": d, "callback_data": d}] for d in presses])
+        for n, data in enumerate(presses):
+            fake.press(MALLORY, forged, data)
+            await fake.wait_sent(MALLORY, len(names) + 3 + n)
         fake.user_says(STAFF, "/code 沧州甲公司")
         [code] = await fake.wait_sent(STAFF)
-    for m in fake.to(MALLORY)[:len(names)]:
+    for m in fake.to(MALLORY)[:len(names)] + fake.to(MALLORY)[len(names) + 2:]:
         assert all(w in m.text for w in REFUSED), m.text
     assert all("私聊" in m.text for m in fake.to(GROUP))
     assert "工作人员" in upload.text
     assert "绑定码" in code.text  # positive control: staff get through
     with dialogue.services.session() as s:
         assert {w.award_year for w in registry.list_winners(s)} == {2023}  # nothing imported
+        assert s.exec(select(Lesson)).all() == [] and s.exec(select(HotChoice)).all() == []
+        assert s.get(QuestionLog, qid).status == "open"  # nothing taught or ignored
     dialogue.services.close()
 
 

@@ -79,6 +79,42 @@ CASES: list[tuple[list[str], str | None, int]] = [
     (["serve", "--port", "70000"], None, 2),
     (["serve", "--host", "256.1.1.1", "--port", "0"], None, 2),  # cannot listen there
     (["chat", "--no-db"], "\n".join(HOSTILE[:7]) + "\n/article ²\n/expiring\n", 0),
+    # the teaching loop (issue 13)
+    (["feedback"], None, 2),
+    (["feedback", "list"], None, 0),
+    (["feedback", "list", "--days", "0"], None, 2),
+    (["feedback", "list", "--days", "99999"], None, 2),
+    (["feedback", "assign", "999999", "7"], None, 2),
+    (["feedback", "assign", "1", "99"], None, 2),
+    (["feedback", "assign", "1", "第七条第九项"], None, 2),
+    (["feedback", "assign", "1", "abc"], None, 2),
+    (["feedback", "assign", "abc", "7"], None, 2),
+    (["feedback", "assign", "1", "7", "--item", "²"], None, 2),
+    (["feedback", "synonym", "开张", "不存在的说法"], None, 2),
+    (["feedback", "synonym", "公示", "公示期"], None, 2),
+    (["feedback", "synonym", "😀", "经营"], None, 2),
+    (["feedback", "synonym", "'; DROP TABLE lesson; --", "经营"], None, 2),
+    (["feedback", "synonym", "开张", "经营", "--question", "999999"], None, 2),
+    (["feedback", "out-of-scope", "1", "--reason", "bogus"], None, 2),
+    (["feedback", "out-of-scope", "999999", "--reason", "other_policy"], None, 2),
+    (["feedback", "ignore", "999999"], None, 2),
+    (["feedback", "undo", "999999"], None, 2),
+    (["feedback", "learned"], None, 0),
+    (["feedback", "purge"], None, 0),
+    (["stats"], None, 0),
+    (["stats", "--json", "--days", "30"], None, 0),
+    (["stats", "--days", "0"], None, 2),
+    (["stats", "--today", "2021-02-30"], None, 2),
+    (["hot"], None, 0),
+    (["hot", "pin", "99"], None, 2),
+    (["hot", "hide", "abc"], None, 2),
+    (["pack"], None, 2),
+    (["pack", "export-learned", "-o", "/nonexistent/dir/learned.yaml"], None, 2),
+    (["pack", "export-learned", "-o", "-"], None, 0),
+    (["pack", "import-learned", "/nonexistent/learned.yaml"], None, 2),
+    (["pack", "import-learned", "bad.yaml"], None, 2),
+    (["pack", "import-learned", "wrong.yaml"], None, 2),
+    (["pack", "check-learned", "/nonexistent/learned.yaml"], None, 2),
 ]
 
 
@@ -102,6 +138,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> list[subprocess.Complet
     roster.write_text("名称,奖项,年度,认定日期\n沧州甲公司,组织奖,2021,2021-12-20\n",
                       encoding="utf-8")
     assert _run(folder, ["winners", "import", str(roster)], None).returncode == 0
+    (folder / "bad.yaml").write_text("samples: [{q: 未闭合", encoding="utf-8")
+    (folder / "wrong.yaml").write_text("samples:\n  - {q: 问题, article: 99}\n"
+                                       "out_of_scope:\n  - {q: 问题, reason: nope}\n",
+                                       encoding="utf-8")
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(lambda case: _run(folder, case[0], case[1]), CASES))
 

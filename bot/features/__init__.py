@@ -17,6 +17,7 @@ FEATURES = [
     "bot.features.winners",  # /status /bind /verify /usage … (issue 4)
     "bot.features.subscribe",  # /subscribe /unsubscribe, staff /notice (issue 5)
     "bot.features.feedback",  # 👍/👎 and staff /feedback (issue 5)
+    "bot.features.teach",  # triage buttons, /synonym /learned /stats /hot, 热点问题 (issue 13)
 ]
 
 

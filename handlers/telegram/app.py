@@ -239,6 +239,26 @@ def _schedule(app: Application, settings: Settings) -> None:
     from handlers.telegram.broadcast import schedule_broadcasts
 
     schedule_broadcasts(app)
+    _schedule_purge(app, settings)
+
+
+def _schedule_purge(app: Application, settings: Settings) -> None:
+    """Delete logged questions past QUESTION_RETENTION_DAYS, daily and once at start-up."""
+    from bot.features.teach import purge_expired
+
+    async def purge(context: Any) -> None:
+        try:
+            n = purge_expired(app.bot_data["dialogue"])
+        except Exception:  # noqa: BLE001 - the next run tries again
+            logger.warning("question purge failed", exc_info=True)
+        else:
+            logger.info("purged %d logged questions past retention", n)
+
+    assert app.job_queue is not None
+    at = settings.reminder_time
+    app.job_queue.run_daily(purge, time=at if at.tzinfo else at.replace(tzinfo=settings.tz),
+                            name="question-purge")
+    app.job_queue.run_once(purge, when=2, name="question-purge-startup")
 
 
 def _engine_of(services: Any, settings: Settings) -> Engine | None:
