@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import select, update
+from sqlalchemy import Connection, event, select, text, update
 from sqlmodel import Session
 
 from bot.storage.models import LearnedGeneration, Lesson, QuestionLog, utcnow
@@ -255,24 +256,41 @@ def _lesson(session: Session, now: dt.datetime, **values: Any) -> Lesson:
     return lesson
 
 
-def check_article(pack: Pack, article: int, item: int | None) -> None:
+def check_article(pack: Pack, article: int, item: int | None,
+                  sentence: int | None = None) -> None:
     total = len(pack.regulation.articles)
     if not 1 <= article <= total:
         raise LearningError(f"《{pack.title}》共{total}条，没有第{article}条。")
+    art = pack.regulation.article(article)
     if item:
-        art = pack.regulation.article(article)
         if not any(it.number == item for it in art.items):
             n = len(art.items)
             raise LearningError(f"{art.label}没有第{item}项" + (f"（共{n}项）。" if n else "（不分项）。"))
+    if sentence is not None and not 0 <= sentence < len(art.sentences):
+        raise LearningError(f"{art.label}没有第{sentence + 1}句（共{len(art.sentences)}句）。")
+
+
+def sentence_with(pack: Pack, article: int, phrase: str) -> int:
+    """The index of the one sentence of an article that contains ``phrase``."""
+    check_article(pack, article, None)
+    art = pack.regulation.article(article)
+    key = normalize(phrase).strip()
+    found = [s.index for s in art.sentences if key and key in normalize(s.text)]
+    if len(found) != 1:
+        how = "没有" if not found else f"有{len(found)}句"
+        raise LearningError(f"{art.label}中{how}含“{phrase[:20]}”的句子，请写出那一句中独有的几个字。")
+    return found[0]
 
 
 def assign(session: Session, qid: int, article: int, item: int | None, pack: Pack,
-           now: dt.datetime, days: int = DEFAULT_RETENTION_DAYS) -> Lesson:
-    """归到第N条（第X项）: the group's wordings become sample questions of that article/item."""
-    check_article(pack, article, item)
+           now: dt.datetime, days: int = DEFAULT_RETENTION_DAYS,
+           sentence: int | None = None) -> Lesson:
+    """归到第N条（第X项）: the group's wordings become sample questions of that article, pointing
+    at one item or one sentence when staff chose it (the quote the next user gets)."""
+    check_article(pack, article, item, sentence)
     group = group_of(session, qid, now, days)
     lesson = _lesson(session, now, pack_id=pack.id, kind=SAMPLE, article=article,
-                     item=item or None,
+                     item=item or None, sentence=sentence,
                      questions=json.dumps(group.wordings[:MAX_WORDINGS], ensure_ascii=False))
     _claim(session, group, TAUGHT, lesson.id)
     bump_generation(session, now)
@@ -364,7 +382,8 @@ def describe(lesson: Lesson, pack: Pack) -> str:
     qs = questions_of(lesson)
     first = f"“{qs[0]}”" + (f"等{len(qs)}种说法" if len(qs) > 1 else "") if qs else ""
     if lesson.kind == SAMPLE and lesson.article:
-        return f"{first} → {Ref(lesson.article, lesson.item).label}"
+        where = f"第{lesson.sentence + 1}句" if lesson.sentence is not None else ""
+        return f"{first} → {Ref(lesson.article, lesson.item).label}{where}"
     if lesson.kind == SYNONYM:
         return f"“{lesson.word}” = 办法中的“{lesson.canonical}”" + (f"（来自{first}）" if first else "")
     reason = REASONS.get(lesson.reason or "")
@@ -380,7 +399,7 @@ def to_layer(rows: Sequence[Lesson], generation: int = 0) -> Learned:
     oos: list[OutOfScope] = []
     for lesson in rows:
         if lesson.kind == SAMPLE and lesson.article:
-            samples += [Sample(lesson.article, q, lesson.item, lesson.id)
+            samples += [Sample(lesson.article, q, lesson.item, lesson.id, lesson.sentence)
                         for q in questions_of(lesson)]
         elif lesson.kind == SYNONYM and lesson.word and lesson.canonical:
             synonyms.append(Synonym(lesson.word, lesson.canonical, lesson.id))
@@ -398,23 +417,25 @@ def load_layer(session: Session, pack_id: str) -> Learned:
 
 def import_layer(session: Session, layer: Learned, pack: Pack, now: dt.datetime) -> int:
     """Add a reviewed layer (``learned.yaml``) as lessons; entries already active are skipped."""
-    known = {(lesson.kind, lesson.article, lesson.item, lesson.word, lesson.canonical,
-              lesson.reason, q)
+    known = {(lesson.kind, lesson.article, lesson.item, lesson.sentence, lesson.word,
+              lesson.canonical, lesson.reason, q)
              for lesson in lessons(session, pack.id) for q in questions_of(lesson) or [""]}
     added = 0
     for s in layer.samples:
-        check_article(pack, s.article, s.item)
-        if (SAMPLE, s.article, s.item, None, None, None, s.question) not in known:
+        check_article(pack, s.article, s.item, s.sentence)
+        if (SAMPLE, s.article, s.item, s.sentence, None, None, None, s.question) not in known:
             _lesson(session, now, pack_id=pack.id, kind=SAMPLE, article=s.article, item=s.item,
-                    questions=json.dumps([s.question], ensure_ascii=False))
+                    sentence=s.sentence, questions=json.dumps([s.question], ensure_ascii=False))
             added += 1
     for y in layer.synonyms:
-        if (SYNONYM, None, None, y.word, y.canonical, None, "") not in known:
+        if (SYNONYM, None, None, None, y.word, y.canonical, None, "") not in known:
             _lesson(session, now, pack_id=pack.id, kind=SYNONYM, word=y.word,
                     canonical=y.canonical)
             added += 1
     for o in layer.out_of_scope:
-        if (OUT_OF_SCOPE, None, None, None, None, o.reason, o.question) not in known:
+        if o.reason not in REASONS:
+            raise LearningError(f"未知的原因“{o.reason[:20]}”。")
+        if (OUT_OF_SCOPE, None, None, None, None, None, o.reason, o.question) not in known:
             _lesson(session, now, pack_id=pack.id, kind=OUT_OF_SCOPE, reason=o.reason,
                     questions=json.dumps([o.question], ensure_ascii=False))
             added += 1
@@ -426,9 +447,10 @@ def import_layer(session: Session, layer: Learned, pack: Pack, now: dt.datetime)
 class LiveLayer:
     """Keeps a process's retriever in step with the learned layer in the database.
 
-    :meth:`current` costs one primary-key read of ``learned_generation`` per call; only when the
-    number moved are the lessons loaded and swapped in. When the database fails, the retriever
-    in hand keeps answering and the check pauses for a few seconds.
+    :meth:`current` costs one primary-key read of ``learned_generation`` per call, on a
+    connection of its own in autocommit mode (no pool checkout, no pre-ping, no transaction
+    left open); only when the number moved are the lessons loaded and swapped in. When the
+    database fails, the retriever in hand keeps answering and checks pause for a few seconds.
     """
 
     def __init__(self, sessions: sessionmaker[Session], pack_id: str,
@@ -437,11 +459,34 @@ class LiveLayer:
         self.pack_id = pack_id
         self.clock = clock
         self._paused_until = 0.0
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()  # a connection serves one thread at a time
         self.reloads = 0
 
     def generation(self) -> int:
-        with self.sessions() as session:
-            return current_generation(session)
+        with self._lock:
+            try:
+                if self._conn is None:
+                    engine = self.sessions.kw["bind"]
+                    if not event.contains(engine, "engine_disposed", self._on_dispose):
+                        event.listen(engine, "engine_disposed", self._on_dispose)
+                    self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                return int(self._conn.execute(_GENERATION).scalar() or 0)
+            except Exception:
+                self.close_connection()
+                raise
+
+    def _on_dispose(self, engine: Any) -> None:  # Services.close(): do not outlive the pool
+        with self._lock:
+            self.close_connection()
+
+    def close_connection(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - it is broken already
+                logger.debug("closing a broken connection", exc_info=True)
 
     def current(self, retriever: Retriever) -> Retriever:
         """``retriever`` itself when its layer is the database's, else one with the new layer."""
@@ -462,3 +507,6 @@ class LiveLayer:
         logger.info("learned layer %s -> %s (%d lessons)", retriever.learned.generation,
                     layer.generation, len(layer))
         return retriever.with_learned(layer)
+
+
+_GENERATION = text("SELECT generation FROM learned_generation WHERE id = 1")

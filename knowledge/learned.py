@@ -69,6 +69,7 @@ class Sample:
     question: str
     item: int | None = None
     lesson: int | None = None  # the database row it came from, for review and undo
+    sentence: int | None = None  # the sentence of the article that answers (Sentence.index)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class Learned:
 
         return {
             "samples": [clean({"q": s.question, "article": s.article, "item": s.item,
-                               "lesson": s.lesson}) for s in self.samples],
+                               "sentence": s.sentence, "lesson": s.lesson})
+                        for s in self.samples],
             "synonyms": [clean({"word": s.word, "canonical": s.canonical, "lesson": s.lesson})
                          for s in self.synonyms],
             "out_of_scope": [clean({"q": o.question, "reason": o.reason, "lesson": o.lesson})
@@ -122,9 +124,9 @@ class Learned:
         if not isinstance(data, dict):
             raise LearnedError(f"{source}：应为映射（samples / synonyms / out_of_scope）")
         try:
-            samples = tuple(Sample(int(e["article"]), str(e["q"]),
-                                   int(e["item"]) if e.get("item") is not None else None,
-                                   e.get("lesson")) for e in data.get("samples") or [])
+            samples = tuple(Sample(int(e["article"]), str(e["q"]), _opt_int(e.get("item")),
+                                   e.get("lesson"), _opt_int(e.get("sentence")))
+                            for e in data.get("samples") or [])
             synonyms = tuple(Synonym(str(e["word"]), str(e["canonical"]), e.get("lesson"))
                              for e in data.get("synonyms") or [])
             oos = tuple(OutOfScope(str(e["q"]), str(e["reason"]), e.get("lesson"))
@@ -135,6 +137,10 @@ class Learned:
         if bad:
             raise LearnedError(f"{source}：未知的原因 {bad[0]}（可选：{'、'.join(REASONS)}）")
         return cls(samples, synonyms, oos)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def dump_yaml(layer: Learned, pack: Pack, when: dt.datetime) -> str:
@@ -182,7 +188,8 @@ class CheckReport:
 def expected_of(lesson: Sample | OutOfScope) -> str:
     if isinstance(lesson, OutOfScope):
         return f"不在办法范围内（{REASONS[lesson.reason].label}）"
-    return f"第{lesson.article}条" + (f"第{lesson.item}项" if lesson.item else "")
+    return f"第{lesson.article}条" + (f"第{lesson.item}项" if lesson.item else "") + (
+        f"第{lesson.sentence + 1}句" if lesson.sentence is not None else "")
 
 
 def outcome(retriever: Retriever, lesson: Sample | OutOfScope) -> str | None:
@@ -201,6 +208,10 @@ def outcome(retriever: Retriever, lesson: Sample | OutOfScope) -> str | None:
             s.article == lesson.article and s.item == lesson.item for s in ans.quotes):
         items = sorted({s.item for s in ans.quotes if s.item})
         return f"第{lesson.article}条，引用的项是 {items or '无'}"
+    if lesson.sentence is not None and not ans.whole_article and not any(
+            s.article == lesson.article and s.index == lesson.sentence for s in ans.quotes):
+        found = [s.index + 1 for s in ans.quotes if s.article == lesson.article]
+        return f"第{lesson.article}条，引用的是第{found or '?'}句"
     return None
 
 

@@ -39,11 +39,16 @@ ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
 FULL_COVERAGE = 0.6
 RELATED_RATIO = 0.4
 ITEM_HINT_SIMILARITY = 0.35  # a sample question this close points the quote at its item  # further articles this close are listed as related
+ITEM_HINT_BONUS = 2.0
+# A question this close to one staff taught gets the item or sentence they chose, whatever the
+# word overlap says (the taught question itself must keep getting their answer).
+LEARNED_HINT_SIMILARITY, LEARNED_HINT_BONUS = 0.5, 1000.0
 EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # A question this close to an out-of-scope example staff taught (and closer to it than to any
 # sample question) is declined with the example's reason (benchmarks/teach_bench.py).
 SCOPE_SIMILARITY = 0.6
+SCOPE_SURE = 0.85  # for an example in the measures' own words: only near-identical questions
 
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
 # 几年 / 多少天 / 多少钱 / 几个: the question asks for an amount in that unit
@@ -185,11 +190,8 @@ class Retriever:
         self._anchor_df = max(1, int(ANCHOR_DF * len(self._article_words)))
         self.bigrams = _BM25(self._article_bigrams)
         # Sample questions as IDF-weighted vectors of words and bigrams, for cosine matching.
-        self._question_vecs: list[dict[str, float]] = []
-        for _, q, _ in self.questions:
-            self._question_vecs.append(self._vector(q))
-        self._question_norms = [math.sqrt(sum(v * v for v in vec.values()))
-                                for vec in self._question_vecs]
+        self._question_vecs = [self._weigh(self._terms(q)) for _, q, _ in self.questions]
+        self._question_norms = [_norm(v) for v in self._question_vecs]
         self.vocabulary: set[str] = set(self.words.df)
         self._homophones: dict[str, set[str]] = defaultdict(set)
         for w in self.vocabulary | extra:
@@ -202,7 +204,12 @@ class Retriever:
         self._pack_only = (self.questions, self._question_vecs, self._question_norms,
                            self.synonyms)
         self.learned = Learned()
-        self._scope: list[tuple[str, dict[str, float], float]] = []
+        self._scope: list[tuple[str, dict[str, float], float, frozenset[str]]] = []
+        self._learned_from = len(self.questions)  # questions from here on were taught
+        # A taught question's tokens, shared by every layer built from this retriever: a new
+        # layer only tokenises what is new in it.
+        self._learned_tokens: dict[str, tuple[set[str], frozenset[str]]] = {}
+        self._question_sentence: dict[int, int] = {}  # learned question -> sentence it points at
         if learned:
             self._apply(learned)
 
@@ -211,10 +218,12 @@ class Retriever:
         """This pack's retriever with staff's learned layer in place of the current one.
 
         The one door for what staff teach (``knowledge/learned.py``): extra sample questions
-        per article or item, extra synonyms, and out-of-scope examples with a reason. The
-        pack's indexes are shared, only the layer's vectors are built, so swapping a layer
-        costs milliseconds. Learned samples count in query-to-question matching (and point the
-        quote at their item); they do not change the article indexes.
+        (each pointing at an article, an item or one sentence), extra synonyms, and
+        out-of-scope examples with a reason. Learned samples count in question-to-question
+        matching only: they are users' words, and in the article indexes their incidental words
+        (银行, 营业执照, 专利) pulled unrelated questions to the article and lowered the existing
+        question sets (benchmarks/teach_bench.py). The pack's indexes are shared, so swapping a
+        layer costs milliseconds.
         """
         new = copy.copy(self)
         new._apply(learned)
@@ -224,31 +233,45 @@ class Retriever:
         questions, vecs, norms, synonyms = self._pack_only
         self.questions, self._question_vecs = list(questions), list(vecs)
         self._question_norms = list(norms)
+        self._question_sentence = {}
+        articles = {a.number for a in self.reg.articles}
+        for sample in learned.samples:
+            if sample.article not in articles:
+                continue
+            q = normalize(sample.question)
+            if sample.sentence is not None:
+                self._question_sentence[len(self.questions)] = sample.sentence
+            self.questions.append((sample.article, q, sample.item))
+            self._question_vecs.append(self._weigh(self._tokens(q)[0]))
+            self._question_norms.append(_norm(self._question_vecs[-1]))
         self.synonyms = defaultdict(list, {k: list(v) for k, v in synonyms.items()})
         for syn in learned.synonyms:
             word, canon = normalize(syn.word).strip(), normalize(syn.canonical).strip()
             if word and canon and canon not in self.synonyms[word]:
                 self.synonyms[word].append(canon)
-        articles = {a.number for a in self.reg.articles}
-        for s in learned.samples:
-            if s.article in articles:
-                q = normalize(s.question)
-                self.questions.append((s.article, q, s.item))
-                vec = self._vector(q)
-                self._question_vecs.append(vec)
-                self._question_norms.append(math.sqrt(sum(v * v for v in vec.values())))
         self._scope = []
         for o in learned.out_of_scope:
-            vec = self._vector(normalize(o.question))
-            norm = math.sqrt(sum(v * v for v in vec.values()))
-            if norm:
-                self._scope.append((o.reason, vec, norm))
+            terms, anchors = self._tokens(normalize(o.question))
+            vec = self._weigh(terms)
+            if _norm(vec):
+                self._scope.append((o.reason, vec, _norm(vec), anchors))
         self.learned = learned
 
-    def _vector(self, text: str) -> dict[str, float]:
-        """A question as IDF-weighted words and bigrams, for cosine matching."""
+    def _terms(self, text: str) -> set[str]:
+        """A question's words and bigrams (weighed by :meth:`_weigh` for cosine matching)."""
         words = self._words(text)
-        terms = set(words) | set(self._query_bigrams(text, words))
+        return set(words) | set(self._query_bigrams(text, words))
+
+    def _tokens(self, text: str) -> tuple[set[str], frozenset[str]]:
+        """A taught question's terms, and its words the measures never use (its anchors)."""
+        found = self._learned_tokens.get(text)
+        if found is None:
+            _, oov = self._expand(text, self._words(text))
+            anchors = frozenset(w for w, weight in oov.items() if weight and len(w) >= 2)
+            found = self._learned_tokens[text] = (self._terms(text), anchors)
+        return found
+
+    def _weigh(self, terms: set[str]) -> dict[str, float]:
         return {t: self._term_idf(t) for t in terms}
 
     def _declined(self, text: str, hits: list[Hit]) -> str | None:
@@ -259,8 +282,14 @@ class Retriever:
         for bg in self._query_bigrams(text, words):
             qvec[bg] = 1.0
         best, reason = 0.0, None
-        for code, vec, norm in self._scope:
+        for code, vec, norm, anchors in self._scope:
             sim = self._cosine(qvec, vec, norm)
+            # What makes the example out of scope is usually a word the measures never use
+            # (石家庄, 所得税): without it, 公示几天啊 is not 全国质量奖公示几天啊.
+            if anchors and not any(a in text for a in anchors):
+                continue
+            if not anchors and sim < SCOPE_SURE:
+                continue
             if sim > best:
                 best, reason = sim, code
         in_scope = max((h.question for h in hits), default=0.0)
@@ -485,7 +514,7 @@ class Retriever:
         words = self._words(text)
         query, _ = self._expand(text, words)
         qb = set(self._query_bigrams(text, words))
-        hint = self._item_hint(number, {**query, **dict.fromkeys(qb, 1.0)})
+        hint, sentence_hint, bonus = self._item_hint(number, {**query, **dict.fromkeys(qb, 1.0)})
         art = self.reg.article(number)
         asks_amount = _AMOUNT_QUESTION.search(text)
         unit = (asks_amount.group(1) or "(?:年|天|个|元)") if asks_amount else None
@@ -498,7 +527,9 @@ class Retriever:
             if unit and re.search(rf"[0-9{CN_NUMERAL}]+\s*(?:万)?{unit}", s.text):
                 score += 2.0  # 几年 / 多少天 / 多少钱: the sentence that states the number
             if hint is not None and s.item == hint:
-                score += 2.0
+                score += bonus
+            if sentence_hint is not None and s.index == sentence_hint:
+                score += bonus
             scored.append((score, s))
         if not scored:
             return [], True
@@ -517,17 +548,24 @@ class Retriever:
         out.sort(key=lambda s: s.index)
         return out, False
 
-    def _item_hint(self, number: int, qvec: dict[str, float]) -> int | None:
-        """The item of this article's closest sample question, when that question is close."""
-        best, hint = 0.0, None
-        for (art, _, item), vec, norm in zip(self.questions, self._question_vecs,
-                                             self._question_norms, strict=True):
+    def _item_hint(self, number: int,
+                   qvec: dict[str, float]) -> tuple[int | None, int | None, float]:
+        """The item (and, for a taught sample, the sentence) of this article's closest sample
+        question when that question is close, and how much it weighs in choosing the quote:
+        a question staff taught points decisively at the part they chose."""
+        best, hint, at = 0.0, None, -1
+        for i, ((art, _, item), vec, norm) in enumerate(zip(
+                self.questions, self._question_vecs, self._question_norms, strict=True)):
             if art != number:
                 continue
             sim = self._cosine(qvec, vec, norm)
             if sim > best:
-                best, hint = sim, item
-        return hint if best >= ITEM_HINT_SIMILARITY else None
+                best, hint, at = sim, item, i
+        if best < ITEM_HINT_SIMILARITY:
+            return None, None, 0.0
+        decisive = at >= self._learned_from and best >= LEARNED_HINT_SIMILARITY
+        bonus = LEARNED_HINT_BONUS if decisive else ITEM_HINT_BONUS
+        return hint, self._question_sentence.get(at), bonus
 
     def title(self, number: int) -> str:
         """A short title for an article: curated, its own heading, or its opening words."""
@@ -548,6 +586,10 @@ class Retriever:
             if found:
                 out.append((art, found))
         return out
+
+
+def _norm(vec: dict[str, float]) -> float:
+    return math.sqrt(sum(v * v for v in vec.values()))
 
 
 def _bigrams(text: str) -> list[str]:

@@ -121,7 +121,7 @@ def test_no_button_reaches_a_staff_command():
 # Every staff-only button prefix, with data of each shape it is offered with. A new staff
 # prefix fails test_every_staff_button_is_known until it is listed here.
 STAFF_BUTTONS = {
-    "lrn": ["a:1:7", "i:1:7:1", "i:1:7:0", "m:1", "s:1", "w:1:开张", "c:1:开张:经营", "o:1",
+    "lrn": ["a:1:7", "i:1:7:1", "i:1:7:0", "t:1:15:2", "m:1", "s:1", "w:1:开张", "c:1:开张:经营", "o:1",
             "r:1:other_policy", "x:1", "u:1", "n", ""],
     "hotx": ["p:15", "h:15", "r:15", ""],
 }

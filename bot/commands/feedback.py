@@ -34,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("id", type=int, metavar="编号", help="问题编号（list 中的 #编号）")
     a.add_argument("article", metavar="条款", help="7、第七条、7.1、第七条第（一）项")
     a.add_argument("--item", type=int, metavar="项", help="第几项")
+    a.add_argument("--quote", metavar="原文", help="回答这个问题的那一句中的几个字（机器人会引用这一句）")
     sy = fs.add_parser("synonym", help="同义词：用户的说法等同于办法中的词",
                        description="例如：qabot feedback synonym 开张 经营 --question 12")
     sy.add_argument("word", metavar="用户说法")
@@ -136,8 +137,10 @@ def _run(args: argparse.Namespace, services: Services) -> int:
         return 0
     if args.action == "assign":
         article, item = parse_ref(args.article, args.item)
+        sentence = learning.sentence_with(services.pack, article, args.quote) if args.quote \
+            else None
         print_taught(teach.apply(d, lambda s, t: learning.assign(
-            s, args.id, article, item, services.pack, t, keep)))
+            s, args.id, article, item, services.pack, t, keep, sentence)))
     elif args.action == "synonym":
         r = teach.fresh(d)
         print_taught(teach.apply(d, lambda s, t: learning.add_synonym(

@@ -4,7 +4,8 @@ Staff (all commands and the ``lrn``/``hotx`` buttons are staff-only):
 
 - ``/feedback [天数]``: the open questions in groups of near-duplicates, one message per group
   with the bot's candidate articles first. A press handles the whole group:
-  归到第N条 (then 第X项), 其他条款, 同义词, 不在办法范围内 (then a reason), 忽略.
+  归到第N条 (then 第X项 or the sentence that answers), 其他条款, 同义词, 不在办法范围内 (then
+  a reason), 忽略.
   Every button names the question row it acts on (``lrn:a:<row>:<article>``), so a press means
   the same in any process; the reply shows what the next user asking it will get, with ↩ 撤销.
 - ``/synonym 用户说法 办法用词``, ``/learned`` (what was taught, with undo), ``/stats [天数]``,
@@ -55,7 +56,7 @@ TEXTS = {
     "head": "<b>待处理的问题</b>：最近 {days} 天共 {groups} 组（{questions} 条，匿名）。"
             "相近的问法已归为一组，按一次按钮即处理整组。",
     "more": "另有 {n} 组，处理完后再发送 /feedback，或按“下一个”。",
-    "pick_item": "把“{q}”归到{article}的哪一项？",
+    "pick_item": "把“{q}”归到{article}的哪一项或哪一句？（下一位用户会看到这一句）",
     "pick_article": "把“{q}”归到哪一条？",
     "pick_reason": "“{q}”为什么不在办法范围内？用户再问（或换个相近的说法问）时，机器人会这样说明。",
     "pick_word": "“{q}”中哪个词是用户的说法？\n也可以直接发送：/synonym 用户说法 办法用词",
@@ -279,27 +280,49 @@ def _teach(turn: Turn, action: Callable[[Session, dt.datetime], Lesson]) -> list
                                       Button(L_NEXT, "lrn:n")]])]
 
 
-def _assign(turn: Turn, qid: int, article: int, item: int | None) -> list[Reply]:
+def _assign(turn: Turn, qid: int, article: int, item: int | None,
+            sentence: int | None = None) -> list[Reply]:
     from bot.learning import assign
 
     d = turn.dialogue
     return _teach(turn, lambda s, now: assign(s, qid, article, item, d.pack, now,
-                                              retention_days(d)))
+                                              retention_days(d), sentence))
+
+
+def parts(d: Dialogue, article: int) -> list[tuple[str, str]]:
+    """What of an article a question may point at: each item, and each sentence outside the
+    items (not the article's heading or a list's lead-in): (label, data suffix)."""
+    art = d.pack.regulation.article(article)
+    out: list[tuple[str, str]] = []
+    seen_items: set[int] = set()
+    for s in art.sentences:
+        if s.item is not None:
+            if s.item not in seen_items:
+                seen_items.add(s.item)
+                out.append((f"{art.item(s.item).label}{art.item(s.item).text}", f"i:{s.item}"))
+        elif not (art.heading and s.text == art.heading + "。") and not (
+                art.items and s.text.endswith("：")):
+            out.append((f"“{s.text}”", f"t:{s.index}"))
+    return out
 
 
 def _pick_item(turn: Turn, qid: int, article: int) -> list[Reply]:
+    """After 归到第N条: which item or sentence answers (the quote the next user gets)."""
     d = turn.dialogue
     total = len(d.pack.regulation.articles)
     if not 1 <= article <= total:
         return [Reply(TEXTS["stale"])]
-    art = d.pack.regulation.article(article)
-    if not art.items:
+    options = parts(d, article)
+    if len(options) <= 1:
         return _assign(turn, qid, article, None)
     g = _group(d, qid)
-    rows = [[Button(_short(f"{it.label}{it.text}", 24), f"lrn:i:{qid}:{article}:{it.number}")]
-            for it in art.items]
+    rows = []
+    for label, suffix in options:
+        kind, _, number = suffix.partition(":")
+        rows.append([Button(_short(label, 26), f"lrn:{kind}:{qid}:{article}:{number}")])
     rows.append([Button(L_WHOLE, f"lrn:i:{qid}:{article}:0")])
-    return [Reply(TEXTS["pick_item"].format(q=esc(_short(g.text)), article=art.label), rows)]
+    label = d.pack.regulation.article(article).label
+    return [Reply(TEXTS["pick_item"].format(q=esc(_short(g.text)), article=label), rows)]
 
 
 def _pick_article(turn: Turn, qid: int) -> list[Reply]:
@@ -435,6 +458,8 @@ def on_teach_button(turn: Turn, rest: str) -> list[Reply]:
             return _pick_item(turn, qid, nums[1])
         if action == "i" and len(parts) == 3 and nums[1] is not None and nums[2] is not None:
             return _assign(turn, qid, nums[1], nums[2] or None)
+        if action == "t" and len(parts) == 3 and nums[1] is not None and nums[2] is not None:
+            return _assign(turn, qid, nums[1], None, nums[2])
         if action == "m" and len(parts) == 1:
             return _pick_article(turn, qid)
         if action == "s" and len(parts) == 1:

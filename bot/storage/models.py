@@ -165,7 +165,8 @@ class QuestionLog(SQLModel, table=True):
 class Lesson(SQLModel, table=True):
     """One decision staff took on a question (or a group of near-duplicates).
 
-    ``kind`` 'sample': ``questions`` become sample questions of ``article`` (``item``);
+    ``kind`` 'sample': ``questions`` become sample questions of ``article`` (its ``item`` or
+    ``sentence``);
     'synonym': ``word`` stands for the measures' ``canonical``; 'out_of_scope': ``questions``
     are declined with ``reason``. Undoing sets ``undone_at``; the row stays for the record.
     """
@@ -178,6 +179,7 @@ class Lesson(SQLModel, table=True):
     questions: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
     article: int | None = None
     item: int | None = None
+    sentence: int | None = None  # the article's sentence that answers (its index, from 0)
     word: str | None = None
     canonical: str | None = None
     reason: str | None = None

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("questions", sa.Text(), nullable=False, server_default="[]"),
         sa.Column("article", sa.Integer(), nullable=True),
         sa.Column("item", sa.Integer(), nullable=True),
+        sa.Column("sentence", sa.Integer(), nullable=True),
         sa.Column("word", sa.String(), nullable=True),
         sa.Column("canonical", sa.String(), nullable=True),
         sa.Column("reason", sa.String(), nullable=True),
