@@ -58,8 +58,10 @@ SAMPLE, SYNONYM, OUT_OF_SCOPE = "sample", "synonym", "out_of_scope"
 
 DEFAULT_RETENTION_DAYS = 90
 # Two questions are near-duplicates when their compact forms (no punctuation or spaces, simplified
-# characters) are this similar (rapidfuzz ratio, 0-100): 公示期几天 / 公示期是几天啊.
-DUPLICATE_RATIO = 80
+# characters) are this similar (rapidfuzz ratio, 0-100): 公示期几天 / 公示期是几天, but not
+# 奖金能不能拿去还银行贷款 / 获奖证书能不能拿去银行申请贷款 (81) or 石家庄市政府质量奖奖金给多少 /
+# 市政府质量奖奖金给多少 (88).
+DUPLICATE_RATIO = 90
 MAX_TRIAGE_ROWS = 2000  # open rows read for one listing (most recent first)
 MAX_WORDINGS = 5  # distinct wordings of a group taught as sample questions
 MAX_QUESTION_CHARS = 200

@@ -43,6 +43,7 @@ ITEM_HINT_BONUS = 2.0
 # A question this close to one staff taught gets the item or sentence they chose, whatever the
 # word overlap says (the taught question itself must keep getting their answer).
 LEARNED_HINT_SIMILARITY, LEARNED_HINT_BONUS = 0.5, 1000.0
+LEARNED_SAME_SIMILARITY = 0.8  # a question this close to a taught one is that question
 EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # A question this close to an out-of-scope example staff taught (and closer to it than to any
@@ -406,11 +407,23 @@ class Retriever:
         qvec = dict(query)
         for bg in qb:
             qvec[bg] = 1.0
-        for (art, _, _), vec, norm in zip(self.questions, self._question_vecs,
-                                           self._question_norms, strict=True):
+        taught, taught_sim = None, 0.0
+        lift: dict[int, float] = defaultdict(float)  # the sample similarity that may carry alone
+        for i, ((art, _, _), vec, norm) in enumerate(zip(
+                self.questions, self._question_vecs, self._question_norms, strict=True)):
             sim = self._cosine(qvec, vec, norm)
             if sim > best_q[art]:
                 best_q[art] = sim
+            if i < self._learned_from or sim >= LEARNED_SAME_SIMILARITY:
+                # Users' words carry context (奖金能不能拿去还银行贷款): a taught question
+                # answers alone only for itself and its near-copies.
+                lift[art] = max(lift[art], sim)
+            if i >= self._learned_from and sim > taught_sim:
+                taught, taught_sim = vec, sim
+        if taught is not None and taught_sim >= LEARNED_SAME_SIMILARITY:
+            # Staff taught this question (or all but a word of it): its words are in scope
+            # (铺子, 开张). Only then: 获奖证书能不能拿去银行申请贷款 is not 奖金能不能拿去还银行贷款.
+            oov = {w: 0.0 if w in taught else v for w, v in oov.items()}
         coverage = self._coverage(words, oov)
         damp = min(1.0, coverage / FULL_COVERAGE)
         hits = []
@@ -419,7 +432,7 @@ class Retriever:
             bn = min(b_scores[i] / b_ideal, 1.0)
             qn = min(best_q.get(art.number, 0.0), 1.0)
             score = W_WORD * wn + W_BIGRAM * bn + W_QUESTION * qn
-            score = max(score, 0.9 * qn)
+            score = max(score, 0.9 * min(lift.get(art.number, 0.0), 1.0))
             if qn < ANCHOR_QUESTION and not any(
                     t in self._article_words[i] and self.words.df[t] <= self._anchor_df
                     for t in query):
