@@ -350,6 +350,13 @@ def add_synonym(session: Session, word: str, canonical: str, pack: Pack, retriev
     return lesson
 
 
+def accept(session: Session, lesson_id: int, article: int) -> None:
+    """Record the article a synonym's question got when it was taught (its regression case)."""
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is not None and lesson.kind == SYNONYM:
+        lesson.article = article
+
+
 def undo(session: Session, lesson_id: int, now: dt.datetime) -> Lesson:
     """Take a lesson back: the bot forgets it, and its questions are open again."""
     lesson = session.get(Lesson, lesson_id)
@@ -404,7 +411,9 @@ def to_layer(rows: Sequence[Lesson], generation: int = 0) -> Learned:
             samples += [Sample(lesson.article, q, lesson.item, lesson.id, lesson.sentence)
                         for q in questions_of(lesson)]
         elif lesson.kind == SYNONYM and lesson.word and lesson.canonical:
-            synonyms.append(Synonym(lesson.word, lesson.canonical, lesson.id))
+            source = questions_of(lesson)[:1]
+            synonyms.append(Synonym(lesson.word, lesson.canonical, lesson.id,
+                                    source[0] if source else None, lesson.article))
         elif lesson.kind == OUT_OF_SCOPE and lesson.reason in REASONS:
             oos += [OutOfScope(q, lesson.reason, lesson.id)  # type: ignore[arg-type]
                     for q in questions_of(lesson)]
@@ -429,10 +438,14 @@ def import_layer(session: Session, layer: Learned, pack: Pack, now: dt.datetime)
             _lesson(session, now, pack_id=pack.id, kind=SAMPLE, article=s.article, item=s.item,
                     sentence=s.sentence, questions=json.dumps([s.question], ensure_ascii=False))
             added += 1
+    known_words = {(lesson.word, lesson.canonical) for lesson in lessons(session, pack.id)
+                   if lesson.kind == SYNONYM}
     for y in layer.synonyms:
-        if (SYNONYM, None, None, None, y.word, y.canonical, None, "") not in known:
+        if (y.word, y.canonical) not in known_words:
             _lesson(session, now, pack_id=pack.id, kind=SYNONYM, word=y.word,
-                    canonical=y.canonical)
+                    canonical=y.canonical, article=y.article,
+                    questions=json.dumps([y.question] if y.question else [],
+                                         ensure_ascii=False))
             added += 1
     for o in layer.out_of_scope:
         if o.reason not in REASONS:

@@ -148,7 +148,8 @@ def compute(session: Session, today: dt.date, days: int, tz: ZoneInfo, *,
         selfcheck_started=counts[SELFCHECK_STARTED],
         verdicts={v: counts[SELFCHECK_VERDICT + v] for v in VERDICTS},
         reminders_sent=counts[REMINDER_SENT], reminders_failed=counts[REMINDER_FAILED],
-        declined_topics=[(w, c) for w, c in topics.most_common(TOPICS) if c >= TOPIC_MIN],
+        declined_topics=sorted(((w, c) for w, c in topics.items() if c >= TOPIC_MIN),
+                               key=lambda wc: (-wc[1], wc[0]))[:TOPICS],
     )
 
 

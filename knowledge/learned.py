@@ -53,9 +53,9 @@ REASONS: dict[str, Reason] = {r.code: r for r in [
            "这个问题问的是其他奖项或其他地区的评选。《{title}》只适用于{award}，不能据此回答。"),
     Reason("other_policy", "税收、补贴等其他政策",
            "税收、补贴、贷款等问题不在《{title}》的范围内，请咨询相关主管部门。"),
-    Reason("notice", "当年日期、名单、联系方式",
-           "具体日期、获奖名单、联系方式等，《{title}》没有规定，以当年发布的通知、公告为准。",
-           article=10),
+    Reason("notice", "当年的日期、表格、名单、联系方式",
+           "具体日期、表格从哪里取得、获奖名单、联系方式等，《{title}》没有规定，"
+           "以当年发布的申报通知、公告为准。", article=10),
     Reason("legal", "复议、诉讼等程序",
            "行政复议、诉讼等程序不在《{title}》的范围内，请咨询有关部门或法律专业人士。"),
     Reason("unrelated", "与质量奖无关",
@@ -77,6 +77,8 @@ class Synonym:
     word: str  # what people say
     canonical: str  # the measures' word
     lesson: int | None = None
+    question: str | None = None  # the question it was taught from, and the article that
+    article: int | None = None  # question got when staff accepted it (a regression case)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ class Learned:
             "samples": [clean({"q": s.question, "article": s.article, "item": s.item,
                                "sentence": s.sentence, "lesson": s.lesson})
                         for s in self.samples],
-            "synonyms": [clean({"word": s.word, "canonical": s.canonical, "lesson": s.lesson})
+            "synonyms": [clean({"word": s.word, "canonical": s.canonical, "q": s.question,
+                                "article": s.article, "lesson": s.lesson})
                          for s in self.synonyms],
             "out_of_scope": [clean({"q": o.question, "reason": o.reason, "lesson": o.lesson})
                              for o in self.out_of_scope],
@@ -127,7 +130,8 @@ class Learned:
             samples = tuple(Sample(int(e["article"]), str(e["q"]), _opt_int(e.get("item")),
                                    e.get("lesson"), _opt_int(e.get("sentence")))
                             for e in data.get("samples") or [])
-            synonyms = tuple(Synonym(str(e["word"]), str(e["canonical"]), e.get("lesson"))
+            synonyms = tuple(Synonym(str(e["word"]), str(e["canonical"]), e.get("lesson"),
+                                     e.get("q"), _opt_int(e.get("article")))
                              for e in data.get("synonyms") or [])
             oos = tuple(OutOfScope(str(e["q"]), str(e["reason"]), e.get("lesson"))
                         for e in data.get("out_of_scope") or [])
@@ -185,16 +189,23 @@ class CheckReport:
     failures: list[Failure] = field(default_factory=list)
 
 
-def expected_of(lesson: Sample | OutOfScope) -> str:
+def expected_of(lesson: Sample | OutOfScope | Synonym) -> str:
+    if isinstance(lesson, Synonym):
+        return f"第{lesson.article}条（同义词“{lesson.word}”）"
     if isinstance(lesson, OutOfScope):
         return f"不在办法范围内（{REASONS[lesson.reason].label}）"
     return f"第{lesson.article}条" + (f"第{lesson.item}项" if lesson.item else "") + (
         f"第{lesson.sentence + 1}句" if lesson.sentence is not None else "")
 
 
-def outcome(retriever: Retriever, lesson: Sample | OutOfScope) -> str | None:
+def outcome(retriever: Retriever, lesson: Sample | OutOfScope | Synonym) -> str | None:
     """None when the retriever gives the answer staff chose for the lesson's question, else
     what it gives instead."""
+    if isinstance(lesson, Synonym):
+        ans = retriever.ask(lesson.question or "")
+        if not ans.abstained and ans.articles[:1] == [lesson.article]:
+            return None
+        return f"第{ans.articles[0]}条" if ans.articles and not ans.abstained else ans.kind
     ans = retriever.ask(lesson.question)
     if isinstance(lesson, OutOfScope):
         if ans.kind == "out_of_scope":
@@ -218,9 +229,10 @@ def outcome(retriever: Retriever, lesson: Sample | OutOfScope) -> str | None:
 def check(retriever: Retriever, layer: Learned) -> CheckReport:
     """Ask every taught question of ``layer`` (the retriever must carry it)."""
     report = CheckReport()
-    for lesson in (*layer.samples, *layer.out_of_scope):
+    synonyms = [s for s in layer.synonyms if s.question and s.article]
+    for lesson in (*layer.samples, *layer.out_of_scope, *synonyms):
         report.checked += 1
         got = outcome(retriever, lesson)
         if got is not None:
-            report.failures.append(Failure(lesson.question, expected_of(lesson), got))
+            report.failures.append(Failure(lesson.question or "", expected_of(lesson), got))
     return report

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             action = {"pin": hot.PIN, "hide": hot.HIDE, "reset": None}[args.action]
             text = getattr(args, "text", None)
             if action == hot.PIN and not text:
-                text = next((h.text for h in teach.hot_questions(d, fresh=True)
+                text = next((h.text for h in teach.hot_questions(d, refresh=True)
                              if h.article == args.article), None)
                 if not text:
                     r = teach.fresh(d)
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                     hot.choose(s, args.article, action, services.now(), total, text)
             except LearningError as e:
                 raise QabotError(str(e)) from None
-        items = teach.hot_questions(d, fresh=True)
+        items = teach.hot_questions(d, refresh=True)
         if args.json:
             print(json.dumps([{"article": h.article, "text": h.text, "count": h.count,
                                "pinned": h.pinned} for h in items], ensure_ascii=False))

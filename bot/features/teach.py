@@ -248,7 +248,7 @@ def apply(d: Dialogue, action: Callable[[Session, dt.datetime], Lesson]) -> Taug
     """Run one decision in a transaction, swap this process's layer, and ask the taught
     question again (chat and CLI both show the result)."""
     from bot.features.qa import answer_reply
-    from bot.learning import describe, questions_of, to_layer
+    from bot.learning import accept, describe, questions_of, to_layer
     from knowledge.learned import outcome
 
     with _session(d) as s:
@@ -259,8 +259,12 @@ def apply(d: Dialogue, action: Callable[[Session, dt.datetime], Lesson]) -> Taug
         probes = questions_of(lesson)[:1]
     r = fresh(d)  # the generation moved: this process swaps its layer now
     for q in probes:
-        reply = answer_reply(d, r.ask(q)).html
+        ans = r.ask(q)
+        reply = answer_reply(d, ans).html
         taught.previews.append((q, html.unescape(re.sub(r"<[^>]+>", "", reply))))
+        if layer.synonyms and not ans.abstained and ans.articles:
+            with _session(d) as s:  # what the question gets now: a regression case
+                accept(s, taught.lesson_id, ans.articles[0])
     for lesson_q in (*layer.samples[:1], *layer.out_of_scope[:1]):
         got = outcome(r, lesson_q)
         if got is not None:
@@ -379,7 +383,8 @@ def _canonicals(r: Retriever, d: Dialogue, word: str, articles: list[int]) -> li
     for w in pool:
         if w not in seen and w != word and 2 <= len(w) <= 8 and measures_use(d.pack, w):
             seen.append(w)
-    seen.sort(key=lambda w: (-len(set(w) & set(word)), -fuzz.ratio(w, word)))
+    text = normalize(d.pack.text)
+    seen.sort(key=lambda w: (-len(set(w) & set(word)), -text.count(w), -fuzz.ratio(w, word)))
     return seen[:8]
 
 
@@ -551,7 +556,7 @@ def stats_reply(turn: Turn, arg: str) -> list[Reply]:
 # -- 热点问题 -------------------------------------------------------------------------------------
 
 
-def hot_questions(d: Dialogue, *, fresh: bool = False) -> list[HotQuestion]:
+def hot_questions(d: Dialogue, *, refresh: bool = False) -> list[HotQuestion]:
     """The hot questions to offer (pinned first), cached per process until the learned
     generation moves or a few minutes pass. The web chat calls this too."""
     from bot.hot import hot_questions as compute
@@ -562,7 +567,7 @@ def hot_questions(d: Dialogue, *, fresh: bool = False) -> list[HotQuestion]:
     cached = getattr(d, "_hot_cache", None)
     try:
         generation = live.generation()
-        if (not fresh and cached is not None and cached[0] == generation
+        if (not refresh and cached is not None and cached[0] == generation
                 and time.monotonic() - cached[1] < HOT_CACHE_SECONDS):
             return cached[2]
         r = fresh(d)
@@ -625,7 +630,7 @@ def hot_admin_reply(turn: Turn) -> list[Reply]:
     d = turn.dialogue
     if sessions_of(d.services) is None:
         return [Reply(TEXTS["no_db"])]
-    hot = hot_questions(d, fresh=True)
+    hot = hot_questions(d, refresh=True)
     with _session(d) as s:
         hid = hidden(s)
     days, least = _setting(d, "hot_days", 30), _setting(d, "hot_min_count", 5)
@@ -660,7 +665,7 @@ def on_hot_admin_button(turn: Turn, rest: str) -> list[Reply]:
         return [Reply("这个按钮已失效，请重新发送 /hot。")]
     text = None
     if action == "p":
-        text = next((h.text for h in hot_questions(d, fresh=True) if h.article == article), None)
+        text = next((h.text for h in hot_questions(d, refresh=True) if h.article == article), None)
     try:
         with _session(d) as s:
             choose(s, article, what[action], _now(d), len(d.pack.regulation.articles), text)

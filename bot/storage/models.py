@@ -167,7 +167,8 @@ class Lesson(SQLModel, table=True):
 
     ``kind`` 'sample': ``questions`` become sample questions of ``article`` (its ``item`` or
     ``sentence``);
-    'synonym': ``word`` stands for the measures' ``canonical``; 'out_of_scope': ``questions``
+    'synonym': ``word`` stands for the measures' ``canonical`` (``questions`` holds the question it
+    came from, ``article`` what that question got once taught); 'out_of_scope': ``questions``
     are declined with ``reason``. Undoing sets ``undone_at``; the row stays for the record.
     """
 
