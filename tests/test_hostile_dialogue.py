@@ -201,11 +201,20 @@ OFFERED = ["art:1", "art:24", "art:0", "art:999", "art:-1", "art:", "art:二十�
            "qa:selfcheck", "qa:winner", "qa:toc", "qa:ask:0", "qa:ask:99", "qa:ask:-1", "qa:",
            "sc:new", "sc:0:y", "sc:1:n", "sc:99:u", "sc:1:c0", "sc:1:c99", "sc:1:back",
            "sc:1:cancel", "sc:x:y", "sc::", "wforget:no", "wforget:", "fb:up", "fb:down",
-           "fb:", "", ":", "::::", "unknown:1"]
+           "fb:", "", ":", "::::", "unknown:1", "hot:15:0", "hot:15:1", "hot:99:0", "hot:",
+           "hot:15:abc", "hot:0:0", "lrn:a:1:7", "lrn:n", "hotx:h:15"]
+# staff-only buttons (issue 13), pressed by staff with data offered, old or forged
+STAFF_OFFERED = ["lrn:a:1:7", "lrn:a:1:15", "lrn:a:1:99", "lrn:i:1:7:1", "lrn:i:1:7:0",
+                 "lrn:i:1:7:9", "lrn:t:1:15:2", "lrn:t:1:15:99", "lrn:m:1", "lrn:s:1",
+                 "lrn:w:1:开张", "lrn:w:1:<b>", "lrn:c:1:开张:经营", "lrn:c:1:&amp;:<i>",
+                 "lrn:o:1", "lrn:r:1:notice", "lrn:r:1:nope", "lrn:x:1", "lrn:u:1", "lrn:u:x",
+                 "lrn:n", "lrn:", "lrn:a:99999999999:7", "hotx:p:15", "hotx:h:15",
+                 "hotx:r:15", "hotx:p:0", "hotx:x:15", "hotx:"]
 
 
 def button_data() -> st.SearchStrategy[str]:
-    prefix = st.sampled_from(["art", "qa", "sc", "wforget", "fb", "", "x", "ART"])
+    prefix = st.sampled_from(["art", "qa", "sc", "wforget", "fb", "", "x", "ART", "hot", "lrn",
+                              "hotx"])
     forged = st.tuples(prefix, st.just(":"), st.text(max_size=50)).map("".join)
     return st.one_of(st.sampled_from(OFFERED), forged,
                      st.text(max_size=64).filter(lambda s: len(s.encode()) <= 64))
@@ -224,6 +233,28 @@ def test_any_button_press_even_forged_or_stale_gets_a_valid_reply(dialogue: Dial
                                                                   data: str, stale: dict):
     state = json.loads(json.dumps(stale))
     turn = dialogue.turn(state, chat_id="1001", user_id="1001", channel="telegram")
+    check(dialogue.on_button(turn, data), state)
+
+
+def staff_button_data() -> st.SearchStrategy[str]:
+    numbers = st.integers(-5, 40).map(str) | st.sampled_from(["", "x", "²", "9" * 30])
+    parts = st.lists(numbers | st.text(max_size=8), max_size=4).map(":".join)
+    forged = st.tuples(st.sampled_from(["lrn:", "hotx:"]),
+                       st.sampled_from(["a", "i", "t", "m", "s", "w", "c", "o", "r", "x", "u",
+                                        "n", "p", "h", ""]),
+                       st.just(":"), parts).map("".join)
+    return st.one_of(st.sampled_from(STAFF_OFFERED),
+                     forged.filter(lambda s: len(s.encode()) <= 64))
+
+
+@settings(max_examples=1000, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(data=staff_button_data())
+def test_any_staff_button_press_even_forged_or_stale_gets_a_valid_reply(dialogue: Dialogue,
+                                                                        data: str):
+    state: dict = {}
+    turn = dialogue.turn(state, chat_id=STAFF_USER, user_id=STAFF_USER, is_staff=True,
+                         channel="telegram")
     check(dialogue.on_button(turn, data), state)
 
 
