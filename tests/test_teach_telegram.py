@@ -180,3 +180,21 @@ async def test_a_staff_command_in_the_dialogue_of_a_deployment_lists_buttons_wit
     assert len(replies) == 4 and all(len(d.encode()) <= 64 for d in datas)
     assert all(d.split(":")[2].isdigit() for d in datas if d.startswith("lrn:"))
     dialogue.services.close()
+
+
+def test_the_web_chat_offers_the_same_hot_questions(sqlite_url: str,
+                                                    monkeypatch: pytest.MonkeyPatch):
+    from web_harness import browser, buttons, html, web_settings
+
+    from bot.features import teach
+
+    monkeypatch.setattr(teach, "HOT_CACHE_SECONDS", 0.0)
+    settings = web_settings(sqlite_url, HOT_MIN_COUNT="3")
+    with browser(settings) as tab:
+        assert "公示期几天" in tab.start["hot_questions"]  # nothing asked yet: the examples
+        for _ in range(3):
+            tab.say("评上以后奖金能拿多少")
+        again = tab.open()
+    assert again["hot_questions"][0] == "评上以后奖金能拿多少"
+    assert not [d for d in buttons(again["replies"]).values() if d.startswith("hot:")]
+    assert "质量奖助手" in html(again["replies"])

@@ -585,8 +585,16 @@ def hot_questions(d: Dialogue, *, refresh: bool = False) -> list[HotQuestion]:
     return hot
 
 
+def hot_texts(d: Dialogue) -> list[str]:
+    """The hot questions' wordings, for a channel that sends the wording as a question (web)."""
+    return [h.text for h in hot_questions(d)]
+
+
 def hot_buttons(turn: Turn) -> list[list[Button]]:
-    """One button per hot question, for /start (and any channel's start screen)."""
+    """One button per hot question, for /start. The web chat shows them its own way (the
+    session's ``hot_questions``, from :func:`hot_texts`), so not twice there."""
+    if turn.channel == "web":
+        return []
     out = []
     for h in hot_questions(turn.dialogue):
         out.append([Button(f"🔥 {_short(h.text, 24)}", f"hot:{h.article}:{h.row_id}")])

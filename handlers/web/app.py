@@ -305,21 +305,27 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal", T_INTERNAL)
 
 
-def default_hot_questions() -> list[str]:
+def default_hot_questions(dialogue: Dialogue | None = None) -> list[str]:
+    """The 热点问题 staff see in /hot (bot.features.teach), else the examples."""
     from bot.features.qa import EXAMPLES
 
+    if dialogue is not None and "hot" in dialogue.buttons:
+        from bot.features.teach import hot_texts
+
+        return hot_texts(dialogue) or list(EXAMPLES)
     return list(EXAMPLES)
 
 
 def build_app(settings: Settings, dialogue: Dialogue, *, metrics: Metrics | None = None,
               extra_routes: Sequence[BaseRoute] = (),
               lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
-              hot_questions: Callable[[], list[str]] = default_hot_questions) -> Starlette:
+              hot_questions: Callable[[], list[str]] | None = None) -> Starlette:
     """The web chat (and whatever ``extra_routes`` adds, e.g. Telegram's webhook)."""
     if metrics is None:
         metrics = Metrics(getattr(dialogue.services, "sessions", None))
         metrics.attach(dialogue)
-    chat = WebChat(settings, dialogue, metrics, hot_questions)
+    chat = WebChat(settings, dialogue, metrics,
+                   hot_questions or (lambda: default_hot_questions(dialogue)))
     routes: list[BaseRoute] = [
         Route("/", chat.index, methods=["GET", "HEAD"]),
         Route("/widget.js", chat.widget, methods=["GET", "HEAD"]),
