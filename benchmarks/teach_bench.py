@@ -265,6 +265,31 @@ def check_cost(url: str, n: int = 3000) -> float:
     return statistics.median(times)
 
 
+def turn_cost(url: str, n: int = 3) -> tuple[float, float]:
+    """Median ms of a question through the dialogue (check, answer, render) without and with
+    logging it (one INSERT, committed), over the dev questions."""
+    from bot.dialogue import Dialogue
+    from bot.features.qa import ask
+    from bot.services import Services
+    from bot.settings import load_settings
+
+    svc = Services.from_settings(load_settings(_env_file=None, DATABASE_URL=url))
+    d = Dialogue(services=svc, features=["bot.features.qa", "bot.features.feedback",
+                                         "bot.features.teach"])
+    qs = [line.q for line in load(EXISTING["dev"])]
+    out = []
+    for log in (False, True):
+        times = []
+        for _ in range(n):
+            for q in qs:
+                t = time.perf_counter()
+                ask(d.turn({}, chat_id="bench", user_id="bench"), q, log=log)
+                times.append((time.perf_counter() - t) * 1000)
+        out.append(statistics.median(times))
+    svc.close()
+    return out[0], out[1]
+
+
 def ask_cost(n: int = 3) -> float:
     """Median µs of retrieval alone, over the dev questions (the check's yardstick)."""
     from knowledge.retrieval import retriever_for
@@ -363,9 +388,10 @@ def main() -> int:
                     help="share of failures staff handle (repeatable; default 1.0 and 0.5)")
     ap.add_argument("--postgres", default=os.environ.get("QABOT_TEST_POSTGRES_URL"))
     ap.add_argument("--no-timings", action="store_true")
+    ap.add_argument("--timings-only", action="store_true")
     a = ap.parse_args()
     regressed = False
-    for share in a.share or [1.0, 0.5]:
+    for share in [] if a.timings_only else a.share or [1.0, 0.5]:
         results, taught, failures, wordings, swap_ms = simulate(share)
         print(f"\n== staff handle {share:.0%} of the failures on the taught-from sets: "
               f"{taught} decisions for {failures} failures ({wordings} wordings in the layer; "
@@ -392,6 +418,8 @@ def main() -> int:
         sqlite = f"sqlite:///{folder / 'timing.sqlite3'}"
         print(f"retrieval alone, per question:           {ask_us:8.0f} µs")
         print(f"freshness check, SQLite:                 {check_cost(sqlite):8.0f} µs")
+        plain, logged = turn_cost(sqlite)
+        print(f"a question through the dialogue, SQLite: {plain:.2f} ms; logged too: {logged:.2f} ms")
         steady, first, wall = second_process(sqlite)
         print(f"second process (SQLite): steady answer {steady:.1f} ms; first answer after a "
               f"lesson {first:.1f} ms; commit here -> taught answer there {wall:.1f} ms")
@@ -399,6 +427,9 @@ def main() -> int:
             url, drop = pg_schema_url(a.postgres)
             try:
                 print(f"freshness check, PostgreSQL:             {check_cost(url):8.0f} µs")
+                plain, logged = turn_cost(url)
+                print(f"a question through the dialogue, PostgreSQL: {plain:.2f} ms; "
+                      f"logged too: {logged:.2f} ms")
                 steady, first, wall = second_process(url)
                 print(f"second process (PostgreSQL): steady answer {steady:.1f} ms; first answer "
                       f"after a lesson {first:.1f} ms; commit here -> taught answer there "
