@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Connection, event, select, text, update
+from sqlalchemy import Connection, delete, event, select, text, update
 from sqlmodel import Session
 
 from bot.storage.models import LearnedGeneration, Lesson, QuestionLog, utcnow
@@ -111,8 +111,6 @@ def articles_of(row_articles: str) -> list[int]:
 
 def purge(session: Session, now: dt.datetime, days: int) -> int:
     """Delete logged questions and votes older than ``days``; how many went."""
-    from sqlalchemy import delete
-
     cutoff = now - dt.timedelta(days=days)
     result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))  # type: ignore[arg-type]
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -105,4 +105,7 @@ def test_upgrading_a_first_migration_database_with_rows_loses_nothing(db_url: st
     with eng.connect() as conn:
         for table in ("binding", "reminder_sent", "subscriber", "question_log"):
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
+        # 0003: the bot declined an 'unanswered' question; it is open for staff's triage
+        assert conn.execute(text("SELECT kind, status FROM question_log")).one() == (
+            "declined", "open")
     eng.dispose()
