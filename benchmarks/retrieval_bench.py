@@ -1,58 +1,151 @@
-"""Retrieval quality and speed, ours beside the baseline measured in the same run.
+"""Answer quality and speed, ours beside the baseline measured in the same run.
 
     .venv/bin/pip install -e ".[bench]" && .venv/bin/python benchmarks/retrieval_bench.py
 
-Baseline: jieba (full dictionary) + rank_bm25's BM25Okapi over whole articles, top article
-answered, never abstaining. Prints top-1 / R@3 / MRR / out-of-scope abstained / in-scope
-abstained per question set, warm latency (median, p99) and cold start of `qabot ask`
-(wall time and peak resident memory, medians of several runs).
+Every question set is scored the way ``../shared/eval/score.py`` scores ``qabot ask --json``:
+top-1 (answered, first article acceptable), R@3, MRR, out-of-scope questions declined,
+in-scope questions refused, and ``answered_right`` where lines name the words the reply must
+(and must not) quote. Our reply is the rendered text a user sees (``bot.commands.ask``).
+
+Baseline: jieba (full dictionary) + rank_bm25's BM25Okapi over whole articles; it answers with
+the top article's full text and never declines. The follow-up dialogues
+(``benchmarks/blind/followups.yaml``) go through our ``Dialogue`` turn by turn, and through the
+baseline one message at a time.
+
+The ``_b`` blind files are the held-out test split: only their aggregate figures are printed;
+``--show-misses`` lists misses of every other set.
+
+Speed: warm answer latency in process (the whole rendered answer; median and p99 of several
+passes) beside the baseline's, and the cold start of a ``qabot ask`` process (wall time and
+peak resident memory, medians of several runs) beside the same command run from ``main``'s
+code (``git archive main``) in the same run.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = {
-    "dev (shared/eval)": ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
-    "extra (benchmarks)": ROOT / "benchmarks" / "questions_extra.yaml",
-    "probe (benchmarks)": ROOT / "benchmarks" / "questions_probe.yaml",
+# ../shared/eval beside the checkout (also two levels up, for a worktree in wt/<name>)
+EVAL = next((p / "shared" / "eval" for p in (ROOT.parent, ROOT.parent.parent)
+             if (p / "shared" / "eval").is_dir()), ROOT.parent / "shared" / "eval")
+BLIND = ROOT / "benchmarks" / "blind"
+PACK_QUESTIONS = "pack questions.yaml"
+SETS: dict[str, Path | str] = {
+    PACK_QUESTIONS: "pack",
+    "dev": EVAL / "dev_questions.yaml",
+    "dev_answers": EVAL / "dev_answers.yaml",
+    "extra": ROOT / "benchmarks" / "questions_extra.yaml",
+    "probe": ROOT / "benchmarks" / "questions_probe.yaml",
+    "blind applicants_a": BLIND / "applicants_a.yaml",
+    "blind people_a": BLIND / "people_a.yaml",
+    "blind scope": BLIND / "scope.yaml",
+    "blind applicants_b": BLIND / "applicants_b.yaml",
+    "blind people_b": BLIND / "people_b.yaml",
 }
-LINE = re.compile(r"^- \{q: (?P<q>.*), gold: \[(?P<gold>[\d, ]*)\]\}\s*$")
+HELD_OUT = {"blind applicants_b", "blind people_b"}  # figures only, never their lines
+FOLLOWUPS = BLIND / "followups.yaml"
+LINE = re.compile(r"^- \{q: (?P<q>.*?), gold: \[(?P<gold>[\d, ]*)\]"
+                  r"(?:, must: \[(?P<must>[^\]]*)\])?(?:, must_not: \[(?P<must_not>[^\]]*)\])?\}\s*$")
+
+Item = tuple[str, list[int], list[str], list[str]]
+# system(question) -> (articles best first, declined, reply text)
+System = Callable[[str], tuple[list[int], bool, str]]
 
 
-def load(path: Path) -> list[tuple[str, list[int]]]:
+def _phrases(s: str | None) -> list[str]:
+    return [x.strip() for x in (s or "").split(",") if x.strip()]
+
+
+def load(path: Path) -> list[Item]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if m := LINE.match(line):
-            out.append((m["q"], [int(x) for x in m["gold"].replace(" ", "").split(",") if x]))
+            gold = [int(x) for x in m["gold"].replace(" ", "").split(",") if x]
+            out.append((m["q"], gold, _phrases(m["must"]), _phrases(m["must_not"])))
     return out
 
 
-def score(rank, items):  # rank(q) -> (articles, abstained)
-    n_in = top1 = r3 = mrr = oos = oos_ok = fa = 0
-    for q, gold in items:
-        arts, abstained = rank(q)
+def pack_items() -> list[Item]:
+    from knowledge.pack import load_pack
+
+    aids = load_pack().load_yaml("questions.yaml") or {}
+    out: list[Item] = []
+    for num, entry in (aids.get("articles") or {}).items():
+        for q in (entry or {}).get("questions") or []:
+            out.append((str(q["q"] if isinstance(q, dict) else q), [int(num)], [], []))
+    return out
+
+
+def items_of(name: str) -> list[Item] | None:
+    src = SETS[name]
+    if src == "pack":
+        return pack_items()
+    assert isinstance(src, Path)
+    return load(src) if src.exists() else None
+
+
+class Tally:
+    """score.py's figures for one system on one set."""
+
+    def __init__(self) -> None:
+        self.n_in = self.n_oos = self.oos_ok = self.refused = self.checked = self.right = 0
+        self.top1 = self.r3 = self.mrr = 0.0
+        self.misses: list[str] = []
+
+    def add(self, q: str, gold: list[int], must: list[str], must_not: list[str],
+            arts: list[int], declined: bool, reply: str) -> None:
+        said = [p for p in must_not if p in reply]
         if not gold:
-            oos += 1
-            oos_ok += abstained
-            continue
-        n_in += 1
-        fa += abstained
-        top1 += (not abstained) and bool(arts) and arts[0] in gold
-        r3 += any(a in gold for a in arts[:3])
-        rk = next((i for i, a in enumerate(arts) if a in gold), None)
-        mrr += 0 if rk is None else 1 / (rk + 1)
-    return (f"top1={top1 / n_in:.3f} R@3={r3 / n_in:.3f} MRR={mrr / n_in:.3f} "
-            f"oos_abstained={oos_ok}/{oos} in_scope_abstained={fa}/{n_in}")
+            self.n_oos += 1
+            self.oos_ok += declined and not said
+            if not declined or said:
+                self.misses.append(f"{q}  gold=[] got={arts}{' said ' + str(said) if said else ''}")
+            return
+        self.n_in += 1
+        self.refused += declined
+        hit1 = (not declined) and bool(arts) and arts[0] in gold
+        self.top1 += hit1
+        self.r3 += any(a in gold for a in arts[:3])
+        rank = next((k for k, a in enumerate(arts) if a in gold), None)
+        self.mrr += 0 if rank is None else 1 / (rank + 1)
+        missing = [p for p in must if p not in reply]
+        if must or must_not:
+            self.checked += 1
+            self.right += hit1 and not missing and not said
+        if not hit1 or ((must or must_not) and (missing or said)):
+            self.misses.append(f"{q}  gold={gold} got={arts}{' (declined)' if declined else ''}"
+                               + (f" lacks {missing}" if missing else "")
+                               + (f" said {said}" if said else ""))
+
+    def line(self) -> str:
+        n = max(self.n_in, 1)
+        out = (f"top1={self.top1 / n:.3f} R@3={self.r3 / n:.3f} MRR={self.mrr / n:.3f} "
+               f"oos_declined={self.oos_ok}/{self.n_oos} in_scope_refused={self.refused}/{self.n_in}")
+        if self.checked:
+            out += f" answered_right={self.right}/{self.checked}"
+        return out
 
 
-def baseline():
+def run_set(system: System, items: list[Item]) -> Tally:
+    t = Tally()
+    for q, gold, must, must_not in items:
+        arts, declined, reply = system(q)
+        t.add(q, gold, must, must_not, arts, declined, reply)
+    return t
+
+
+# -- the two systems ------------------------------------------------------------------------
+def baseline() -> System:
     import jieba
     from rank_bm25 import BM25Okapi
 
@@ -62,73 +155,146 @@ def baseline():
     arts = load_pack().regulation.articles
     bm = BM25Okapi([list(jieba.cut(a.text)) for a in arts])
 
-    def rank(q):
+    def system(q: str) -> tuple[list[int], bool, str]:
         s = bm.get_scores(list(jieba.cut(q)))
         order = sorted(range(len(arts)), key=lambda i: -s[i])
-        return [arts[i].number for i in order[:5]], False
+        return [arts[i].number for i in order[:5]], False, arts[order[0]].text
 
-    return rank
-
-
-def ours():
-    from knowledge.retrieval import retriever_for
-
-    r = retriever_for()
-
-    def rank(q):
-        a = r.ask(q)
-        return a.candidates, a.abstained
-
-    return rank, r
+    return system
 
 
-def cold_start(runs: int = 7) -> tuple[float, float]:
-    """Median wall time and peak RSS (MB) of a whole `qabot ask` process, measured per child."""
-    import os
+def ours() -> tuple[System, object]:
+    from bot.commands.ask import answer_json
+    from bot.dialogue import Dialogue
 
-    exe = Path(sys.executable).with_name("qabot")
-    walls, peaks = [], []
-    for _ in range(runs):
-        t = time.perf_counter()
-        proc = subprocess.Popen([str(exe), "ask", "公示期几天"], stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        walls.append(time.perf_counter() - t)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        assert proc.returncode == 0
-        peaks.append(usage.ru_maxrss / 1024)
-    return statistics.median(walls), statistics.median(peaks)
+    d = Dialogue(features=["bot.features.qa"])
+
+    def system(q: str) -> tuple[list[int], bool, str]:
+        row = answer_json(d, q)
+        return list(row["articles"]), bool(row["abstained"]), str(row["reply"])  # type: ignore[arg-type]
+
+    return system, d
+
+
+def followup_dialogues() -> list[dict]:
+    import yaml
+
+    if not FOLLOWUPS.exists():
+        return []
+    return yaml.safe_load(FOLLOWUPS.read_text(encoding="utf-8")) or []
+
+
+def run_followups(dialogues: list[dict], d: object | None, base: System | None) -> Tally:
+    """Each dialogue turn by turn: through our Dialogue (one state per dialogue), or the
+    baseline one message at a time. A small-talk turn is right when it is not answered from
+    the measures (and, for us, not logged as unanswered)."""
+    t = Tally()
+    for dia in dialogues:
+        state: dict = {}
+        for turn in dia["turns"]:
+            q, gold = str(turn["q"]), list(turn.get("gold") or [])
+            must, must_not = list(turn.get("must") or []), list(turn.get("must_not") or [])
+            if base is not None:
+                arts, declined, reply = base(q)
+            else:
+                from bot.features.qa import last_outcome
+                from bot.render import html_to_text
+
+                tn = d.turn(state, chat_id="bench", user_id="bench")  # type: ignore[union-attr]
+                replies = d.on_text(tn, q)  # type: ignore[union-attr]
+                reply = "\n".join(html_to_text(r.html) for r in replies)
+                outcome = last_outcome(state)
+                arts, declined = outcome["articles"], outcome["declined"]
+                if turn.get("kind") == "smalltalk" and outcome["kind"] != "smalltalk":
+                    declined = False  # answered (or logged) as a question: wrong
+            t.add(q, gold, must, must_not, arts, declined, reply)
+    return t
+
+
+# -- speed ----------------------------------------------------------------------------------
+def _cold_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    assert os.waitstatus_to_exitcode(status) == 0, cmd
+    return wall, usage.ru_maxrss / 1024
+
+
+def cold_start(runs: int = 7) -> dict[str, tuple[float, float]]:
+    """Median wall time and peak RSS (MB) of a whole `qabot ask` process: this tree's code and
+    main's code (extracted with git archive), interleaved so that both see the same load."""
+    code = "import sys; from bot.cli import main; sys.exit(main(['ask', '公示期几天']))"
+    ours_cmd = [sys.executable, "-c", code]
+    results: dict[str, list[tuple[float, float]]] = {"qabot (this tree)": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        base_env = None
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "main"],
+                                 capture_output=True)
+        if archive.returncode == 0:
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+            base_env = {**os.environ, "PYTHONPATH": tmp}
+            results["qabot (main)"] = []
+        for _ in range(runs):
+            results["qabot (this tree)"].append(
+                _cold_once(ours_cmd, {**os.environ, "PYTHONPATH": str(ROOT)}))
+            if base_env is not None:
+                results["qabot (main)"].append(_cold_once(ours_cmd, base_env))
+    return {k: (statistics.median(w for w, _ in v), statistics.median(m for _, m in v))
+            for k, v in results.items()}
+
+
+def warm_latency(system: System, questions: list[str], passes: int = 5) -> tuple[float, float]:
+    times = []
+    for _ in range(passes):
+        for q in questions:
+            t = time.perf_counter()
+            system(q)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.99) - 1)]
 
 
 def main() -> int:
-    wall, peak = cold_start()  # first, while this process is small
-    rank, r = ours()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--show-misses", action="store_true",
+                    help="list our misses (never for the held-out _b files)")
+    ap.add_argument("--no-speed", action="store_true", help="skip the latency and cold start runs")
+    a = ap.parse_args()
+    cold = {} if a.no_speed else cold_start()  # first, while this process is small
+    system, d = ours()
     base = baseline()
-    print(f"{'set':<20} {'system':<9} scores")
-    for name, path in SETS.items():
-        if not path.exists():
-            print(f"{name:<20} (missing: {path})")
+    print(f"{'set':<22} {'system':<9} scores")
+    questions: list[str] = []
+    for name in SETS:
+        items = items_of(name)
+        if items is None:
+            print(f"{name:<22} (missing: {SETS[name]})")
             continue
-        items = load(path)
-        print(f"{name:<20} {'baseline':<9} {score(base, items)}")
-        print(f"{name:<20} {'qabot':<9} {score(rank, items)}")
-    questions = [q for p in SETS.values() if p.exists() for q, _ in load(p)]
-    times = []
-    for _ in range(5):
-        for q in questions:
-            t = time.perf_counter()
-            r.ask(q)
-            times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    p99 = times[int(len(times) * 0.99) - 1]
-    btimes = []
-    for q in questions:
-        t = time.perf_counter()
-        base(q)
-        btimes.append((time.perf_counter() - t) * 1000)
-    print(f"\nwarm latency over {len(times)} answers: median={statistics.median(times):.3f} ms "
-          f"p99={p99:.3f} ms (baseline median={statistics.median(btimes):.3f} ms, "
-          f"ratio {statistics.median(times) / statistics.median(btimes):.2f}x)")
-    print(f"cold `qabot ask \"公示期几天\"`: median wall={wall:.3f} s, peak RSS={peak:.1f} MB")
+        questions += [q for q, *_ in items]
+        print(f"{name:<22} {'baseline':<9} {run_set(base, items).line()}")
+        mine = run_set(system, items)
+        print(f"{name:<22} {'qabot':<9} {mine.line()}")
+        if a.show_misses and name not in HELD_OUT:
+            for m in mine.misses:
+                print(f"    miss: {m}")
+    dialogues = followup_dialogues()
+    if dialogues:
+        print(f"{'blind followups':<22} {'baseline':<9} {run_followups(dialogues, None, base).line()}")
+        mine = run_followups(dialogues, d, None)
+        print(f"{'blind followups':<22} {'qabot':<9} {mine.line()}")
+        if a.show_misses:
+            for m in mine.misses:
+                print(f"    miss: {m}")
+    if a.no_speed:
+        return 0
+    med, p99 = warm_latency(system, questions)
+    bmed, bp99 = warm_latency(base, questions, passes=1)
+    print(f"\nwarm rendered answer over {len(questions) * 5} answers: median={med:.3f} ms "
+          f"p99={p99:.3f} ms (baseline median={bmed:.3f} ms p99={bp99:.3f} ms)")
+    for name, (wall, peak) in cold.items():
+        print(f"cold `qabot ask \"公示期几天\"`, {name}: median wall={wall:.3f} s, "
+              f"peak RSS={peak:.1f} MB")
     return 0
 
 

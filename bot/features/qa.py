@@ -182,6 +182,8 @@ def ask(turn: Turn, text: str, *, log: bool = True) -> Reply:
     ans = fresh_retriever(d).ask(text)
     d.emit("question", turn, answered=not ans.abstained)
     turn.state["last_question"] = {"text": text[:500], "articles": ans.articles}
+    turn.state["qa_last"] = {"kind": ans.kind, "articles": ans.candidates,
+                             "declined": ans.abstained}
     from bot.learning import outcome_of
 
     kind = outcome_of(ans) if log else None
@@ -306,3 +308,8 @@ def search_reply(d: Dialogue, keyword: str) -> Reply:
             label = art.item(s.item).label if s.item else ""
             lines.append(f"• {esc(label + s.text)}")
     return Reply("\n".join(lines))
+
+
+def last_outcome(state: dict) -> dict:
+    """What the last free message got: its kind, the articles shown and whether it was declined."""
+    return state.get("qa_last") or {"kind": "none", "articles": [], "declined": True}
