@@ -73,6 +73,14 @@ class Segmenter:
             out += [w for w in self._tk.cut(chunk, HMM=False) if w.strip()]
         return out
 
+    def cut_for_index(self, text: str) -> list[str]:
+        """Words and the shorter words inside them (环保事故 -> 环保, 事故, 环保事故), so that a
+        question's 事故 finds a text's 环保事故."""
+        out: list[str] = []
+        for chunk in chunks(text):
+            out += [w for w in self._tk.cut_for_search(chunk, HMM=False) if w.strip()]
+        return out
+
     def is_word(self, w: str) -> bool:
         return bool(self._tk.FREQ.get(w))
 

@@ -1,60 +1,84 @@
-"""Find the article(s) of a regulation that answer a colloquial Chinese question.
+"""Find the article of a regulation, and the sentences of it, that answer a colloquial Chinese
+question; or say precisely why the question is outside the regulation.
 
-Retrieval, never generation. Three BM25 indexes over the pack are fused: jieba words and
-character bigrams over each article (its text, chapter, curated terms and sample questions),
-and the curated sample questions on their own (query-to-question matching). The query is
-normalised (traditional characters, full-width digits), expanded with curated synonyms and
-with homophones of the pack's own terms (公式期 -> 公示期), and article numbers are read
-directly (第二十四条, 第24条, 24条). Scores are normalised by what the query could score at
-best, with words the measures never use counted against it, so that a question outside the
-measures scores low and the bot abstains instead of quoting a random article.
+Retrieval, never generation. Articles: three BM25 indexes over the pack are fused (jieba words
+and character bigrams over each article — its text, chapter, curated terms and sample
+questions — and the curated sample questions on their own), with the question normalised
+(traditional characters, full-width digits), expanded with curated synonyms and homophones of
+the pack's own terms (公式期 -> 公示期), and article numbers read directly (第二十四条, 24条).
+Scores are normalised by what the question could score at best, with words the measures never
+use counted against it.
+
+Sentences: the question's intent (an amount, a count of what, a duration, a body, a permission
+or ban, a consequence, a list of conditions…; ``knowledge.intent``) is scored against each
+sentence together with its words, so the reply leads with the sentence that answers. A list
+article is answered with its lead sentence and the matching items; a sentence that takes its
+subject from the one before is quoted with it; a sentence naming both kinds of award is cut
+down to the kind asked about.
+
+Scope: the pack declares what the measures govern (``knowledge.scope``); another place's or
+level's award, another scheme, or a topic the measures do not address is declined with the
+reason. Three bands: a confident answer, a best answer shown as such with alternatives, and a
+refusal; the thresholds between them are calibrated on question sets
+(``benchmarks/calibrate.py`` writes the pack's ``calibration.yaml``).
 """
 
 from __future__ import annotations
 
-import copy
+import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
-from knowledge.learned import Learned
+from knowledge.intent import Intent, Kind, language, load_kinds, sentence_kinds
 from knowledge.lexicon import Segmenter, chunks, is_cjk, normalize, pinyin_keys
 from knowledge.numerals import CN_NUMERAL, NUMERAL_CLASS, article_refs, to_int
 from knowledge.pack import Pack, load_pack
 from knowledge.regulation import Article, Sentence
+from knowledge.scope import Decline, scope_for
 
 K1, B = 1.2, 0.5
-# Fusion weights and thresholds, measured on benchmarks/ question sets (see README).
+# Fusion weights of the three indexes (measured on the benchmarks/ question sets, see README).
 W_WORD, W_BIGRAM, W_QUESTION = 0.45, 0.25, 0.30
-ANSWER_THRESHOLD = 0.28  # below: abstain, offering suggestions
-SUGGEST_THRESHOLD = 0.12  # below: say plainly the measures do not cover it
-CLOSE_RATIO = 0.85  # a second article this close to the first is offered too
+# An article whose best sentence answers the question's intent gains this much.
+W_INTENT = 0.08
+# An article with no sentence of the kind asked for (an amount, a count, a duration, a date,
+# a body, a place) is multiplied by this.
+INTENT_MISS = 0.9
+_SPECIFIC = frozenset({"amount", "count", "duration", "when", "who", "where"})
+# Share of the score from the article's best single sentence (words that answer together).
+W_SENT = 0.0
+# A question naming one kind of award (个人奖) moves away from an article about the other.
+KIND_PENALTY = 0.75
+# Band thresholds; calibration.yaml in the pack overrides them (benchmarks/calibrate.py).
+CONFIDENT = 0.28  # at or above: a confident answer
+REFUSE = 0.12  # below: the measures do not cover the question
+# below, for a question that names nothing of the award (scope.yaml `anchors`)
+REFUSE_UNANCHORED = 0.3
+CLOSE_RATIO = 0.85  # a second article this close to the first is quoted too
 # A question is tied to an article by a word that few articles use (at most ANCHOR_DF of
 # them) or by a close sample question; otherwise its score is damped.
 ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
 # A question whose content the measures' words explain less than this is damped in proportion
 # (孩子上学怎么报名 shares only 报名 with the measures).
 FULL_COVERAGE = 0.6
-RELATED_RATIO = 0.4
-ITEM_HINT_SIMILARITY = 0.35  # a sample question this close points the quote at its item  # further articles this close are listed as related
-ITEM_HINT_BONUS = 2.0
-# A question this close to one staff taught gets the item or sentence they chose, whatever the
-# word overlap says (the taught question itself must keep getting their answer).
-LEARNED_HINT_SIMILARITY, LEARNED_HINT_BONUS = 0.5, 1000.0
-LEARNED_SAME_SIMILARITY = 0.8  # a question this close to a taught one is that question
+RELATED_RATIO = 0.4  # further articles this close are listed as related
+ITEM_HINT_SIMILARITY = 0.35  # a sample question this close points the quote at its item
 EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
-# A question this close to an out-of-scope example staff taught (and closer to it than to any
-# sample question) is declined with the example's reason (benchmarks/teach_bench.py).
-SCOPE_SIMILARITY = 0.6
-SCOPE_SURE = 0.85  # for an example in the measures' own words: only near-identical questions
+# Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
+S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
+S_ALSO = 0.75  # another sentence scoring this close to the best is quoted too
+S_ITEM_ALSO = 0.75  # another item this close to the best item is quoted too
+S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item scores this close
 
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
-# 几年 / 多少天 / 多少钱 / 几个: the question asks for an amount in that unit
-_AMOUNT_QUESTION = re.compile(r"(?:几|多少|多久|多长|多大)\s*(年|天|个|万元|元|名)?")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
+_BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
+_CLAUSE = re.compile(r"(?<=，)")
 
 
 @dataclass(frozen=True)
@@ -66,20 +90,40 @@ class Hit:
     question: float = 0.0
 
 
+@dataclass(frozen=True)
+class Unit:
+    """One sentence of an article with what it can answer."""
+
+    sentence: Sentence
+    words: Counter[str]
+    bigrams: frozenset[str]
+    answers: frozenset[str]  # intents it can answer (knowledge.intent)
+    kinds: frozenset[str]  # kinds of award it names
+    antecedent: int | None  # the sentence it takes its subject from
+    heading: bool  # 申报推荐。: names the step, answers nothing on its own
+    lead: bool  # a sentence before the items of a list article
+    opens_list: bool  # …下列基本条件： / …下列情形之一的
+
+
 @dataclass
 class Answer:
     """What the retriever found for one question."""
 
     query: str
-    kind: str  # answer | ambiguous | reference | suggest | out_of_scope | empty | no_such_article
+    # answer | ambiguous | best | reference | out_of_scope | empty | no_such_article | smalltalk
+    kind: str
     hits: list[Hit] = field(default_factory=list)  # best first
     quotes: list[Sentence] = field(default_factory=list)  # sentences that answer, in order
     whole_article: bool = False  # quote the whole article rather than sentences
     requested: int | None = None  # the article number asked for (kind reference/no_such_article)
     item: int | None = None  # an item asked for: 第七条第一项
-
     ranked: list[Hit] = field(default_factory=list)  # every candidate scored, best first
-    scope_reason: str | None = None  # declined after a learned out-of-scope example
+    intent: Intent | None = None
+    decline: Decline | None = None  # why the question is outside the measures
+    nearby: list[Sentence] = field(default_factory=list)  # offered beside a decline
+    smalltalk: str | None = None  # greeting | thanks | identity | abilities | bye | ack
+    notes: list[str] = field(default_factory=list)  # pack facts shown under the quote
+    text: str = ""  # the normalised question the answer was found for
 
     @property
     def articles(self) -> list[int]:
@@ -94,7 +138,15 @@ class Answer:
 
     @property
     def abstained(self) -> bool:
-        return self.kind in {"suggest", "out_of_scope", "empty", "no_such_article"}
+        """The bot did not answer from the measures (declined, or nothing to answer)."""
+        return self.kind in {"out_of_scope", "empty", "no_such_article", "smalltalk"}
+
+    @property
+    def band(self) -> str:
+        """confident | best | refuse: how sure the answer is."""
+        if self.abstained:
+            return "refuse"
+        return "best" if self.kind == "best" else "confident"
 
 
 class _BM25:
@@ -144,12 +196,31 @@ class _BM25:
         return total
 
 
+@dataclass
+class _Query:
+    """A question prepared once: its words, expansion, bigrams and intent."""
+
+    text: str
+    words: list[str]
+    query: dict[str, float]
+    oov: dict[str, float]
+    bigrams: list[str]
+    intent: Intent
+
+
 class Retriever:
     """Answers questions about one knowledge pack."""
 
-    def __init__(self, pack: Pack, learned: Learned | None = None) -> None:
+    def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self.reg = pack.regulation
+        self.lang = language()
+        self.scope = scope_for(pack)
+        self.kinds: tuple[Kind, ...] = load_kinds(self.scope.data)
+        cal = pack.load_yaml("calibration.yaml") or {}
+        self.confident = float(cal.get("confident", CONFIDENT))
+        self.refuse = float(cal.get("refuse", REFUSE))
+        self.refuse_unanchored = float(cal.get("refuse_unanchored", REFUSE_UNANCHORED))
         aids = pack.load_yaml("questions.yaml") or {}
         self.stopwords: set[str] = set(aids.get("stopwords") or [])
         # colloquial -> canonical words of the measures
@@ -160,11 +231,15 @@ class Retriever:
         per_article = aids.get("articles") or {}
         self.terms: dict[int, list[str]] = {}
         self.titles: dict[int, str] = {}
+        self.notes: dict[int, list[tuple[frozenset[str], str]]] = {}
         self.questions: list[tuple[int, str, int | None]] = []
         for num, entry in per_article.items():
             entry = entry or {}
             self.titles[int(num)] = str(entry.get("title") or "")
             self.terms[int(num)] = [normalize(str(t)) for t in entry.get("terms") or []]
+            self.notes[int(num)] = [
+                (frozenset(n.get("for") or ()), _fill(str(n["text"]), pack.meta))
+                for n in entry.get("notes") or []]
             for q in entry.get("questions") or []:
                 if isinstance(q, dict):
                     self.questions.append((int(num), normalize(str(q["q"])), q.get("item")))
@@ -174,6 +249,7 @@ class Retriever:
         # Colloquial variants are matched as substrings; only the measures' own words are
         # taught to the segmenter, so that 参加评选 still yields 参加 and 评选.
         extra |= {c for cs in self.synonyms.values() for c in cs}
+        extra |= {k.name for k in self.kinds}
         self.seg = Segmenter({w for w in extra if all(is_cjk(c) for c in w)})
 
         self._article_words: list[Counter[str]] = []
@@ -184,128 +260,43 @@ class Retriever:
                 " ".join(self.terms.get(art.number, [])),
                 " ".join(q for a, q, _ in self.questions if a == art.number),
             ])
-            words = self._words(normalize(text))
+            words = self._words(normalize(text), index=True)
             self._article_words.append(Counter(words))
             self._article_bigrams.append(Counter(_bigrams(normalize(text))))
         self.words = _BM25(self._article_words)
         self._anchor_df = max(1, int(ANCHOR_DF * len(self._article_words)))
         self.bigrams = _BM25(self._article_bigrams)
         # Sample questions as IDF-weighted vectors of words and bigrams, for cosine matching.
-        self._question_vecs = [self._weigh(self._terms(q)) for _, q, _ in self.questions]
-        self._question_norms = [_norm(v) for v in self._question_vecs]
+        self._question_vecs: list[dict[str, float]] = []
+        for _, q, _ in self.questions:
+            words = self._words(q)
+            terms = set(words) | set(self._query_bigrams(q, words))
+            self._question_vecs.append({t: self._term_idf(t) for t in terms})
+        self._question_norms = [math.sqrt(sum(v * v for v in vec.values()))
+                                for vec in self._question_vecs]
         self.vocabulary: set[str] = set(self.words.df)
         self._homophones: dict[str, set[str]] = defaultdict(set)
         for w in self.vocabulary | extra:
             if 2 <= len(w) <= 5 and all(is_cjk(c) for c in w):
                 for key in pinyin_keys(w):
                     self._homophones[key].add(w)
-        self._sentence_cache: dict[int, list[tuple[Sentence, Counter[str], set[str]]]] = {}
+        self._units: dict[int, list[Unit]] = {}
         self._sentence_df: Counter[str] | None = None
         self._sentence_n = 0
-        self._pack_only = (self.questions, self._question_vecs, self._question_norms,
-                           self.synonyms)
-        self.learned = Learned()
-        self._scope: list[tuple[str, dict[str, float], float, frozenset[str]]] = []
-        self._learned_from = len(self.questions)  # questions from here on were taught
-        # A taught question's tokens, shared by every layer built from this retriever: a new
-        # layer only tokenises what is new in it.
-        self._learned_tokens: dict[str, tuple[set[str], frozenset[str]]] = {}
-        self._question_sentence: dict[int, int] = {}  # learned question -> sentence it points at
-        if learned:
-            self._apply(learned)
-
-    # -- the learned layer ----------------------------------------------------------------
-    def with_learned(self, learned: Learned) -> Retriever:
-        """This pack's retriever with staff's learned layer in place of the current one.
-
-        The one door for what staff teach (``knowledge/learned.py``): extra sample questions
-        (each pointing at an article, an item or one sentence), extra synonyms, and
-        out-of-scope examples with a reason. Learned samples count in question-to-question
-        matching only: they are users' words, and in the article indexes their incidental words
-        (银行, 营业执照, 专利) pulled unrelated questions to the article and lowered the existing
-        question sets (benchmarks/teach_bench.py). The pack's indexes are shared, so swapping a
-        layer costs milliseconds.
-        """
-        new = copy.copy(self)
-        new._apply(learned)
-        return new
-
-    def _apply(self, learned: Learned) -> None:
-        questions, vecs, norms, synonyms = self._pack_only
-        self.questions, self._question_vecs = list(questions), list(vecs)
-        self._question_norms = list(norms)
-        self._question_sentence = {}
-        articles = {a.number for a in self.reg.articles}
-        for sample in learned.samples:
-            if sample.article not in articles:
-                continue
-            q = normalize(sample.question)
-            if sample.sentence is not None:
-                self._question_sentence[len(self.questions)] = sample.sentence
-            self.questions.append((sample.article, q, sample.item))
-            self._question_vecs.append(self._weigh(self._tokens(q)[0]))
-            self._question_norms.append(_norm(self._question_vecs[-1]))
-        self.synonyms = defaultdict(list, {k: list(v) for k, v in synonyms.items()})
-        for syn in learned.synonyms:
-            word, canon = normalize(syn.word).strip(), normalize(syn.canonical).strip()
-            if word and canon and canon not in self.synonyms[word]:
-                self.synonyms[word].append(canon)
-        self._scope = []
-        for o in learned.out_of_scope:
-            terms, anchors = self._tokens(normalize(o.question))
-            vec = self._weigh(terms)
-            if _norm(vec):
-                self._scope.append((o.reason, vec, _norm(vec), anchors))
-        self.learned = learned
-
-    def _terms(self, text: str) -> set[str]:
-        """A question's words and bigrams (weighed by :meth:`_weigh` for cosine matching)."""
-        words = self._words(text)
-        return set(words) | set(self._query_bigrams(text, words))
-
-    def _tokens(self, text: str) -> tuple[set[str], frozenset[str]]:
-        """A taught question's terms, and its words the measures never use (its anchors)."""
-        found = self._learned_tokens.get(text)
-        if found is None:
-            _, oov = self._expand(text, self._words(text))
-            anchors = frozenset(w for w, weight in oov.items() if weight and len(w) >= 2)
-            found = self._learned_tokens[text] = (self._terms(text), anchors)
-        return found
-
-    def _weigh(self, terms: set[str]) -> dict[str, float]:
-        return {t: self._term_idf(t) for t in terms}
-
-    def _declined(self, text: str, hits: list[Hit]) -> str | None:
-        """The reason of the learned out-of-scope example this question is closest to, when it
-        is close and no sample question is closer."""
-        words = self._words(text)
-        qvec, _ = self._expand(text, words)
-        for bg in self._query_bigrams(text, words):
-            qvec[bg] = 1.0
-        best, reason = 0.0, None
-        for code, vec, norm, anchors in self._scope:
-            sim = self._cosine(qvec, vec, norm)
-            # What makes the example out of scope is usually a word the measures never use
-            # (石家庄, 所得税): without it, 公示几天啊 is not 全国质量奖公示几天啊.
-            if anchors and not any(a in text for a in anchors):
-                continue
-            if not anchors and sim < SCOPE_SURE:
-                continue
-            if sim > best:
-                best, reason = sim, code
-        in_scope = max((h.question for h in hits), default=0.0)
-        return reason if best >= SCOPE_SIMILARITY and best >= in_scope else None
+        self._sidf: dict[str, float] = {}
+        # 第五章 认定程序: articles of a chapter named a procedure follow one another
+        self.procedure_chapters = {c.number for c in self.reg.chapters
+                                   if any(w in c.title for w in ("程序", "流程", "步骤"))}
 
     # -- text to terms ------------------------------------------------------------------
-    def _words(self, text: str) -> list[str]:
+    def _words(self, text: str, index: bool = False) -> list[str]:
         out = []
-        for w in self.seg.cut(text):
+        for w in (self.seg.cut_for_index(text) if index else self.seg.cut(text)):
             if w in self.stopwords:
                 continue
-            if _NUM_UNIT.match(w):
-                unit = _NUM_UNIT.match(w).group(1)  # type: ignore[union-attr]
-                if unit:
-                    out.append(unit)
+            if m := _NUM_UNIT.match(w):
+                if m.group(1):
+                    out.append(m.group(1))
                 continue
             out.append(w)
         return out
@@ -358,90 +349,138 @@ class Retriever:
                 oov[w] = 0.0
         return query, oov
 
+    def prepare(self, text: str) -> _Query:
+        words = self._words(text)
+        query, oov = self._expand(text, words)
+        return _Query(text, words, query, oov, self._query_bigrams(text, words),
+                      self.lang.intent(text, self.kinds))
+
     # -- answering ----------------------------------------------------------------------
-    def ask(self, query: str) -> Answer:
+    def ask(self, query: str, *, prefer: tuple[int, ...] = (), boost: float = W_INTENT,
+            scoped: bool = True) -> Answer:
+        """Answer one question. ``prefer``: articles of the conversation's topic, which gain
+        ``boost`` (a follow-up leans on them); ``scoped=False`` skips the scope check."""
         raw = (query or "").strip()
         text = normalize(raw[:MAX_QUERY_CHARS])
         if not chunks(text):
-            return Answer(raw, "empty")
+            return Answer(raw, "empty", text=text)
+        if kind := self.lang.smalltalk_kind(text):
+            return Answer(raw, "smalltalk", smalltalk=kind, text=text)
         refs = article_refs(text)
         item = None
         if m := _ITEM_REF.search(text):
             item = to_int(m.group(1))
         if refs:
             return self._reference(raw, text, refs[0], item)
-        if text.isdigit() and 0 < len(text) <= 3:  # a bare number: an article (inline `@bot 24`)
-            return self._reference(raw, text, int(text), None)
-        hits = self.rank(text)
-        if self._scope and (reason := self._declined(text, hits)):
-            return Answer(raw, "out_of_scope", ranked=hits, scope_reason=reason)
-        if not hits or hits[0].score < SUGGEST_THRESHOLD:
+        if m := _BARE_NUMERAL.match(text.strip()):  # 二十四, 24, 第24: an article number
+            n = to_int(m.group(1))
+            if n is not None and (m.group(0).startswith("第") or len(m.group(1)) <= 4):
+                return self._reference(raw, text, n, None)
+        q = self.prepare(text)
+        if scoped and (decline := self.scope.check(text)):
+            return self._declined(raw, q, decline)
+        hits = self.rank_prepared(q, prefer=prefer, boost=boost)
+        floor = self.refuse if self.scope.anchored(text) or prefer else self.refuse_unanchored
+        if not hits or hits[0].score < floor:
             return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
-                          ranked=hits)
-        if hits[0].score < ANSWER_THRESHOLD:
-            return Answer(raw, "suggest", hits[:3], ranked=hits)
-        close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score]
-        kind = "ambiguous" if close else "answer"
+                          ranked=hits, intent=q.intent, text=text)
+        band_best = hits[0].score < self.confident
+        close = [] if band_best else [
+            h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score]
+        kind = "best" if band_best else ("ambiguous" if close else "answer")
         quotes: list[Sentence] = []
         whole = False
+        notes: list[str] = []
         for h in hits[: 1 + len(close)]:
-            q, w = self._best_sentences(h.article, text)
-            quotes += q
+            qs, w = self.select(h.article, q)
+            quotes += qs
             whole = whole or w
-        floor = max(2 * SUGGEST_THRESHOLD, RELATED_RATIO * hits[0].score)
-        related = [h for h in hits[1 + len(close):] if h.score >= floor][:3]
-        return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits)
+            notes += [t for wants, t in self.notes.get(h.article, [])
+                      if not wants or wants & q.intent.kinds]
+        floor = max(2 * REFUSE, RELATED_RATIO * hits[0].score)
+        if band_best:
+            related = [h for h in hits[1:4] if h.score >= REFUSE]
+        else:
+            related = [h for h in hits[1 + len(close):] if h.score >= floor][:3]
+        return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
+                      intent=q.intent, notes=notes, text=text)
 
-    def rank(self, text: str) -> list[Hit]:
+    def _declined(self, raw: str, q: _Query, decline: Decline) -> Answer:
+        nearby: list[Sentence] = []
+        hits = [Hit(n, 0.0) for n in decline.nearby]
+        if decline.quote:
+            for n in decline.nearby:
+                qs, whole = self.select(n, q)
+                nearby += qs or [u.sentence for u in self._article_units(n) if not u.heading]
+        return Answer(raw, "out_of_scope", hits, ranked=hits, intent=q.intent,
+                      decline=decline, nearby=nearby, text=q.text)
+
+    def rank(self, text: str, prefer: tuple[int, ...] = ()) -> list[Hit]:
         """Articles scored for normalised question text, best first (score in [0, 1])."""
-        words = self._words(text)
-        query, oov = self._expand(text, words)
+        return self.rank_prepared(self.prepare(text), prefer=prefer)
+
+    def rank_prepared(self, q: _Query, prefer: tuple[int, ...] = (),
+                      boost: float = W_INTENT) -> list[Hit]:
+        query, oov, words = q.query, q.oov, q.words
         if not query:
             return []
         w_scores = self.words.scores(query)
         w_ideal = self.words.ideal(query, oov) or 1.0
-        qb = dict.fromkeys(self._query_bigrams(text, words), 1.0)
+        qb = dict.fromkeys(q.bigrams, 1.0)
         b_scores = self.bigrams.scores(qb)
         b_ideal = self.bigrams.ideal(qb, {}) or 1.0
         best_q: dict[int, float] = defaultdict(float)
         qvec = dict(query)
         for bg in qb:
             qvec[bg] = 1.0
-        taught, taught_sim = None, 0.0
-        lift: dict[int, float] = defaultdict(float)  # the sample similarity that may carry alone
-        for i, ((art, _, _), vec, norm) in enumerate(zip(
-                self.questions, self._question_vecs, self._question_norms, strict=True)):
+        for (art, _, _), vec, norm in zip(self.questions, self._question_vecs,
+                                           self._question_norms, strict=True):
             sim = self._cosine(qvec, vec, norm)
             if sim > best_q[art]:
                 best_q[art] = sim
-            if i < self._learned_from or sim >= LEARNED_SAME_SIMILARITY:
-                # Users' words carry context (奖金能不能拿去还银行贷款): a taught question
-                # answers alone only for itself and its near-copies.
-                lift[art] = max(lift[art], sim)
-            if i >= self._learned_from and sim > taught_sim:
-                taught, taught_sim = vec, sim
-        if taught is not None and taught_sim >= LEARNED_SAME_SIMILARITY:
-            # Staff taught this question (or all but a word of it): its words are in scope
-            # (铺子, 开张). Only then: 获奖证书能不能拿去银行申请贷款 is not 奖金能不能拿去还银行贷款.
-            oov = {w: 0.0 if w in taught else v for w, v in oov.items()}
         coverage = self._coverage(words, oov)
         damp = min(1.0, coverage / FULL_COVERAGE)
+        asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
+        qbs = set(q.bigrams)
+        s_ideal = (sum(w * self._sentence_idf(t) for t, w in query.items())
+                   + 0.5 * sum(self._sentence_idf(b) for b in qbs)) or 1.0
         hits = []
         for i, art in enumerate(self.reg.articles):
             wn = min(w_scores[i] / w_ideal, 1.0)
             bn = min(b_scores[i] / b_ideal, 1.0)
             qn = min(best_q.get(art.number, 0.0), 1.0)
-            score = W_WORD * wn + W_BIGRAM * bn + W_QUESTION * qn
-            score = max(score, 0.9 * min(lift.get(art.number, 0.0), 1.0))
+            sn = max((self._lexical(u, query, qbs) for u in self._article_units(art.number)),
+                     default=0.0) / s_ideal
+            score = (1 - W_SENT) * (W_WORD * wn + W_BIGRAM * bn + W_QUESTION * qn) + W_SENT * sn
+            score = max(score, 0.9 * qn)
             if qn < ANCHOR_QUESTION and not any(
                     t in self._article_words[i] and self.words.df[t] <= self._anchor_df
                     for t in query):
                 # Only common words (工作, 单位, 申报) tie the question to this article.
                 score *= UNANCHORED_DAMPING
+            if score > 0 and q.intent.kinds:
+                units = self._article_units(art.number)
+                matched = max((self._intent_match(u, q.intent) for u in units
+                               if u.words.keys() & query.keys()), default=0)
+                score += W_INTENT * matched
+                specific = q.intent.kinds & _SPECIFIC
+                if specific and not any(u.answers & specific for u in units):
+                    score *= INTENT_MISS
+            if asked and score > 0:
+                lead_kinds = self._article_kind(art.number)
+                if lead_kinds and not (lead_kinds & asked):
+                    score *= KIND_PENALTY
+            if art.number in prefer:
+                score += boost
             score *= damp
             hits.append(Hit(art.number, round(score, 4), wn, bn, qn))
         hits.sort(key=lambda h: (-h.score, h.article))
         return [h for h in hits if h.score > 0][:5]
+
+    def _article_kind(self, number: int) -> frozenset[str]:
+        """The kinds of award an article's opening sentence names (第七条: 单位; 第八条: 个人)."""
+        units = [u for u in self._article_units(number) if not u.heading]
+        return units[0].kinds if units else frozenset()
 
     @staticmethod
     def _coverage(words: list[str], oov: dict[str, float]) -> float:
@@ -484,101 +523,206 @@ class Retriever:
         try:
             art = self.reg.article(number)
         except KeyError:
-            return Answer(raw, "no_such_article", requested=number)
+            return Answer(raw, "no_such_article", requested=number, text=text)
         rest = re.sub(rf"第?\s*{NUMERAL_CLASS}\s*条|第?[（(]?{NUMERAL_CLASS}[）)]?项", " ", text)
         quotes: list[Sentence] = []
         whole = True
+        q = self.prepare(rest)
         if item is not None and any(it.number == item for it in art.items):
-            quotes = [s for s in art.sentences if s.item == item]
+            quotes = self._with_lead(number, [u for u in self._article_units(number)
+                                              if u.sentence.item == item], q.intent)
             whole = False
-        elif self._words(rest):
-            q, whole = self._best_sentences(number, rest, require_match=True)
-            quotes = q if not whole else []
+        elif q.words and not (q.intent.kinds & {"content"} and len(q.words) <= 2):
+            qs, whole = self.select(number, q, require_match=True)
+            quotes = qs if not whole else []
         hit = Hit(number, 1.0)
+        notes = [t for wants, t in self.notes.get(number, []) if wants & q.intent.kinds]
         return Answer(raw, "reference", [hit], quotes, whole, requested=number,
-                      item=item if not whole else None)
+                      item=item if not whole else None, intent=q.intent, notes=notes,
+                      text=text)
 
+    # -- sentences ----------------------------------------------------------------------
     def _sentence_idf(self, term: str) -> float:
         """IDF over every sentence of the regulation: within one article, words that few
         sentences use (年 in 5年以上) tell sentences apart better than article-level IDF."""
+        v = self._sidf.get(term)
+        if v is not None:
+            return v
         if self._sentence_df is None:
             df: Counter[str] = Counter()
+            n = 0
             for art in self.reg.articles:
-                for _, sw, sb in self._sentences(art.number):
-                    df.update(set(sw) | sb)
-            self._sentence_df = df
-            self._sentence_n = sum(len(self._sentences(a.number)) for a in self.reg.articles)
-        n = self._sentence_n
-        return math.log(1 + (n - self._sentence_df.get(term, 0) + 0.5)
-                        / (self._sentence_df.get(term, 0) + 0.5))
+                for u in self._article_units(art.number):
+                    df.update(set(u.words) | u.bigrams)
+                    n += 1
+            self._sentence_df, self._sentence_n = df, n
+        n, d = self._sentence_n, self._sentence_df.get(term, 0)
+        v = self._sidf[term] = math.log(1 + (n - d + 0.5) / (d + 0.5))
+        return v
 
-    def _sentences(self, number: int) -> list[tuple[Sentence, Counter[str], set[str]]]:
-        if number not in self._sentence_cache:
-            rows = []
-            for s in self.reg.article(number).sentences:
-                t = normalize(s.text)
-                rows.append((s, Counter(self._words(t)), set(_bigrams(t))))
-            self._sentence_cache[number] = rows
-        return self._sentence_cache[number]
+    def _article_units(self, number: int) -> list[Unit]:
+        units = self._units.get(number)
+        if units is None:
+            units = self._units[number] = self._build_units(self.reg.article(number))
+        return units
 
-    def _best_sentences(self, number: int, text: str,
-                        require_match: bool = False) -> tuple[list[Sentence], bool]:
-        """The sentence(s) of an article that answer the question; or (…, True) for all."""
-        words = self._words(text)
-        query, _ = self._expand(text, words)
-        qb = set(self._query_bigrams(text, words))
-        hint, sentence_hint, bonus = self._item_hint(number, {**query, **dict.fromkeys(qb, 1.0)})
-        art = self.reg.article(number)
-        asks_amount = _AMOUNT_QUESTION.search(text)
-        unit = (asks_amount.group(1) or "(?:年|天|个|元)") if asks_amount else None
-        scored = []
-        for s, sw, sb in self._sentences(number):
-            if art.heading and s.text == art.heading + "。":
-                continue  # 申报推荐。 names the step; it answers nothing on its own
-            score = sum(w * self._sentence_idf(t) for t, w in query.items() if t in sw)
-            score += 0.5 * sum(self._sentence_idf(b) for b in qb & sb)
-            if unit and re.search(rf"[0-9{CN_NUMERAL}]+\s*(?:万)?{unit}", s.text):
-                score += 2.0  # 几年 / 多少天 / 多少钱: the sentence that states the number
-            if hint is not None and s.item == hint:
-                score += bonus
-            if sentence_hint is not None and s.index == sentence_hint:
-                score += bonus
-            scored.append((score, s))
+    def _build_units(self, art: Article) -> list[Unit]:
+        out: list[Unit] = []
+        sentences = art.sentences
+        has_items = bool(art.items)
+        for i, s in enumerate(sentences):
+            t = normalize(s.text)
+            prev = sentences[i - 1] if i else None
+            antecedent = None
+            if (prev is not None and prev.item == s.item
+                    and not (art.heading and prev.text == art.heading + "。")
+                    and self.lang.is_dependent(s.text, prev.text.endswith("；"))):
+                antecedent = i - 1
+            lead = has_items and s.item is None and not any(
+                x.item is not None for x in sentences[:i])
+            out.append(Unit(
+                s, Counter(self._words(t, index=True)), frozenset(_bigrams(t)),
+                self.lang.answers(s.text),
+                frozenset(sentence_kinds(t, self.kinds)), antecedent,
+                bool(art.heading) and s.text == art.heading + "。", lead,
+                lead and (s.text.endswith("：") or "下列" in s.text)))
+        return out
+
+    def _intent_match(self, u: Unit, intent: Intent) -> int:
+        """How many of the question's intents the sentence answers."""
+        wanted = set(intent.kinds & u.answers)
+        if "count" in wanted and intent.count_of:
+            # 几个部门 counts departments: only a sentence about them answers
+            counted = intent.count_of
+            kind_words = {w for k in self.kinds for w in (*k.ask_words, k.name)}
+            if counted not in u.sentence.text and not any(counted in w or w in counted
+                                                           for w in kind_words):
+                wanted.discard("count")
+        return len(wanted)
+
+    def select(self, number: int, q: _Query,
+               require_match: bool = False) -> tuple[list[Sentence], bool]:
+        """The sentence(s) of an article that answer the question; or ([], True) for all."""
+        units = self._article_units(number)
+        hint = self._item_hint(number, {**q.query, **dict.fromkeys(q.bigrams, 1.0)})
+        qb = set(q.bigrams)
+        asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
+        content = [u for u in units if not u.heading]
+        scored: list[tuple[float, Unit]] = []
+        for u in content:
+            if asked and u.kinds and not (u.kinds & asked):
+                continue  # a sentence about the other kind of award never answers
+            score = self.sentence_score(u, q, qb, few=len(content) <= 2)
+            if hint is not None and u.sentence.item == hint:
+                score += S_HINT
+            scored.append((score, u))
+        if not scored:
+            scored = [(0.0, u) for u in content]
         if not scored:
             return [], True
-        best_score, best = max(scored, key=lambda x: (x[0], -x[1].index))
+        best_score, best = max(scored, key=lambda x: (x[0], -x[1].sentence.index))
         if best_score <= 0:
             return [], True
-        if best.text.endswith("：") and art.items:
-            return [], True  # the list's lead-in: the whole list answers
-        out = [best]
-        # A sentence that continues an item (第七条（二）) comes along with it.
-        for sc, s in scored:
-            if s is not best and s.item is not None and s.item == best.item:
-                out.append(s)
-            elif s is not best and sc >= 0.8 * best_score and len(out) < 2 and s.item is None:
-                out.append(s)
-        out.sort(key=lambda s: s.index)
-        return out, False
+        items: dict[int, float] = {}
+        for sc, u in scored:
+            if u.sentence.item is not None:
+                items[u.sentence.item] = max(items.get(u.sentence.item, 0.0), sc)
+        best_item = max(items.values(), default=0.0)
+        lead_best = max((sc for sc, u in scored if u.sentence.item is None), default=0.0)
+        if items and best_item > 0 and best_item >= S_ITEM_VS_LEAD * lead_best:
+            # a list article: the matching item(s), with the lead that introduces them
+            keep = {i for i, sc in items.items() if sc >= S_ITEM_ALSO * best_item}
+            chosen = [u for _, u in scored if u.sentence.item in keep]
+            chosen += [u for sc, u in scored if u.sentence.item is None
+                       and not u.opens_list and sc >= S_ALSO * best_score]
+        elif best.opens_list:
+            return self._whole_list(units, asked), False
+        else:
+            chosen = [best] + [u for sc, u in scored if u is not best and u.sentence.item is None
+                               and sc >= S_ALSO * best_score][:2]
+        quotes = self._with_lead(number, chosen, q.intent)
+        return [self._excerpt(s, asked) for s in quotes], False
 
-    def _item_hint(self, number: int,
-                   qvec: dict[str, float]) -> tuple[int | None, int | None, float]:
-        """The item (and, for a taught sample, the sentence) of this article's closest sample
-        question when that question is close, and how much it weighs in choosing the quote:
-        a question staff taught points decisively at the part they chose."""
-        best, hint, at = 0.0, None, -1
-        for i, ((art, _, item), vec, norm) in enumerate(zip(
-                self.questions, self._question_vecs, self._question_norms, strict=True)):
+    def sentence_score(self, u: Unit, q: _Query, qb: set[str] | None = None,
+                       few: bool = False) -> float:
+        """How well one sentence answers a prepared question: the IDF of the words and bigrams
+        they share, plus the intents it answers and the kind of award it names."""
+        qb = set(q.bigrams) if qb is None else qb
+        lex = self._lexical(u, q.query, qb)
+        score = lex
+        if lex > 0 or few:
+            score += S_INTENT * min(self._intent_match(u, q.intent), 2)
+        asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
+        if asked and u.kinds & asked:
+            score += S_KIND
+        return score
+
+    def _lexical(self, u: Unit, query: dict[str, float], qb: set[str]) -> float:
+        lex = sum(w * self._sentence_idf(t) for t, w in query.items() if t in u.words)
+        return lex + 0.5 * sum(self._sentence_idf(b) for b in qb & u.bigrams)
+
+    def _whole_list(self, units: list[Unit], asked: frozenset[str]) -> list[Sentence]:
+        return [self._excerpt(u.sentence, asked) for u in units if not u.heading]
+
+    def _with_lead(self, number: int, chosen: list[Unit], intent: Intent) -> list[Sentence]:
+        """The chosen sentences with what they need: their antecedents and, for an item, the
+        lead of its list (第二十四条: the consequence; 第七条: 应具备下列基本条件)."""
+        units = self._article_units(number)
+        keep = {u.sentence.index for u in chosen}
+        if any(u.sentence.item is not None for u in chosen):
+            for u in units:
+                if u.opens_list or (u.lead and "consequence" in intent.kinds
+                                    and "consequence" in u.answers):
+                    keep.add(u.sentence.index)
+        changed = True
+        while changed:
+            changed = False
+            for u in units:
+                if u.sentence.index in keep and u.antecedent is not None \
+                        and u.antecedent not in keep:
+                    keep.add(u.antecedent)
+                    changed = True
+        return [u.sentence for u in units if u.sentence.index in keep]
+
+    def _excerpt(self, s: Sentence, asked: frozenset[str]) -> Sentence:
+        """A sentence naming both kinds of award in separate clauses, cut to the clauses about
+        the kind asked (…“个人奖”原则上每次不超过3个，达不到获奖条件的奖项可以空缺。)."""
+        if not asked:
+            return s
+        clauses = [c for c in _CLAUSE.split(s.text) if c]
+        if len(clauses) < 2:
+            return s
+        marks = [sentence_kinds(normalize(c), self.kinds) for c in clauses]
+        if not any(m and not (m & asked) for m in marks) or not any(m & asked for m in marks):
+            return s
+        kept: list[str] = []
+        dropped = False
+        for c, m in zip(clauses, marks, strict=True):
+            if m and not (m & asked):
+                if not dropped and kept:
+                    kept[-1] = kept[-1].rstrip("，") + "……"
+                elif not kept:
+                    kept.append("……")
+                dropped = True
+                continue
+            kept.append(c)
+        return Sentence(s.article, s.index, "".join(kept).replace("…………", "……"), s.item)
+
+    def _item_hint(self, number: int, qvec: dict[str, float]) -> int | None:
+        """The item of this article's closest sample question, when that question is close."""
+        best, hint = 0.0, None
+        for (art, _, item), vec, norm in zip(self.questions, self._question_vecs,
+                                             self._question_norms, strict=True):
             if art != number:
                 continue
             sim = self._cosine(qvec, vec, norm)
             if sim > best:
-                best, hint, at = sim, item, i
-        if best < ITEM_HINT_SIMILARITY:
-            return None, None, 0.0
-        decisive = at >= self._learned_from and best >= LEARNED_HINT_SIMILARITY
-        bonus = LEARNED_HINT_BONUS if decisive else ITEM_HINT_BONUS
-        return hint, self._question_sentence.get(at), bonus
+                best, hint = sim, item
+        return hint if best >= ITEM_HINT_SIMILARITY else None
+
+    def units(self, number: int) -> list[Unit]:
+        """The sentences of an article with what each can answer."""
+        return self._article_units(number)
 
     def title(self, number: int) -> str:
         """A short title for an article: curated, its own heading, or its opening words."""
@@ -601,10 +745,6 @@ class Retriever:
         return out
 
 
-def _norm(vec: dict[str, float]) -> float:
-    return math.sqrt(sum(v * v for v in vec.values()))
-
-
 def _bigrams(text: str) -> list[str]:
     out = []
     for chunk in chunks(text) if text else ():
@@ -614,7 +754,15 @@ def _bigrams(text: str) -> list[str]:
     return out
 
 
+def _fill(template: str, meta: dict[str, Any]) -> str:
+    values = {k: (f"{v.year}年{v.month}月{v.day}日" if isinstance(v, dt.date) else v)
+              for k, v in meta.items()}
+    try:
+        return template.format_map(values)
+    except (KeyError, ValueError):
+        return template
+
+
 @cache
 def retriever_for(pack_id: str = "cangzhou-2020") -> Retriever:
     return Retriever(load_pack(pack_id))
-

@@ -48,9 +48,10 @@ def test_the_reply_quotes_the_sentence_that_answers(r):
         "市政府质量奖拟授奖名单经市政府审定通过后，市实施质量强市战略领导小组办公室应及时向社会公示，公示期为7天。"]
 
 
-def test_a_question_about_one_item_quotes_that_item(r):
+def test_a_question_about_one_item_quotes_that_item_after_the_lead_of_its_list(r):
     ans = r.ask("公司成立四年能申报吗")
-    assert ans.quotes and ans.quotes[0].item == 1
+    assert ans.quotes[0].text.endswith("下列基本条件：")
+    assert [s.item for s in ans.quotes if s.item is not None][0] == 1
 
 
 @pytest.mark.parametrize("question", ["第二十四条", "第24条", "24条", "第二十四條", "第２４条", "24"])
@@ -62,7 +63,7 @@ def test_article_numbers_in_any_numeral_form_open_the_article(r, question):
 def test_an_item_reference_quotes_the_item(r):
     ans = r.ask("第七条第一项")
     assert ans.kind == "reference"
-    assert [s.item for s in ans.quotes] == [1]
+    assert [s.item for s in ans.quotes if s.item is not None] == [1]
 
 
 def test_an_article_that_does_not_exist_is_said_so(r):
@@ -85,7 +86,7 @@ def test_traditional_characters_are_understood(r, question, article):
 def test_questions_outside_the_measures_are_declined(r, question):
     ans = r.ask(question)
     assert ans.abstained
-    assert ans.kind in {"out_of_scope", "suggest"}
+    assert ans.kind in {"out_of_scope", "smalltalk"}
 
 
 @pytest.mark.parametrize("junk", ["", "   ", "？？？", "!!!", "\x00\x01", "🙂🙂"])
@@ -166,7 +167,7 @@ def test_every_article_has_sample_questions_and_a_title(r):
 def test_a_how_many_question_quotes_the_sentence_that_states_the_number(r):
     ans = r.ask("企业要经营满几年才能申报")
     assert ans.articles[0] == 7
-    assert [s.item for s in ans.quotes if s.article == 7] == [1]
+    assert [s.item for s in ans.quotes if s.article == 7 and s.item] == [1]
 
 
 def test_a_procedure_heading_is_never_quoted_alone(r):

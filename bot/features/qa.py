@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.turn import Button, Reply, Turn, esc
+from knowledge.followup import answer_in_context
 from knowledge.numerals import to_chinese, to_int
 from knowledge.regulation import Sentence
 from knowledge.retrieval import Answer, Retriever
@@ -26,18 +27,34 @@ def retriever(d: Dialogue) -> Retriever:
     return r
 
 
-def fresh_retriever(d: Dialogue) -> Retriever:
-    """The retriever with staff's latest learned layer: checked once per question, swapped when
-    any process taught something (bot/learning.py)."""
-    r = retriever(d)
-    from bot.features.teach import live_layer
-
-    live = live_layer(d)
-    if live is not None:
-        new = live.current(r)
-        if new is not r:
-            d._retriever = r = new  # type: ignore[attr-defined]
-    return r
+# -- user-facing text, kept together for review ----------------------------------------------
+T_EMPTY = "请输入您的问题，例如：<i>公示期几天</i>。"
+T_NO_ARTICLE = "《{title}》共{total}条，没有{name}。发送 /toc 查看目录。"
+T_NOT_COVERED = ("抱歉，《{title}》没有涉及这个问题，我只能回答与{award}有关的问题。\n您可以这样问："
+                 "{examples}。发送 /help 查看全部功能。")
+T_MAYBE = "您是不是想问："
+T_NEARBY = "办法中相关的规定："
+T_NEARBY_REF = "相关条款："
+T_VERIFY = "查询某个单位或个人是否获奖，可发送 /verify 名称。"
+T_BEST = "没有找到直接回答这个问题的规定。最相关的是{cite}："
+T_ALSO = "您也可以看："
+T_BOTH = "以下两条都与您的问题有关："
+T_RELATED = "相关条款："
+T_NEXT_STEP = "下一步，{cite}："
+T_MORE = "{cite}还规定："
+T_NOTE = "注："
+SMALLTALK = {
+    "greeting": "您好！我是质量奖助手，可以回答《{title}》的问题，例如 <i>公示期几天</i>、"
+                "<i>公司成立四年能申报吗</i>；也可以发送 /selfcheck 自查申报条件。",
+    "thanks": "不客气！还有问题随时问我。",
+    "identity": "我是<b>质量奖助手</b>，依据《{title}》（{doc}）回答问题，每个回答都注明出处条款。"
+                "我不是人工客服，办法没有规定的事项我会直说。",
+    "abilities": "我可以：\n• 回答《{title}》的问题，引用条文原文，例如 <i>奖金给多少</i>\n"
+                 "• 自查申报条件：/selfcheck\n• 查看条文：发送条号，例如 <i>第十五条</i> 或 <i>15</i>；"
+                 "/toc 查看目录\n• 获奖单位：查有效期和荣誉使用 /status\n发送 /help 查看全部功能。",
+    "bye": "再见！有问题随时来问。",
+    "ack": "好的。还有问题随时问我。",
+}
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -77,55 +94,90 @@ def _nav_buttons(d: Dialogue, numbers: list[int], *, full: int | None = None,
     return rows
 
 
+def _notes(ans: Answer) -> str:
+    return "".join(f"\n{T_NOTE}{esc(n)}" for n in dict.fromkeys(ans.notes))
+
+
 def answer_reply(d: Dialogue, ans: Answer) -> Reply:
-    """Render a retrieval answer: the quote first, then the citation, then related articles."""
+    """Render an answer: the quote first, then the citation, then related articles; a best
+    answer says so and offers the alternatives; a decline says why."""
     r = retriever(d)
     if ans.kind == "empty":
-        return Reply("请输入您的问题，例如：<i>公示期几天</i>。")
+        return Reply(T_EMPTY)
+    if ans.kind == "smalltalk":
+        text = SMALLTALK.get(ans.smalltalk or "", SMALLTALK["ack"])
+        return Reply(text.format(title=esc(d.pack.title), doc=esc(d.pack.doc_number)))
     if ans.kind == "no_such_article":
         total = len(d.pack.regulation.articles)
         n = ans.requested or 0
         name = f"第{to_chinese(n)}条" if 0 < n < 1000 else f"第{n}条"
-        return Reply(f"《{esc(d.pack.title)}》共{total}条，没有{esc(name)}。"
-                     "发送 /toc 查看目录。")
-    if ans.kind == "out_of_scope" and ans.scope_reason:
-        from bot.features.teach import declined_reply
-
-        return declined_reply(d, ans.scope_reason, EXAMPLES[:3])
+        return Reply(T_NO_ARTICLE.format(title=esc(d.pack.title), total=total, name=esc(name)))
     if ans.kind == "out_of_scope":
-        text = (f"抱歉，《{esc(d.pack.title)}》没有涉及这个问题，我只能回答与"
-                f"{esc(d.pack.award_name)}有关的问题。\n您可以这样问："
-                + "、".join(f"<i>{esc(e)}</i>" for e in EXAMPLES[:3]) + "。发送 /help 查看全部功能。")
-        return Reply(text, _nav_buttons(d, ans.articles))
-    if ans.kind == "suggest":
-        text = "这个问题我没有把握回答，办法中没有直接对应的规定。您是不是想问："
-        for n in ans.articles[:3]:
-            text += f"\n• {article_label(d, n)} {esc(r.title(n))}"
-        return Reply(text, _nav_buttons(d, ans.articles))
+        return _declined(d, ans)
     if ans.kind == "reference":
         n = ans.requested or ans.articles[0]
         if ans.whole_article or not ans.quotes:
-            return Reply(article_html(d, n), _nav_buttons(d, _neighbours(d, n)))
-        return Reply(f"📖 {cite(d, n)}\n{_quote_lines(d, ans.quotes)}",
+            return Reply(article_html(d, n) + _notes(ans), _nav_buttons(d, _neighbours(d, n)))
+        return Reply(f"📖 {cite(d, n)}\n{_quote_lines(d, ans.quotes)}{_notes(ans)}",
                      _nav_buttons(d, [], full=n))
+    if ans.kind == "best":
+        n = ans.articles[0]
+        quotes = [s for s in ans.quotes if s.article == n]
+        body = _quote_lines(d, quotes) if quotes else f"<blockquote>{esc(d.pack.regulation.article(n).text)}</blockquote>"
+        parts = [T_BEST.format(cite=cite(d, n)) + "\n" + body + _notes(ans)]
+        others = [x for x in ans.articles[1:4]]
+        if others:
+            parts.append(T_ALSO + "；".join(f"{article_label(d, x)} {esc(r.title(x))}"
+                                            for x in others))
+        return Reply("\n\n".join(parts), _nav_buttons(d, others, full=n, feedback=True))
     # answer / ambiguous
     tops = ans.articles[:2] if ans.kind == "ambiguous" else ans.articles[:1]
     parts = []
     if ans.kind == "ambiguous":
-        parts.append("以下两条都与您的问题有关：")
+        parts.append(T_BOTH)
+    lead = ""
+    if ans.query == "之后呢":
+        lead = T_NEXT_STEP.format(cite=cite(d, tops[0])) + "\n"
+    elif ans.query == "还有呢":
+        lead = T_MORE.format(cite=cite(d, tops[0])) + "\n"
     for n in tops:
         quotes = [s for s in ans.quotes if s.article == n]
         if ans.whole_article and not quotes:
             parts.append(article_html(d, n))
         else:
-            parts.append(f"{_quote_lines(d, quotes)}\n—— {cite(d, n)}" if quotes
+            parts.append(f"{lead}{_quote_lines(d, quotes)}\n—— {cite(d, n)}" if quotes
                          else article_html(d, n))
+    if ans.notes:
+        parts[-1] += _notes(ans)
     related = [n for n in ans.articles if n not in tops]
     if related:
-        parts.append("相关条款：" + "；".join(f"{article_label(d, n)} {esc(r.title(n))}"
+        parts.append(T_RELATED + "；".join(f"{article_label(d, n)} {esc(r.title(n))}"
                                           for n in related[:3]))
     buttons = _nav_buttons(d, related, full=tops[0], feedback=True)
     return Reply("\n\n".join(parts), buttons)
+
+
+def _declined(d: Dialogue, ans: Answer) -> Reply:
+    r = retriever(d)
+    dec = ans.decline
+    if dec is None:
+        text = T_NOT_COVERED.format(
+            title=esc(d.pack.title), award=esc(d.pack.award_name),
+            examples="、".join(f"<i>{esc(e)}</i>" for e in EXAMPLES[:3]))
+        if ans.articles:
+            text += "\n" + T_MAYBE + "".join(f"\n• {article_label(d, n)} {esc(r.title(n))}"
+                                             for n in ans.articles[:3])
+        return Reply(text, _nav_buttons(d, ans.articles))
+    parts = [esc(dec.reason)]
+    if dec.quote and ans.nearby:
+        n = ans.nearby[0].article
+        parts.append(f"{T_NEARBY}\n{_quote_lines(d, ans.nearby)}\n—— {cite(d, n)}")
+    elif dec.nearby:
+        parts.append(T_NEARBY_REF + "；".join(f"{article_label(d, n)} {esc(r.title(n))}"
+                                             for n in dec.nearby))
+    if dec.command == "verify":
+        parts.append(T_VERIFY)
+    return Reply("\n\n".join(parts), _nav_buttons(d, list(dec.nearby)))
 
 
 def _neighbours(d: Dialogue, n: int) -> list[int]:
@@ -175,35 +227,33 @@ def article_reply(d: Dialogue, arg: str) -> Reply:
     return Reply(article_html(d, n), _nav_buttons(d, _neighbours(d, n)))
 
 
-def ask(turn: Turn, text: str, *, log: bool = True) -> Reply:
-    """Answer a free question with what staff taught so far, remember it for 👍/👎, and log it
-    (no identity) for the office's triage, hot questions and numbers."""
+def ask(turn: Turn, text: str) -> Reply:
+    """Answer a free message in the conversation: follow-ups lean on the last topic (kept in
+    the chat's state); log a question the measures do not answer; small talk is not logged."""
     d = turn.dialogue
-    ans = fresh_retriever(d).ask(text)
-    d.emit("question", turn, answered=not ans.abstained)
-    turn.state["last_question"] = {"text": text[:500], "articles": ans.articles}
-    turn.state["qa_last"] = {"kind": ans.kind, "articles": ans.candidates,
-                             "declined": ans.abstained}
-    from bot.learning import outcome_of
-
-    kind = outcome_of(ans) if log else None
-    if kind is not None:
-        qid = _log(turn, text, kind, ans.candidates if ans.abstained else ans.articles)
-        if qid is not None:
-            turn.state["last_question"]["id"] = qid
+    qa = turn.state.get("qa")
+    topic = qa.get("topic") if isinstance(qa, dict) else None
+    ans, topic = answer_in_context(retriever(d), text, topic)
+    turn.state["qa"] = {"topic": topic,
+                        "last": {"kind": ans.kind, "articles": ans.candidates,
+                                 "declined": ans.abstained}}
+    if ans.kind != "smalltalk":
+        d.emit("question", turn, answered=not ans.abstained)
+        turn.state["last_question"] = {"text": text[:500], "articles": ans.articles}
+    if ans.kind == "out_of_scope":
+        _log(turn, text, "unanswered", ans.articles)
     return answer_reply(d, ans)
 
 
-def _log(turn: Turn, text: str, kind: str, articles: list[int]) -> int | None:
+def _log(turn: Turn, text: str, kind: str, articles: list[int]) -> None:
     try:
         from bot.features.feedback import log_question
     except ImportError:
-        return None
+        return
     try:
-        return log_question(turn, text, kind, articles)
+        log_question(turn, text, kind, articles)
     except Exception:  # logging a question must never cost the user an answer
         logger.warning("could not log question", exc_info=True)
-        return None
 
 
 def inline_results(d: Dialogue, query: str) -> list[tuple[int, str, str]]:
@@ -226,9 +276,7 @@ def register(d: Dialogue) -> None:
                 "• 自查申报条件：/selfcheck\n"
                 "• 获奖单位：查有效期、荣誉使用、到期提醒 /status\n"
                 "发送 /help 查看全部功能。")
-        from bot.features.teach import hot_buttons
-
-        buttons = [*hot_buttons(turn), [Button("❓ 常见问题", "qa:examples")],
+        buttons = [[Button("❓ 常见问题", "qa:examples")],
                    [Button("✅ 申报条件自查", "qa:selfcheck")],
                    [Button("🏅 获奖单位服务", "qa:winner")],
                    [Button("📚 目录", "qa:toc")]]
@@ -312,4 +360,6 @@ def search_reply(d: Dialogue, keyword: str) -> Reply:
 
 def last_outcome(state: dict) -> dict:
     """What the last free message got: its kind, the articles shown and whether it was declined."""
-    return state.get("qa_last") or {"kind": "none", "articles": [], "declined": True}
+    qa = state.get("qa")
+    last = qa.get("last") if isinstance(qa, dict) else None
+    return last or {"kind": "none", "articles": [], "declined": True}

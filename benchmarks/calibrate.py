@@ -1,0 +1,120 @@
+"""Calibrate the three answer bands on question sets, and write them into the pack.
+
+    .venv/bin/python benchmarks/calibrate.py            # print the thresholds and their costs
+    .venv/bin/python benchmarks/calibrate.py --write    # also write the pack's calibration.yaml
+
+A question the scope rules decline is left out (scope decides it, not the score). For the
+rest, the best article's score decides the band:
+
+- below ``refuse`` the bot says the measures do not cover the question. Chosen to minimise
+  in-scope questions refused + out-of-scope questions answered (each counts 1);
+- from ``refuse`` to ``confident`` it shows its best answer *as such*, with the alternatives;
+  at or above ``confident`` it answers plainly. Chosen to minimise correct answers shown as
+  only "best" (1 each) + wrong or out-of-scope answers shown confidently (2 each: a confident
+  wrong answer is the worst outcome).
+
+Calibration sets: the development sets (``../shared/eval``), the older benchmark sets, and the
+``_a`` blind splits and the scope split. The ``_b`` blind splits are never used here: they stay
+the held-out test. The pack's own sample questions are left out too (they are in the index, so
+their scores say nothing about new questions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import retrieval_bench as rb  # noqa: E402
+
+CALIBRATION_SETS = ["dev", "dev_answers", "extra", "probe", "blind applicants_a",
+                    "blind people_a", "blind scope"]
+GRID = [round(0.02 + 0.005 * i, 3) for i in range(100)]  # 0.02 .. 0.515
+
+
+Obs = tuple[float, bool, bool, bool]
+
+
+def observations() -> list[Obs]:
+    """(top score, in scope, top-1 right, anchored) for every question the scope rules let
+    through."""
+    from knowledge.retrieval import retriever_for
+
+    r = retriever_for()
+    out = []
+    for name in CALIBRATION_SETS:
+        for q, gold, _must, _must_not in rb.items_of(name) or []:
+            ans = r.ask(q)
+            if ans.decline is not None or ans.kind in {"smalltalk", "empty", "reference",
+                                                       "no_such_article"}:
+                continue
+            top = ans.ranked[0] if ans.ranked else None
+            score = top.score if top else 0.0
+            out.append((score, bool(gold), bool(top and top.article in gold),
+                        r.scope.anchored(ans.text)))
+    return out
+
+
+def calibrate(obs: list[Obs]) -> dict[str, tuple[float, int]]:
+    """Thresholds and their costs: refuse (anchored questions), refuse_unanchored, confident."""
+
+    def refuse_cost(t: float, anchored: bool) -> int:
+        return sum(1 for s, ins, _, a in obs if a == anchored
+                   and ((ins and s < t) or (not ins and s >= t)))
+
+    refuse = min(GRID, key=lambda t: (refuse_cost(t, True), t))
+    # the unanchored threshold is never below the anchored one
+    unanchored = min((t for t in GRID if t >= refuse), key=lambda t: (refuse_cost(t, False), t))
+
+    def confident_cost(t: float) -> int:
+        cost = 0
+        for s, ins, right, a in obs:
+            if s < (refuse if a else unanchored):
+                continue
+            if ins and right and s < t:
+                cost += 1
+            elif (not ins or not right) and s >= t:
+                cost += 2
+        return cost
+
+    confident = min((t for t in GRID if t >= refuse), key=lambda t: (confident_cost(t), t))
+    return {"refuse": (refuse, refuse_cost(refuse, True)),
+            "refuse_unanchored": (unanchored, refuse_cost(unanchored, False)),
+            "confident": (confident, confident_cost(confident))}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--write", action="store_true", help="write the pack's calibration.yaml")
+    a = ap.parse_args()
+    obs = observations()
+    cal = calibrate(obs)
+    n_in = sum(1 for _, ins, _, _ in obs if ins)
+    n_un = sum(1 for *_, a in obs if not a)
+    notes = {
+        "refuse": "errors: in-scope refused + out-of-scope answered (anchored questions)",
+        "refuse_unanchored": f"errors, the same, among the {n_un} questions naming nothing "
+                             "of the award",
+        "confident": "cost: right but hedged + 2 x wrong or out of scope but confident",
+    }
+    print(f"{len(obs)} questions scored ({n_in} in scope, {len(obs) - n_in} out of scope)")
+    for key, (value, cost) in cal.items():
+        print(f"{key}: {value}  ({notes[key]}: {cost})")
+    if a.write:
+        from knowledge.pack import load_pack
+
+        path = load_pack().path / "calibration.yaml"
+        lines = ["# Written by benchmarks/calibrate.py: the score bands of knowledge/retrieval.py,",
+                 f"# calibrated on {', '.join(CALIBRATION_SETS)}",
+                 f"# ({len(obs)} questions the scope rules let through, {n_in} in scope).",
+                 "# Do not edit by hand; rerun the script."]
+        lines += [f"{key}: {value}  # {notes[key]}: {cost}" for key, (value, cost) in cal.items()]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""A question in a conversation: follow-ups that lean on the previous turn.
+
+The dialogue keeps a small, JSON-serialisable *topic* per chat: the question last answered, the
+articles shown and the sentences quoted, the kinds of award it named, and how many turns ago it
+was. A new message is read against it:
+
+- ``还有呢 / 别的呢``: the next relevant sentences of the same article not shown yet, then the
+  next candidate article;
+- ``之后呢 / 然后呢`` after a step of a procedure (a chapter named 程序): the next step's
+  article; elsewhere the same as 还有呢;
+- ``第三项呢``: that item of the article being discussed;
+- ``那个人奖呢``: the previous question again with the other kind of award;
+- a short or elliptical message (``查实了会怎样``, ``能给员工发吗``, ``那要多久``): answered on
+  its own, leaning on the topic's article;
+- anything else is a new question.
+
+Pure functions over a :class:`~knowledge.retrieval.Retriever`; ``qabot ask`` never passes a
+topic, so each of its lines stays an independent question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from knowledge.lexicon import normalize
+from knowledge.numerals import NUMERAL_CLASS, article_refs, to_int
+from knowledge.retrieval import Answer, Hit, Retriever
+
+TOPIC_TURNS = 4  # a topic is forgotten after this many turns about something else
+FOLLOW_BOOST = 0.12  # how much an elliptical follow-up leans on the topic's article
+SHORT = 10  # characters of content: a message this short leans on the topic
+_ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?项")
+_PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
+_PRONOUNS = ("他们", "它们", "他", "她", "它", "这个", "那个", "这些", "那些", "这样", "那样", "这种")
+
+
+def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None
+                      ) -> tuple[Answer, dict[str, Any] | None]:
+    """Answer ``text`` given the conversation's topic; return the answer and the new topic."""
+    topic = _live(topic)
+    norm = normalize(text.strip())
+    if topic:
+        kind = r.lang.followup_kind(norm)
+        if kind is not None:
+            ans = _more(r, topic, step=(kind == "next"))
+            if ans is not None:
+                return ans, _remember(r, ans, topic, continuing=True)
+        if (m := _ITEM_ONLY.match(norm)) and not article_refs(norm):
+            art = topic["articles"][0]
+            ans = r.ask(f"第{art}条第{m.group(1)}项{norm[m.end():]}")
+            if ans.kind == "reference" and ans.quotes:
+                return ans, _remember(r, ans, topic)
+        swapped = _swap_kind(r, norm, topic)
+        if swapped is not None:
+            ans = r.ask(swapped, prefer=tuple(topic["articles"][:1]))
+            if not ans.abstained:
+                ans.query = text
+                return ans, _remember(r, ans, topic, query=swapped)
+    ans = r.ask(text)
+    if topic and _elliptical(r, norm) and ans.kind not in {"reference", "smalltalk", "empty"} \
+            and not (ans.decline is not None):
+        leaning = r.ask(text, prefer=tuple(topic["articles"][:1]), boost=FOLLOW_BOOST)
+        if not leaning.abstained:
+            ans = leaning
+    if ans.kind in {"smalltalk", "empty"}:
+        return ans, _aged(topic)
+    if ans.abstained:
+        return ans, _aged(topic)
+    return ans, _remember(r, ans, None)
+
+
+def _live(topic: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not isinstance(topic, dict) or not topic.get("articles"):
+        return None
+    if int(topic.get("age", 0)) >= TOPIC_TURNS:
+        return None
+    return topic
+
+
+def _aged(topic: dict[str, Any] | None) -> dict[str, Any] | None:
+    if topic is None:
+        return None
+    return {**topic, "age": int(topic.get("age", 0)) + 1}
+
+
+def _remember(r: Retriever, ans: Answer, previous: dict[str, Any] | None, *,
+              continuing: bool = False, query: str | None = None) -> dict[str, Any]:
+    """The topic after an answer: what was asked, shown and named."""
+    shown: dict[str, list[int]] = {}
+    if continuing and previous:
+        shown = {k: list(v) for k, v in (previous.get("shown") or {}).items()}
+    for s in ans.quotes:
+        shown.setdefault(str(s.article), [])
+        if s.index not in shown[str(s.article)]:
+            shown[str(s.article)].append(s.index)
+    for n in ans.articles[:1]:
+        if ans.whole_article or not ans.quotes:
+            shown[str(n)] = [u.sentence.index for u in r.units(n)]
+    q = query or (previous or {}).get("query", "") if continuing else (query or ans.text)
+    entities = sorted(ans.intent.entities) if ans.intent and ans.intent.entities else (
+        list((previous or {}).get("entities") or []) if continuing else [])
+    candidates = ans.candidates or list((previous or {}).get("candidates") or [])
+    return {"query": q[:200], "articles": ans.articles[:2] or (previous or {}).get("articles", []),
+            "candidates": candidates[:5], "shown": shown, "entities": entities, "age": 0}
+
+
+def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
+    """The next sentences of the topic (还有呢), or the next step of a procedure (之后呢)."""
+    art = int(topic["articles"][0])
+    total = len(r.reg.articles)
+    if step and r.reg.article(art).chapter in r.procedure_chapters and art < total:
+        nxt = art + 1
+        units = [u for u in r.units(nxt) if not u.heading]
+        return Answer("之后呢", "answer", [Hit(nxt, 1.0)], [u.sentence for u in units],
+                      text=topic.get("query", ""), ranked=[Hit(nxt, 1.0)])
+    q = r.prepare(normalize(str(topic.get("query", ""))))
+    order = [art] + [int(a) for a in topic.get("candidates") or [] if int(a) != art]
+    for n in order:
+        seen = set((topic.get("shown") or {}).get(str(n), []))
+        rest = [u for u in r.units(n) if not u.heading and u.sentence.index not in seen]
+        if not rest:
+            continue
+        scored = sorted(rest, key=lambda u: (-r.sentence_score(u, q), u.sentence.index))
+        pick = [scored[0]]
+        if scored[0].sentence.item is not None:
+            pick += [u for u in rest if u.sentence.item == scored[0].sentence.item
+                     and u is not scored[0]]
+            # a list continues with the items not shown yet, in order
+            pick = [u for u in rest if u.sentence.item is not None][:3] \
+                if all(u.sentence.item is not None for u in rest) else pick
+        quotes = sorted({u.sentence.index: u.sentence for u in pick}.values(),
+                        key=lambda s: s.index)
+        return Answer("还有呢", "answer", [Hit(n, 1.0)], quotes, text=q.text,
+                      ranked=[Hit(n, 1.0)], intent=q.intent)
+    return None
+
+
+def _swap_kind(r: Retriever, norm: str, topic: dict[str, Any]) -> str | None:
+    """那个人奖呢 after 组织奖奖金多少: 个人奖奖金多少."""
+    bare = _PARTICLES.sub("", r.lang.strip_lead(norm))
+    named = [k for k in r.kinds if k.name in bare or bare in k.ask_words]
+    if len(named) != 1:
+        return None
+    new = named[0]
+    rest = bare.replace(new.name, "")
+    for w in new.ask_words:
+        rest = rest.replace(w, "")
+    if len(rest) > 2:
+        return None  # 个人奖看哪些方面 is a question of its own
+    old_query = str(topic.get("query", ""))
+    for k in r.kinds:
+        if k.id == new.id:
+            continue
+        for w in sorted({k.name, *k.ask_words}, key=len, reverse=True):
+            if w in old_query:
+                return old_query.replace(w, new.name)
+    return f"{new.name}{old_query}" if old_query else None
+
+
+def _elliptical(r: Retriever, norm: str) -> bool:
+    """A message that leans on the previous turn: short, opening with 那/要是, or pointing back."""
+    bare = _PARTICLES.sub("", norm)
+    if len(bare) <= SHORT:
+        return True
+    if r.lang.strip_lead(norm) != norm.strip():
+        return True
+    return any(p in bare for p in _PRONOUNS)
+
+
+def numeral_only(text: str) -> int | None:
+    """二十四 / 24: a message that is only a number."""
+    t = _PARTICLES.sub("", normalize(text))
+    if re.fullmatch(NUMERAL_CLASS, t):
+        return to_int(t)
+    return None

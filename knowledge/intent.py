@@ -1,0 +1,171 @@
+"""What a question asks for, and which sentences of a regulation can give it.
+
+A question carries one or more intents (an amount of money, a count of something, a duration,
+a date, a person or body, a place, a permission or ban, a consequence, a list of conditions, a
+reason, a procedure, the content of something). Each intent names the question words that
+signal it and the sentence patterns that can answer it; both live in ``data/intents.yaml``
+(general Chinese, not one regulation). The kinds of award a regulation has (组织奖/个人奖) and
+the words for them come from the pack.
+
+Also read here, from the same data: small talk (你好, 谢谢, 你是谁) and follow-up messages that
+lean on the previous turn (还有呢, 之后呢, 那个人奖呢).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.lexicon import normalize
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+INTENTS = ("amount", "count", "duration", "when", "who", "where", "permission", "consequence",
+           "conditions", "reason", "basis", "process", "content")
+_PUNCT = re.compile(r"[\s，。！？、,.!?~～…；;：:“”\"'（）()【】\[\]《》<>]+")
+
+
+@dataclass(frozen=True)
+class Intent:
+    kinds: frozenset[str]  # what kind of answer is wanted (INTENTS)
+    count_of: str | None = None  # 几个部门 -> 部门: what a count question counts
+    entities: frozenset[str] = frozenset()  # kinds of award named: organization / individual
+
+    def wants(self, kind: str) -> bool:
+        return kind in self.kinds
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of award the measures have (组织奖, 个人奖): how a question names it and how a
+    sentence of the measures does."""
+
+    id: str
+    name: str
+    ask_words: tuple[str, ...]
+    text_words: tuple[str, ...]
+
+
+class Language:
+    """The question vocabulary of ``data/intents.yaml``, compiled once."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.ask: dict[str, re.Pattern[str]] = {}
+        self.answer: dict[str, re.Pattern[str]] = {}
+        for name in INTENTS:
+            entry = (data.get("intents") or {}).get(name) or {}
+            self.ask[name] = re.compile("|".join(f"(?:{p})" for p in entry.get("ask") or ["$^"]))
+            self.answer[name] = re.compile(
+                "|".join(f"(?:{p})" for p in entry.get("answer") or ["$^"]))
+        measures = "".join(data.get("count_measures") or [])
+        self._count_of = re.compile(rf"(?:几|多少)[{measures}]([\u4e00-\u9fff]{{1,3}})")
+        self.dependent_openers = tuple(data.get("dependent_openers") or ())
+        self.dependent_after_semicolon = tuple(data.get("dependent_after_semicolon") or ())
+        self.smalltalk: dict[str, str] = {}
+        for kind, phrases in (data.get("smalltalk") or {}).items():
+            for p in phrases or []:
+                self.smalltalk[_bare(str(p))] = str(kind)
+        fu = data.get("followups") or {}
+        self.more = {_bare(str(p)) for p in fu.get("more") or []}
+        self.next = {_bare(str(p)) for p in fu.get("next") or []}
+        self.lead = tuple(sorted((str(p) for p in fu.get("lead") or []), key=len, reverse=True))
+
+    def intent(self, text: str, kinds: tuple[Kind, ...] = ()) -> Intent:
+        """The intents of a normalised question; ``kinds`` are the pack's kinds of award."""
+        found = {name for name, rx in self.ask.items() if rx.search(text)}
+        count_of = None
+        if "count" in found and (m := self._count_of.search(text)):
+            count_of = m.group(1)
+        return Intent(frozenset(found), count_of, frozenset(named_kinds(text, kinds)))
+
+    def answers(self, sentence: str) -> frozenset[str]:
+        """The intents a sentence of the measures can answer."""
+        return frozenset(name for name, rx in self.answer.items() if rx.search(sentence))
+
+    def smalltalk_kind(self, text: str) -> str | None:
+        """greeting / thanks / identity / abilities / bye / ack when the whole message is that."""
+        bare = _bare(text)
+        if not bare:
+            return None
+        if bare in self.smalltalk:
+            return self.smalltalk[bare]
+        # 你好，请问… is a question with a greeting in front; only a greeting with filler is small talk
+        for prefix in ("好的", "嗯", "哦", "那"):
+            if bare.startswith(prefix) and bare[len(prefix):] in self.smalltalk:
+                return self.smalltalk[bare[len(prefix):]]
+        return None
+
+    def followup_kind(self, text: str) -> str | None:
+        """more (还有呢) / next (之后呢) when the whole message is that."""
+        bare = _bare(text)
+        for lead in ("那么", "那", "好的", "嗯"):
+            if bare.startswith(lead) and len(bare) > len(lead):
+                bare = bare[len(lead):]
+                break
+        if bare in self.more:
+            return "more"
+        if bare in self.next:
+            return "next"
+        return None
+
+    def strip_lead(self, text: str) -> str:
+        """The message without a leading 那/那么/要是 (那个人奖呢 -> 个人奖呢)."""
+        t = text.strip()
+        for lead in self.lead:
+            if t.startswith(lead) and len(t) > len(lead):
+                # 那个人奖: 那 + 个人奖, not 那个 + 人奖
+                return t[len(lead):]
+        return t
+
+    def is_dependent(self, sentence: str, after_semicolon: bool) -> bool:
+        """A sentence that takes its subject from the one before it."""
+        if sentence.startswith(self.dependent_openers):
+            return True
+        return after_semicolon and sentence.startswith(self.dependent_after_semicolon)
+
+
+def named_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:
+    """The kinds of award a question names; an award's own name beats looser words
+    (老板申报个人奖，公司… names the individual prize)."""
+    explicit = {k.id for k in kinds if k.name in text}
+    if explicit:
+        return explicit
+    return {k.id for k in kinds if any(w in text for w in k.ask_words)}
+
+
+def sentence_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:
+    return {k.id for k in kinds if any(w in text for w in k.text_words)}
+
+
+def _bare(text: str) -> str:
+    t = _PUNCT.sub("", normalize(text))
+    return t.rstrip("啊呀吧哈呢嘛哦啦")  or t
+
+
+def _data_file() -> Path:
+    return Path(str(resources.files("knowledge") / "data" / "intents.yaml"))
+
+
+@cache
+def language() -> Language:
+    data = yaml.load(_data_file().read_text(encoding="utf-8"), Loader=_Loader) or {}
+    return Language(data)
+
+
+def load_kinds(scope: dict[str, Any]) -> tuple[Kind, ...]:
+    out = []
+    for kid, entry in ((scope.get("kinds") or {}).items()):
+        entry = entry or {}
+        out.append(Kind(str(kid), normalize(str(entry.get("name", kid))),
+                        tuple(normalize(str(w)) for w in entry.get("ask") or ()),
+                        tuple(normalize(str(w)) for w in entry.get("text") or ())))
+    return tuple(out)

@@ -1,0 +1,148 @@
+"""What the measures govern, and the precise reason a question falls outside them.
+
+The pack's ``scope.yaml`` declares the place and the award the measures are about, the other
+levels and schemes people confuse with it, and the topics the measures do not address (tax,
+loans, contacts, the dates of one year's round, the names of winners…). A question about
+another place's award, another level's award or another scheme, or on such a topic, is declined
+with the reason and, where the measures say something useful nearby, that article named.
+Nothing here is specific to one regulation: another pack brings its own ``scope.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from knowledge.lexicon import normalize
+from knowledge.pack import Pack
+
+OTHER_PLACE, OTHER_LEVEL, OTHER_PROGRAMME, TOPIC = "other_place", "other_level", "other_programme", "topic"
+# inside an award's name after a place: not 获/得/拿/过 (在石家庄也获过奖 is not 石家庄's award)
+_NAME_CHAR = r"(?:(?![获得拿过也还都在和与及])[\u4e00-\u9fff])"
+
+
+@dataclass(frozen=True)
+class Decline:
+    """Why a question is outside the measures."""
+
+    kind: str  # other_place | other_level | other_programme | topic
+    reason: str  # the sentence shown to the user
+    other: str = ""  # the other award, place or scheme named
+    topic: str = ""  # the topic id, for a topic the measures do not address
+    nearby: tuple[int, ...] = ()  # articles that say something useful nearby
+    quote: bool = False  # quote the nearby article's sentence (else name it)
+    command: str = ""  # a command that helps instead (verify)
+
+
+@dataclass(frozen=True)
+class _Topic:
+    id: str
+    patterns: re.Pattern[str]
+    unless: re.Pattern[str] | None
+    reason: str
+    nearby: tuple[int, ...]
+    quote: bool
+    command: str
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
+
+
+@cache
+def _places() -> tuple[str, ...]:
+    path = Path(str(resources.files("knowledge") / "data" / "lexicon" / "places.txt"))
+    return tuple(ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
+                 if ln.strip() and not ln.startswith("#"))
+
+
+class Scope:
+    """The pack's declared scope, compiled once."""
+
+    def __init__(self, pack: Pack) -> None:
+        data: dict[str, Any] = pack.load_yaml("scope.yaml") or {}
+        self.data = data
+        place = data.get("place") or {}
+        self.place = str(place.get("name", ""))
+        self.place_words = [normalize(str(w)) for w in place.get("words") or []]
+        self.inside = [normalize(str(w)) for w in place.get("inside") or []]
+        award = data.get("award") or {}
+        self.award = str(award.get("name", pack.award_name))
+        self.award_words = [normalize(str(w)) for w in award.get("words") or []]
+        owner = str(data.get("award_owner") or "")
+        noun = str(data.get("award_noun") or r"(?:奖)").replace(r"[\u4e00-\u9fff]", _NAME_CHAR)
+        ours = set(self.place_words) | set(self.inside) | {normalize(self.place)}
+        others = [p for p in _places() if not any(p in o or o in p for o in ours)]
+        self._other_place = re.compile(f"(?P<place>{_alternation(others)}){owner}{noun}")
+        self._levels: list[tuple[re.Pattern[str], str]] = []
+        for lv in data.get("levels") or []:
+            words = [normalize(str(w)) for w in lv.get("words") or []]
+            self._levels.append((re.compile(f"(?:{_alternation(words)}){owner}{noun}"),
+                                 str(lv.get("name", ""))))
+        prog = data.get("programmes") or {}
+        names = [normalize(str(w)) for w in prog.get("names") or []]
+        self._programme = re.compile(_alternation(names)) if names else None
+        bg = str(prog.get("background") or "$^")
+        self._background = re.compile(f"(?:{bg})[^，。？！,?!]{{0,4}}$")
+        self._topics: list[_Topic] = []
+        for t in data.get("topics") or []:
+            pats = [str(p) for p in t.get("patterns") or []]
+            unless = [str(p) for p in t.get("unless") or []]
+            self._topics.append(_Topic(
+                str(t["id"]), re.compile("|".join(f"(?:{p})" for p in pats)),
+                re.compile("|".join(f"(?:{p})" for p in unless)) if unless else None,
+                str(t.get("reason", "")), tuple(int(n) for n in t.get("nearby") or ()),
+                bool(t.get("quote", False)), str(t.get("command", ""))))
+        self.messages = {str(k): str(v) for k, v in (data.get("messages") or {}).items()}
+        anchors = [normalize(str(w)) for w in data.get("anchors") or []]
+        aids = pack.load_yaml("questions.yaml") or {}
+        for entry in (aids.get("articles") or {}).values():
+            anchors += [normalize(str(t)) for t in (entry or {}).get("terms") or []
+                        if len(str(t)) >= 3]
+        self._anchor = re.compile(_alternation(anchors)) if anchors else None
+
+    def check(self, text: str) -> Decline | None:
+        """The reason a normalised question is outside the measures, or None."""
+        if m := self._other_place.search(text):
+            other = m.group(0)
+            return Decline(OTHER_PLACE, self._message("other_place", other), other)
+        for rx, _name in self._levels:
+            if m := rx.search(text):
+                other = m.group(0)
+                return Decline(OTHER_LEVEL, self._message("other_level", other), other)
+        if self._programme is not None:
+            for m in self._programme.finditer(text):
+                if self._background.search(text[:m.start()]):
+                    continue  # 没有通过ISO9001认证能报吗: a fact about the applicant
+                other = m.group(0)
+                return Decline(OTHER_PROGRAMME, self._message("other_programme", other), other)
+        for t in self._topics:
+            if t.patterns.search(text) and not (t.unless and t.unless.search(text)):
+                return Decline(TOPIC, t.reason, topic=t.id, nearby=t.nearby, quote=t.quote,
+                               command=t.command)
+        return None
+
+    def _message(self, key: str, other: str) -> str:
+        template = self.messages.get(key) or "本办法只规定{award}。"
+        return template.format(award=self.award, place=self.place, other=other.upper())
+
+    def anchored(self, text: str) -> bool:
+        """The question names the award, one of its steps or one of the measures' terms."""
+        return bool(self._anchor and self._anchor.search(text))
+
+    def names_this_award(self, text: str) -> bool:
+        return any(w in text for w in self.award_words)
+
+
+_SCOPES: dict[str, Scope] = {}
+
+
+def scope_for(pack: Pack) -> Scope:
+    key = str(pack.path)
+    if key not in _SCOPES:
+        _SCOPES[key] = Scope(pack)
+    return _SCOPES[key]
