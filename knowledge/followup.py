@@ -20,6 +20,7 @@ topic, so each of its lines stays an independent question.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -35,9 +36,10 @@ _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
 _PRONOUNS = ("他们", "它们", "他", "她", "它", "这个", "那个", "这些", "那些", "这样", "那样", "这种")
 
 
-def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None
-                      ) -> tuple[Answer, dict[str, Any] | None]:
-    """Answer ``text`` given the conversation's topic; return the answer and the new topic."""
+def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
+                      today: dt.date | None = None) -> tuple[Answer, dict[str, Any] | None]:
+    """Answer ``text`` given the conversation's topic; return the answer and the new topic.
+    ``today`` lets a question that states facts get the rules' verdict."""
     topic = _live(topic)
     norm = normalize(text.strip())
     if topic:
@@ -53,14 +55,15 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None
                 return ans, _remember(r, ans, topic)
         swapped = _swap_kind(r, norm, topic)
         if swapped is not None:
-            ans = r.ask(swapped, prefer=tuple(topic["articles"][:1]))
+            ans = r.ask(swapped, today=today, prefer=tuple(topic["articles"][:1]))
             if not ans.abstained:
                 ans.query = text
                 return ans, _remember(r, ans, topic, query=swapped)
-    ans = r.ask(text)
+    ans = r.ask(text, today=today)
     if topic and _elliptical(r, norm) and ans.kind not in {"reference", "smalltalk", "empty"} \
-            and not (ans.decline is not None):
-        leaning = r.ask(text, prefer=tuple(topic["articles"][:1]), boost=FOLLOW_BOOST)
+            and ans.decline is None and ans.reading is None:
+        leaning = r.ask(text, today=today, prefer=tuple(topic["articles"][:1]),
+                        boost=FOLLOW_BOOST)
         if not leaning.abstained:
             ans = leaning
     if ans.kind in {"smalltalk", "empty"}:

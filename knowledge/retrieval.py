@@ -33,12 +33,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from knowledge.facts import FactReader, Reading
 from knowledge.intent import Intent, Kind, language, load_kinds, sentence_kinds
 from knowledge.lexicon import Segmenter, chunks, is_cjk, normalize, pinyin_keys
 from knowledge.numerals import CN_NUMERAL, NUMERAL_CLASS, article_refs, to_int
 from knowledge.pack import Pack, load_pack
 from knowledge.regulation import Article, Sentence
-from knowledge.scope import Decline, scope_for
+from knowledge.scope import Decline, other_places, scope_for
 
 K1, B = 1.2, 0.5
 # Fusion weights of the three indexes (measured on the benchmarks/ question sets, see README).
@@ -124,6 +125,7 @@ class Answer:
     smalltalk: str | None = None  # greeting | thanks | identity | abilities | bye | ack
     notes: list[str] = field(default_factory=list)  # pack facts shown under the quote
     text: str = ""  # the normalised question the answer was found for
+    reading: Reading | None = None  # facts the question states and the rules' verdict
 
     @property
     def articles(self) -> list[int]:
@@ -217,6 +219,7 @@ class Retriever:
         self.lang = language()
         self.scope = scope_for(pack)
         self.kinds: tuple[Kind, ...] = load_kinds(self.scope.data)
+        self.facts = FactReader(pack, other_places(self.scope), self.scope.inside)
         cal = pack.load_yaml("calibration.yaml") or {}
         self.confident = float(cal.get("confident", CONFIDENT))
         self.refuse = float(cal.get("refuse", REFUSE))
@@ -356,10 +359,12 @@ class Retriever:
                       self.lang.intent(text, self.kinds))
 
     # -- answering ----------------------------------------------------------------------
-    def ask(self, query: str, *, prefer: tuple[int, ...] = (), boost: float = W_INTENT,
-            scoped: bool = True) -> Answer:
-        """Answer one question. ``prefer``: articles of the conversation's topic, which gain
-        ``boost`` (a follow-up leans on them); ``scoped=False`` skips the scope check."""
+    def ask(self, query: str, *, today: dt.date | None = None, prefer: tuple[int, ...] = (),
+            boost: float = W_INTENT, scoped: bool = True) -> Answer:
+        """Answer one question. ``today``: read the facts a question states and give the rules'
+        verdict on them (without it, no verdict); ``prefer``: articles of the conversation's
+        topic, which gain ``boost`` (a follow-up leans on them); ``scoped=False`` skips the
+        scope check."""
         raw = (query or "").strip()
         text = normalize(raw[:MAX_QUERY_CHARS])
         if not chunks(text):
@@ -380,6 +385,8 @@ class Retriever:
         if scoped and (decline := self.scope.check(text)):
             return self._declined(raw, q, decline)
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)
+        if today is not None and (reading := self.facts.read(text, today)) is not None:
+            return self._verdict(raw, q, reading, hits)
         floor = self.refuse if self.scope.anchored(text) or prefer else self.refuse_unanchored
         if not hits or hits[0].score < floor:
             return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
@@ -404,6 +411,30 @@ class Retriever:
             related = [h for h in hits[1 + len(close):] if h.score >= floor][:3]
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
                       intent=q.intent, notes=notes, text=text)
+
+    def _verdict(self, raw: str, q: _Query, reading: Reading, hits: list[Hit]) -> Answer:
+        """A question that states facts: the clauses they bear on, quoted after the verdict."""
+        quotes: list[Sentence] = []
+        arts = [reading.article]
+        if reading.topic == "eligibility":
+            for item in reading.items:
+                quotes += self._with_lead(reading.article, [
+                    u for u in self._article_units(reading.article) if u.sentence.item == item],
+                    q.intent)
+            quotes = list({s.index: s for s in quotes}.values())
+        elif reading.topic == "revoked":
+            quotes = [u.sentence for u in self._article_units(reading.article)
+                      if u.lead and not u.heading]
+        else:
+            units = self._article_units(reading.article)
+            quotes = [u.sentence for u in units if "duration" in u.answers][:1]
+            extra = 17 if reading.validity.get("asks_reapply") else 21
+            arts.append(extra)
+            quotes += [u.sentence for u in self._article_units(extra) if not u.heading]
+        ranked = [Hit(a, 1.0) for a in arts] + [h for h in hits if h.article not in arts]
+        related = [h for h in hits if h.article not in arts][:2]
+        return Answer(raw, "answer", [Hit(a, 1.0) for a in arts] + related, quotes,
+                      ranked=ranked, intent=q.intent, text=q.text, reading=reading)
 
     def _declined(self, raw: str, q: _Query, decline: Decline) -> Answer:
         nearby: list[Sentence] = []

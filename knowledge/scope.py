@@ -77,6 +77,7 @@ class Scope:
         noun = str(data.get("award_noun") or r"(?:奖)").replace(r"[\u4e00-\u9fff]", _NAME_CHAR)
         ours = set(self.place_words) | set(self.inside) | {normalize(self.place)}
         others = [p for p in _places() if not any(p in o or o in p for o in ours)]
+        self.other_places = others
         self._other_place = re.compile(f"(?P<place>{_alternation(others)}){owner}{noun}")
         self._levels: list[tuple[re.Pattern[str], str]] = []
         for lv in data.get("levels") or []:
@@ -136,6 +137,11 @@ class Scope:
 
     def names_this_award(self, text: str) -> bool:
         return any(w in text for w in self.award_words)
+
+
+def other_places(scope: Scope) -> list[str]:
+    """Every place of the gazetteer that is not the measures' own."""
+    return list(scope.other_places)
 
 
 _SCOPES: dict[str, Scope] = {}

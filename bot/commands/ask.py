@@ -22,10 +22,10 @@ def answer_json(d: object, question: str) -> dict[str, object]:
     from bot.features.qa import answer_reply, retriever
     from bot.render import html_to_text
 
-    ans = retriever(d).ask(question)  # type: ignore[arg-type]
+    ans = retriever(d).ask(question, today=d.today())  # type: ignore[arg-type,attr-defined]
     reply = answer_reply(d, ans)  # type: ignore[arg-type]
     return {"query": question, "articles": ans.candidates, "abstained": ans.abstained,
-            "reply": html_to_text(reply.html)}
+            "band": ans.band, "kind": ans.kind, "reply": html_to_text(reply.html)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,4 +60,5 @@ def _human(d: object, q: str) -> str:
     from bot.features.qa import answer_reply, retriever
     from bot.render import html_to_text
 
-    return html_to_text(answer_reply(d, retriever(d).ask(q)).html)  # type: ignore[arg-type]
+    ans = retriever(d).ask(q, today=d.today())  # type: ignore[arg-type,attr-defined]
+    return html_to_text(answer_reply(d, ans).html)  # type: ignore[arg-type]

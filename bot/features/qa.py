@@ -43,6 +43,19 @@ T_RELATED = "相关条款："
 T_NEXT_STEP = "下一步，{cite}："
 T_MORE = "{cite}还规定："
 T_NOTE = "注："
+# verdicts on facts a question states (knowledge/facts.py; the rules' engine decides)
+T_FACT_NO = "还不能。依据{label}，您说的“{stated}”不符合这一条件{note}。"
+T_FACT_YES = "就您说的“{stated}”而言，符合{label}。"
+T_FACT_YES_PART = "就您说的“{stated}”而言，符合{label}；这一项的其他要求请一并核实。"
+T_FACT_DEPENDS = "要看{missing}（依据{label}）。"
+T_FACT_SELFCHECK = "其他条件可发送 /selfcheck 逐条自查。这只是按您说的情况作的初步判断，以正式的资格审查为准（第十二条）。"
+T_REVOKED = "不能。依据{label}，奖项被撤销的单位或个人今后不得申报。"
+T_VALID_USE = "还在有效期内，可以在形象宣传中使用荣誉称号（须注明获奖年份，不得用于产品宣传，第二十一条）。"
+T_EXPIRED_USE = "已过有效期，不得继续沿用荣誉称号（第二十一条）；有效期满后可再次申报（第十七条）。"
+T_VALID_UNTIL = "按获奖日期{said}计算，有效期至{until}（第四条）。"
+T_REAPPLY_YES = "可以再次申报：有效期已届满（第十七条）。"
+T_REAPPLY_NOT_YET = "有效期内还不能再次申报；{again}起可再次申报（第四条、第十七条）。"
+T_DEPENDS_DATE = "要看确切的获奖日期：按{said}计算，有效期至{until}（第四条）。"
 SMALLTALK = {
     "greeting": "您好！我是质量奖助手，可以回答《{title}》的问题，例如 <i>公示期几天</i>、"
                 "<i>公司成立四年能申报吗</i>；也可以发送 /selfcheck 自查申报条件。",
@@ -130,6 +143,8 @@ def answer_reply(d: Dialogue, ans: Answer) -> Reply:
             parts.append(T_ALSO + "；".join(f"{article_label(d, x)} {esc(r.title(x))}"
                                             for x in others))
         return Reply("\n\n".join(parts), _nav_buttons(d, others, full=n, feedback=True))
+    if ans.reading is not None:
+        return _verdict_reply(d, ans)
     # answer / ambiguous
     tops = ans.articles[:2] if ans.kind == "ambiguous" else ans.articles[:1]
     parts = []
@@ -157,6 +172,62 @@ def answer_reply(d: Dialogue, ans: Answer) -> Reply:
     return Reply("\n\n".join(parts), buttons)
 
 
+def _date(d: object) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"  # type: ignore[attr-defined]
+
+
+def _span(pair: tuple) -> str:
+    lo, hi = pair
+    return _date(lo) if lo == hi else f"{_date(lo)}至{_date(hi)}之间"
+
+
+def verdict_lines(ans: Answer) -> str:
+    """The rules' verdict on the facts a question states, before the quote."""
+    rd = ans.reading
+    if rd is None:
+        return ""
+    if rd.topic == "revoked":
+        f = rd.findings[0]
+        return esc(T_REVOKED.format(label=f.label))
+    if rd.topic == "validity":
+        v = rd.validity
+        said = rd.findings[0].stated if rd.findings else ""
+        until = _span(v["valid_until"])
+        lines = []
+        if v.get("asks_reapply"):
+            if v["may_reapply"] is True:
+                lines.append(T_REAPPLY_YES)
+            elif v["may_reapply"] is False and v.get("reapply_from"):
+                lines.append(T_REAPPLY_NOT_YET.format(again=_span(
+                    (min(v["reapply_from"]), max(v["reapply_from"])))))
+            else:
+                lines.append(T_DEPENDS_DATE.format(said=said, until=until))
+            if v["may_reapply"] is not None:
+                lines.append(T_VALID_UNTIL.format(said=said, until=until))
+        else:
+            if v["may_use_honor"] is True:
+                lines.append(T_VALID_USE)
+            elif v["may_use_honor"] is False:
+                lines.append(T_EXPIRED_USE)
+            if v["may_use_honor"] is None:
+                lines.append(T_DEPENDS_DATE.format(said=said, until=until))
+            else:
+                lines.append(T_VALID_UNTIL.format(said=said, until=until))
+        return esc("".join(lines))
+    lines = []
+    for f in rd.findings:
+        if f.status == "not_met":
+            lines.append(T_FACT_NO.format(label=f.label, stated=f.stated,
+                                          note=f"（{f.note}）" if f.note else ""))
+        elif f.status == "depends":
+            lines.append(T_FACT_DEPENDS.format(missing="、".join(rd.missing) or "具体情况",
+                                               label=f.label))
+        else:
+            lines.append((T_FACT_YES_PART if f.partial else T_FACT_YES).format(
+                label=f.label, stated=f.stated))
+    return esc("".join(lines))
+
+
 def _declined(d: Dialogue, ans: Answer) -> Reply:
     r = retriever(d)
     dec = ans.decline
@@ -178,6 +249,27 @@ def _declined(d: Dialogue, ans: Answer) -> Reply:
     if dec.command == "verify":
         parts.append(T_VERIFY)
     return Reply("\n\n".join(parts), _nav_buttons(d, list(dec.nearby)))
+
+
+def _verdict_reply(d: Dialogue, ans: Answer) -> Reply:
+    """Verdict first, then the clauses quoted, then the self-check."""
+    r = retriever(d)
+    parts = [verdict_lines(ans)]
+    shown = []
+    for n in dict.fromkeys(s.article for s in ans.quotes):
+        quotes = [s for s in ans.quotes if s.article == n]
+        parts.append(f"{_quote_lines(d, quotes)}\n—— {cite(d, n)}")
+        shown.append(n)
+    if ans.reading is not None and ans.reading.topic == "eligibility":
+        parts.append(T_FACT_SELFCHECK)
+    related = [n for n in ans.articles if n not in shown][:2]
+    if related:
+        parts.append(T_RELATED + "；".join(f"{article_label(d, n)} {esc(r.title(n))}"
+                                          for n in related))
+    rows = _nav_buttons(d, related, full=shown[0] if shown else None, feedback=True)
+    if ans.reading is not None and ans.reading.topic == "eligibility":
+        rows.insert(0, [Button("✅ 申报条件自查", "qa:selfcheck")])
+    return Reply("\n\n".join(parts), rows)
 
 
 def _neighbours(d: Dialogue, n: int) -> list[int]:
@@ -233,7 +325,7 @@ def ask(turn: Turn, text: str) -> Reply:
     d = turn.dialogue
     qa = turn.state.get("qa")
     topic = qa.get("topic") if isinstance(qa, dict) else None
-    ans, topic = answer_in_context(retriever(d), text, topic)
+    ans, topic = answer_in_context(retriever(d), text, topic, today=turn.today)
     turn.state["qa"] = {"topic": topic,
                         "last": {"kind": ans.kind, "articles": ans.candidates,
                                  "declined": ans.abstained}}

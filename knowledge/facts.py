@@ -1,0 +1,500 @@
+"""Questions that state facts get the rules' verdict: 公司成立四年半能报吗, 干了六年质检能报个人奖吗,
+2021年12月拿的奖现在还能用吗, 前年出过安全事故还能申报吗.
+
+The facts a question states (numbers of years, dates, an event and when it happened, a list
+the applicant is on, a revoked award) are read with the pack's ``facts.yaml`` into the
+self-check's :class:`~knowledge.eligibility.Facts`; the verdict comes from the same engine
+(:func:`~knowledge.eligibility.evaluate`) and validity rule (:func:`~knowledge.validity.assess`)
+as ``/selfcheck`` and ``/status``. Nothing here re-states a rule: thresholds, windows and
+validity come from the pack through the engine.
+
+A fact read vaguely (七八年, 2017年注册 without a month, 比较大的事故, 上过异常名录) is tried
+both ways; when the engine's answer differs between them the verdict is "it depends" and the
+missing fact is named. A clause the question only partly speaks to (年限 of 第八条（一）, which
+also asks 遵纪守法) is judged on what was said, with the rest of the clause taken as met, and
+the answer says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.eligibility import (
+    INDIVIDUAL,
+    ORGANIZATION,
+    FactsError,
+    Verdict,
+    evaluate,
+    load_rules,
+    validate_facts,
+)
+from knowledge.lexicon import normalize
+from knowledge.numerals import CN_NUMERAL, to_int
+from knowledge.pack import Pack
+from knowledge.validity import add_years, assess
+
+_CLAUSE_SPLIT = re.compile(r"[，。？！,.?!；;\s]+")
+_NUM = rf"[0-9]+(?:\.[0-9]+)?|[{CN_NUMERAL}]+"
+# 四年半, 6年, 十来年, 七八年, 三年多, 5.5年, 二十多年 — not 2017年 (a year) nor 近3年 (a window)
+_DURATION = re.compile(
+    rf"(?<![0-9近内])(?P<num>{_NUM})(?P<approx>来|多|几)?(?:个)?(?:年头|年)(?P<half>半|多)?(?![0-9内度前])")
+_HALF_YEAR = re.compile(r"(?<![一二两三四五六七八九十0-9])半年")
+_YEAR = re.compile(
+    r"(?P<y>(?:19|20)[0-9]{2})\s*年(?:度)?(?:\s*(?P<m>[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月)?"
+    r"(?:\s*(?P<d>[0-9]{1,2})\s*[日号])?")
+_RELATIVE = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
+_YEARS_AGO = re.compile(rf"(?P<n>{_NUM})\s*年(?:以)?前")
+_NEGATION = re.compile(r"(?:没有|没|未|从未|从没|不|无)(?:被|有)?(?:列入|列进|纳入|上过|上|进过|进|在|出过|发生过|有过)?$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the rules say about one clause, given what the question stated."""
+
+    clause: str  # clause id of eligibility.yaml ("7.1", "8.1", "4", "24")
+    label: str  # 第七条第（一）项
+    status: str  # met | not_met | depends (stated facts decide it either way or not)
+    partial: bool  # the question spoke to part of the clause; the rest was taken as met
+    stated: str  # what the question said, as read (4.5年, 2017年注册)
+    note: str  # the engine's note (4.5年，不足5年)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The facts a question states and the verdict of the rules on them."""
+
+    topic: str  # eligibility | validity | revoked
+    applicant_type: str
+    findings: tuple[Finding, ...]
+    missing: tuple[str, ...]  # what to confirm, in Chinese (确切的注册日期)
+    engine_facts: tuple[dict[str, Any], ...]  # every fact set given to the engine
+    article: int
+    items: tuple[int, ...]
+    validity: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        """no | depends | yes: the answer to "may I" on what was said."""
+        if any(f.status == "not_met" for f in self.findings):
+            return "no"
+        if any(f.status == "depends" for f in self.findings):
+            return "depends"
+        return "yes"
+
+
+@dataclass(frozen=True)
+class _Stated:
+    key: str
+    values: tuple[Any, ...]  # one value, or both ends / both readings of a vague statement
+    stated: str
+    missing: str = ""
+
+
+class FactReader:
+    """Reads stated facts with the pack's facts.yaml; judges them with the pack's rules."""
+
+    def __init__(self, pack: Pack, other_places: list[str], inside: list[str]) -> None:
+        self.pack = pack
+        data: dict[str, Any] = pack.load_yaml("facts.yaml") or {}
+        self.data = data
+        self.applicant = {k: [normalize(w) for w in v or []]
+                          for k, v in (data.get("applicant") or {}).items()}
+        self.years = data.get("years") or {}
+        self.flags = data.get("flags") or {}
+        self.events = data.get("events") or {}
+        self.award_words = [normalize(w) for w in data.get("award") or []]
+        self.validity_asks = [normalize(w) for w in data.get("validity_asks") or []]
+        self.reapply_asks = [normalize(w) for w in data.get("reapply_asks") or []]
+        self.application_words = [normalize(w) for w in data.get("application_date_words") or []]
+        self.eligibility_asks = [normalize(w) for w in data.get("eligibility_asks") or []]
+        self.after_award = [normalize(w) for w in data.get("after_award") or []]
+        self.other_places = other_places
+        self.inside = inside
+
+    # -- reading --------------------------------------------------------------------------
+    def read(self, text: str, today: dt.date) -> Reading | None:
+        """The stated facts of a normalised question and the rules' verdict, or None."""
+        clauses = [c for c in _CLAUSE_SPLIT.split(text) if c]
+        stated: list[_Stated] = []
+        kind = self._applicant(text)
+        revoked = self._flag("previously_revoked", text)
+        award = self._award_date(clauses, today)
+        hypothetical = [normalize(w) for w in
+                        (self.flags.get("previously_revoked") or {}).get("hypothetical") or []]
+        if (revoked is not None and revoked.values == (True,)
+                and any(w in text for w in self.reapply_asks + self.eligibility_asks)
+                and not any(w in text for w in hypothetical)):
+            return self._judge("revoked", kind or ORGANIZATION, [revoked], today)
+        if award is not None and any(w in text for w in self.validity_asks + self.reapply_asks):
+            return self._validity(kind or ORGANIZATION, award, text, today)
+        if not any(w in text for w in self.eligibility_asks) or any(
+                w in text for w in self.after_award):
+            return None
+        for key, spec in self.years.items():
+            s = self._years(key, spec, clauses, today)
+            if s is not None:
+                stated.append(s)
+        for key in ("on_abnormal_operations_list", "on_serious_violation_dishonesty_list",
+                    "registered_in_cangzhou", "is_unit_head"):
+            s = self._flag(key, text)
+            if s is not None:
+                stated.append(s)
+        application = self._application_date(clauses, today)
+        for key, spec in self.events.items():
+            s = self._event(key, spec, clauses, today, application)
+            if s is not None:
+                stated.append(s)
+        if not stated:
+            return None
+        head = next((s for s in stated if s.key == "is_unit_head"), None)
+        if head is not None and "我" in text and kind != INDIVIDUAL:
+            kind = INDIVIDUAL  # 我是/我不是单位负责人: a person, about the individual prize
+            stated = [s for s in stated if s.key != "is_unit_head"] + [head]
+            for key in ("unit_bad_credit_last_3_years", "unit_major_accident_last_3_years"):
+                if key in self.events and not any(s.key == key for s in stated):
+                    s2 = self._event(key, self.events[key], clauses, today, application)
+                    if s2 is not None:
+                        stated.append(s2)
+        if kind is None:
+            fors = {self._for(s.key) for s in stated} - {"all"}
+            kind = fors.pop() if len(fors) == 1 else ORGANIZATION
+        stated = [s for s in stated if self._for(s.key) in ("all", kind)
+                  and s.key != "is_unit_head"] + [s for s in stated if s.key == "is_unit_head"
+                                                   and kind == INDIVIDUAL]
+        if not any(s.key != "is_unit_head" for s in stated):
+            return None
+        return self._judge("eligibility", kind, stated, today)
+
+    def _for(self, key: str) -> str:
+        spec = self.years.get(key) or self.events.get(key) or {}
+        return str(spec.get("for", "all"))
+
+    def _applicant(self, text: str) -> str | None:
+        if any(w in text for w in self.applicant.get(INDIVIDUAL, [])):
+            return INDIVIDUAL
+        if any(w in text for w in self.applicant.get(ORGANIZATION, [])):
+            return ORGANIZATION
+        return None
+
+    def _years(self, key: str, spec: dict[str, Any], clauses: list[str],
+               today: dt.date) -> _Stated | None:
+        words = [normalize(w) for w in spec.get("words") or []]
+        for c in clauses:
+            if not any(w in c for w in words):
+                continue
+            m = _DURATION.search(c)
+            rng = _duration(m) if m else None
+            if m and rng is not None:
+                lo, hi = rng
+                said = m.group(0)
+                if lo == hi:
+                    return _Stated(key, (lo,), said)
+                return _Stated(key, (lo, hi), said, _MISSING_YEARS)
+            if _HALF_YEAR.search(c):
+                return _Stated(key, (0.5,), "半年")
+            if key == "years_in_operation" and (m := _YEAR.search(c)):
+                start_lo, start_hi = _date_range(m)
+                lo = _years_between(start_hi, today)
+                hi = _years_between(start_lo, today)
+                if start_lo > today:
+                    continue
+                said = m.group(0) + "注册" if "注册" in c else m.group(0) + "成立"
+                if round(lo, 2) == round(hi, 2):
+                    return _Stated(key, (round(lo, 2),), said)
+                return _Stated(key, (round(lo, 2), round(hi, 2)), said, _MISSING_START)
+        return None
+
+    def _flag(self, key: str, text: str) -> _Stated | None:
+        spec = self.flags.get(key) or {}
+        if key == "registered_in_cangzhou":
+            return self._registered(spec, text)
+        for word in sorted((normalize(w) for w in spec.get("means_true") or []), key=len, reverse=True):
+            i = text.find(word)
+            if i < 0:
+                continue
+            before = text[max(0, i - 6):i]
+            if _NEGATION.search(before) or re.search(r"不是|并非|不属于", before):
+                return _Stated(key, (False,), "不是" + word if "不是" in before else "没有" + word)
+            if any(normalize(p) in text for p in spec.get("past") or []):
+                return _Stated(key, (True, False), "曾" + word, _MISSING_PAST.get(key, ""))
+            return _Stated(key, (True,), word)
+        return None
+
+    def _registered(self, spec: dict[str, Any], text: str) -> _Stated | None:
+        key = "registered_in_cangzhou"
+        for word in spec.get("means_false") or []:
+            if normalize(word) in text:
+                return _Stated(key, (False,), word)
+        before = "|".join(re.escape(normalize(w)) for w in spec.get("other_place_before") or [])
+        if before and self.other_places:
+            places = "|".join(re.escape(p) for p in self.other_places)
+            if m := re.search(rf"(?:(?:{before})[^，。]{{0,3}}(?:在|于)?({places})|在?({places})"
+                              rf"[^，。]{{0,3}}(?:{before}))", text):
+                return _Stated(key, (False,), (m.group(1) or m.group(2)) + "注册")
+        if self.inside:
+            places = "|".join(re.escape(p) for p in self.inside)
+            if m := re.search(rf"在?({places})[^，。]{{0,3}}(?:{before})", text):
+                return _Stated(key, (True,), m.group(1) + "注册")
+        return None
+
+    def _award_date(self, clauses: list[str], today: dt.date) -> tuple[dt.date, dt.date] | None:
+        for c in clauses:
+            if not any(w in c for w in self.award_words):
+                continue
+            if m := _YEAR.search(c):
+                lo, hi = _date_range(m)
+                if lo <= today:
+                    return lo, min(hi, today)
+            for word, back in _RELATIVE.items():
+                if word in c:
+                    y = today.year - back
+                    return dt.date(y, 1, 1), min(dt.date(y, 12, 31), today)
+        return None
+
+    def _application_date(self, clauses: list[str], today: dt.date) -> tuple[dt.date, dt.date]:
+        for c in clauses:
+            if any(w in c for w in self.application_words) and (m := _YEAR.search(c)):
+                return _date_range(m)
+        return today, today
+
+    def _event(self, key: str, spec: dict[str, Any], clauses: list[str], today: dt.date,
+               application: tuple[dt.date, dt.date]) -> _Stated | None:
+        words = [normalize(w) for w in spec.get("words") or []]
+        for i, c in enumerate(clauses):
+            hit = next((w for w in words if w in c), None)
+            if hit is None:
+                continue
+            j = c.find(hit)
+            if _NEGATION.search(c[max(0, j - 12):j].replace("重大", "").replace("安全", "")
+                                .replace("质量", "").replace("环保", "")):
+                return _Stated(key, (False,), "没有" + hit)
+            when = self._when(c, today) or (self._when(clauses[i - 1], today) if i else None)
+            years = int(self.pack.value(str(spec["window"])))
+            if when is None:
+                when_values: tuple[bool, ...] = (True, False)
+                missing = _MISSING_WHEN.format(years=years)
+            else:
+                start_lo = add_years(application[0], -years)
+                start_hi = add_years(application[1], -years)
+                inside = {when[1] >= start_lo and when[0] <= application[1],
+                          when[0] >= start_hi and when[1] <= application[0]}
+                when_values = (True,) if inside == {True} else (
+                    (False,) if inside == {False} else (True, False))
+                missing = _MISSING_WHEN.format(years=years) if len(when_values) > 1 else ""
+            major_words = [normalize(w) for w in spec.get("major") or []]
+            minor_words = [normalize(w) for w in spec.get("minor") or []]
+            if not major_words:
+                major: tuple[bool, ...] = (True,)
+            elif any(w in c for w in minor_words):
+                major = (False,)
+            elif any(w in c for w in major_words):
+                major = (True,)
+            else:
+                major = (True, False)
+                missing = missing or _MISSING_MAJOR
+            values = tuple(sorted({a and b for a in when_values for b in major}, reverse=True))
+            if len(major) > 1 and missing != _MISSING_MAJOR:
+                missing = f"{missing}、{_MISSING_MAJOR}" if missing else _MISSING_MAJOR
+            said = c[:j + len(hit)][-16:]
+            return _Stated(key, values, said, missing if len(values) > 1 else "")
+        return None
+
+    @staticmethod
+    def _when(clause: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+        if m := _YEAR.search(clause):
+            return _date_range(m)
+        for word, back in sorted(_RELATIVE.items(), key=lambda x: -len(x[0])):
+            if word in clause:
+                y = today.year - back
+                return dt.date(y, 1, 1), min(dt.date(y, 12, 31), today)
+        if m := _YEARS_AGO.search(clause):
+            n = to_int(m.group("n"))
+            if n is not None and n < 100:
+                y = today.year - n
+                return dt.date(y, 1, 1), dt.date(y, 12, 31)
+        if any(w in clause for w in ("最近", "刚刚", "刚", "上个月", "这个月", "前几天", "上周")):
+            return today, today
+        return None
+
+    # -- judging --------------------------------------------------------------------------
+    def _judge(self, topic: str, kind: str, stated: list[_Stated], today: dt.date) -> Reading:
+        rules = load_rules(self.pack)
+        keys = {s.key for s in stated}
+        touched = [c for c in rules.clauses if c.applies(kind) and _uses(c.when, keys)]
+        combos = [dict(zip([s.key for s in stated], vals, strict=True))
+                  for vals in itertools.product(*[s.values for s in stated])]
+        engine_facts: list[dict[str, Any]] = []
+        verdicts: list[Verdict] = []
+        isolated: list[Verdict] = []
+        for combo in combos:
+            raw = {"applicant_type": kind, "today": today.isoformat(), **combo}
+            if "is_unit_head" not in combo and kind == INDIVIDUAL and any(
+                    k.startswith("unit_") for k in combo):
+                raw["is_unit_head"] = True  # the unit's record matters only for its head
+            try:
+                verdicts.append(evaluate(validate_facts(raw), self.pack))
+            except FactsError:
+                continue
+            engine_facts.append(raw)
+            passing = {**raw}
+            for c in touched:
+                for k, v in _passing(c.when, self.pack).items():
+                    passing.setdefault(k, v)
+            if "previous_award_date" in passing:
+                passing.pop("previously_awarded", None)
+            isolated.append(evaluate(validate_facts(passing), self.pack))
+        findings = []
+        for c in touched:
+            actual = {str(v.clause(c.id).status) for v in verdicts}
+            alone = {str(v.clause(c.id).status) for v in isolated}
+            if actual == {"not_met"}:
+                status, partial = "not_met", False
+            elif actual == {"met"}:
+                status, partial = "met", False
+            elif alone == {"met"}:
+                status, partial = "met", True
+            elif alone == {"not_met"}:
+                status, partial = "not_met", False
+            else:
+                status, partial = "depends", "unknown" in actual
+            said = "、".join(s.stated for s in stated if _uses(c.when, {s.key}))
+            notes = {v.clause(c.id).note for v in (verdicts or isolated)
+                     if v.clause(c.id).note}
+            findings.append(Finding(c.id, c.label, status, partial, said,
+                                    "；".join(sorted(notes)) if len(notes) == 1 else ""))
+        missing = tuple(dict.fromkeys(s.missing for s in stated if s.missing))
+        article = touched[0].ref.article if touched else (24 if topic == "revoked" else 7)
+        items = tuple(sorted({c.ref.item for c in touched if c.ref.item}))
+        return Reading(topic, kind, tuple(findings), missing, tuple(engine_facts), article,
+                       items)
+
+    def _validity(self, kind: str, award: tuple[dt.date, dt.date], text: str,
+                  today: dt.date) -> Reading:
+        years = int(self.pack.value("validity_years"))
+        ends = [assess(d, today, years,
+                       revoked_may_reapply=bool(self.pack.value("revoked_may_reapply")))
+                for d in award]
+        states = {v.state for v in ends}
+        info: dict[str, Any] = {
+            "award_from": award[0], "award_to": award[1],
+            "valid_until": (ends[0].valid_until, ends[1].valid_until),
+            "state": states.pop() if len(states) == 1 else "depends",
+            "may_use_honor": _same(v.may_use_honor for v in ends),
+            "may_reapply": _same(v.may_reapply for v in ends),
+            "asks_reapply": any(w in text for w in self.reapply_asks)
+            and not any(w in text for w in self.validity_asks),
+        }
+        # re-application: the self-check's clause 4 for the same award date
+        stated = _Stated("previous_award_date", tuple(dict.fromkeys(d.isoformat() for d in award)),
+                         _said_date(award),
+                         _MISSING_AWARD_DATE if award[0] != award[1] else "")
+        reading = self._judge("validity", kind, [stated], today)
+        verdicts = []
+        for raw in reading.engine_facts:
+            verdicts.append(evaluate(validate_facts(raw), self.pack))
+        info["reapply_from"] = tuple(v.reapply_from for v in verdicts if v.reapply_from)
+        missing = reading.missing if (info["state"] == "depends"
+                                      or info["may_use_honor"] is None) else ()
+        return Reading("validity", kind, reading.findings, missing, reading.engine_facts,
+                       4, (), info)
+
+
+def _same(values: Any) -> bool | None:
+    vals = set(values)
+    return vals.pop() if len(vals) == 1 else None
+
+
+def _uses(cond: dict[str, Any], keys: set[str]) -> bool:
+    if "all" in cond:
+        return any(_uses(c, keys) for c in cond["all"])
+    if "any" in cond:
+        return any(_uses(c, keys) for c in cond["any"])
+    if "award_expired" in cond:
+        return bool(keys & {"previous_award_date", "previously_awarded"})
+    return str(cond.get("fact")) in keys
+
+
+def _passing(cond: dict[str, Any], pack: Pack) -> dict[str, Any]:
+    """Fact values that meet a condition (the rest of a clause the question did not speak to)."""
+    out: dict[str, Any] = {}
+    if "all" in cond:
+        for c in cond["all"]:
+            out.update(_passing(c, pack))
+    elif "any" in cond:
+        if cond["any"]:
+            out.update(_passing(cond["any"][0], pack))
+    elif "award_expired" in cond:
+        out["previously_awarded"] = False
+    elif "is" in cond:
+        out[str(cond["fact"])] = cond["is"]
+    elif "at_least" in cond:
+        out[str(cond["fact"])] = pack.value(str(cond["at_least"]))
+    return out
+
+
+def _duration(m: re.Match[str]) -> tuple[float, float] | None:
+    num, approx, half = m.group("num"), m.group("approx"), m.group("half")
+    if len(num) == 2 and all(c in "一二三四五六七八九" for c in num) \
+            and to_int(num[1]) == (to_int(num[0]) or 0) + 1:
+        lo, hi = float(to_int(num[0]) or 0), float(to_int(num[1]) or 0)  # 七八年
+        return (lo, hi + (0.5 if half == "半" else 0.0))
+    try:
+        n = float(num)
+    except ValueError:
+        v = to_int(num)
+        if v is None:
+            return None
+        n = float(v)
+    if n > 200:
+        return None
+    if approx == "几":
+        return (n + 1, n + 9) if n % 10 == 0 and n else (n, n + 1)
+    if approx in ("多", "来") or half == "多":
+        if n % 10 == 0 and n >= 10:
+            return (n, n + 9) if approx == "多" else (n - 1, n + 1)
+        return (n, n + 1)
+    if half == "半":
+        return (n + 0.5, n + 0.5)
+    return (n, n)
+
+
+def _date_range(m: re.Match[str]) -> tuple[dt.date, dt.date]:
+    y = int(m.group("y"))
+    month = to_int(m.group("m")) if m.group("m") else None
+    day = int(m.group("d")) if m.group("d") else None
+    if month and 1 <= month <= 12:
+        if day:
+            try:
+                d = dt.date(y, month, day)
+                return d, d
+            except ValueError:
+                pass
+        last = (dt.date(y + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+        return dt.date(y, month, 1), last
+    return dt.date(y, 1, 1), dt.date(y, 12, 31)
+
+
+def _years_between(start: dt.date, end: dt.date) -> float:
+    return max(0.0, (end - start).days / 365.25)
+
+
+def _said_date(award: tuple[dt.date, dt.date]) -> str:
+    lo, hi = award
+    if lo == hi:
+        return f"{lo.year}年{lo.month}月{lo.day}日"
+    if lo.month == hi.month and lo.year == hi.year:
+        return f"{lo.year}年{lo.month}月"
+    return f"{lo.year}年"
+
+
+_MISSING_YEARS = "确切的年数"
+_MISSING_START = "确切的注册（成立）日期"
+_MISSING_WHEN = "发生的时间（是否在近{years}年内）"
+_MISSING_MAJOR = "是否属于重大事故"
+_MISSING_AWARD_DATE = "确切的获奖日期"
+_MISSING_PAST = {"on_abnormal_operations_list": "现在是否仍在经营异常名录中",
+                 "on_serious_violation_dishonesty_list": "现在是否仍在严重违法失信企业名单中"}
