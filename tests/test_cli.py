@@ -25,11 +25,12 @@ def test_ask_json_gives_one_object_per_input_line():
     rows = [json.loads(line) for line in p.stdout.splitlines()]
     assert len(rows) == 4
     for row in rows:
-        assert set(row) == {"query", "articles", "abstained", "reply"}
+        assert set(row) == {"query", "articles", "abstained", "band", "kind", "reply"}
         assert isinstance(row["articles"], list) and len(row["articles"]) <= 5
     assert rows[0]["articles"][0] == 15 and rows[0]["abstained"] is False
     assert "公示期为7天" in rows[0]["reply"] and "第十五条" in rows[0]["reply"]
     assert rows[1]["abstained"] is True and "没有涉及" in rows[1]["reply"]
+    assert rows[1]["band"] == "refuse" and rows[0]["band"] == "confident"
     assert rows[2]["abstained"] is True
     assert rows[3]["articles"] == [24]
 
