@@ -29,7 +29,7 @@ from knowledge.numerals import NUMERAL_CLASS, article_refs, to_int
 from knowledge.retrieval import Answer, Hit, Retriever
 
 TOPIC_TURNS = 4  # a topic is forgotten after this many turns about something else
-FOLLOW_BOOST = 0.12  # how much an elliptical follow-up leans on the topic's article
+FOLLOW_BOOST = 0.25  # how much an elliptical follow-up leans on the topic's article
 SHORT = 10  # characters of content: a message this short leans on the topic
 _ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")

@@ -660,7 +660,11 @@ class Retriever:
                 items[u.sentence.item] = max(items.get(u.sentence.item, 0.0), sc)
         best_item = max(items.values(), default=0.0)
         lead_best = max((sc for sc, u in scored if u.sentence.item is None), default=0.0)
-        if items and best_item > 0 and best_item >= S_ITEM_VS_LEAD * lead_best:
+        # 条件有哪些: the whole list, unless an item answers better than the list's lead
+        lists_conditions = "conditions" in q.intent.kinds and any(
+            u.opens_list and "conditions" in u.answers for u in units)
+        ratio = 1.0 if lists_conditions else S_ITEM_VS_LEAD
+        if items and best_item > 0 and best_item >= ratio * lead_best:
             # a list article: the matching item(s), with the lead that introduces them
             keep = {i for i, sc in items.items() if sc >= S_ITEM_ALSO * best_item}
             chosen = [u for _, u in scored if u.sentence.item in keep]
