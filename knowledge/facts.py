@@ -48,6 +48,7 @@ _YEAR = re.compile(
     r"(?:\s*(?P<d>[0-9]{1,2})\s*[日号])?")
 _RELATIVE = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 _YEARS_AGO = re.compile(rf"(?P<n>{_NUM})\s*年(?:以)?前")
+_RECENT_YEARS = re.compile(rf"(?:近|最近|这)(?P<n>{_NUM})?\s*(?:几)?年")
 _NEGATION = re.compile(r"(?:没有|没|未|从未|从没|不|无)(?:被|有)?(?:列入|列进|纳入|上过|上|进过|进|在|出过|发生过|有过)?$")
 
 
@@ -138,8 +139,9 @@ class FactReader:
             s = self._years(key, spec, clauses, today)
             if s is not None:
                 stated.append(s)
-        for key in ("on_abnormal_operations_list", "on_serious_violation_dishonesty_list",
-                    "registered_in_cangzhou", "is_unit_head"):
+        for key in self.flags:
+            if key == "previously_revoked":
+                continue
             s = self._flag(key, text)
             if s is not None:
                 stated.append(s)
@@ -170,7 +172,7 @@ class FactReader:
         return self._judge("eligibility", kind, stated, today)
 
     def _for(self, key: str) -> str:
-        spec = self.years.get(key) or self.events.get(key) or {}
+        spec = self.years.get(key) or self.events.get(key) or self.flags.get(key) or {}
         return str(spec.get("for", "all"))
 
     def _applicant(self, text: str) -> str | None:
@@ -212,17 +214,34 @@ class FactReader:
         spec = self.flags.get(key) or {}
         if key == "registered_in_cangzhou":
             return self._registered(spec, text)
-        for word in sorted((normalize(w) for w in spec.get("means_true") or []), key=len, reverse=True):
-            i = text.find(word)
-            if i < 0:
-                continue
-            before = text[max(0, i - 6):i]
-            if _NEGATION.search(before) or re.search(r"不是|并非|不属于", before):
-                return _Stated(key, (False,), "不是" + word if "不是" in before else "没有" + word)
-            if any(normalize(p) in text for p in spec.get("past") or []):
-                return _Stated(key, (True, False), "曾" + word, _MISSING_PAST.get(key, ""))
-            return _Stated(key, (True,), word)
-        return None
+        found: list[tuple[bool, str]] = []  # (value, what was said)
+        taken: list[tuple[int, int]] = []
+        for value, words in ((False, spec.get("means_false")), (True, spec.get("means_true"))):
+            for word in sorted((normalize(w) for w in words or []), key=len, reverse=True):
+                for m in re.finditer(re.escape(word), text):
+                    i, j = m.start(), m.end()
+                    if any(a <= i < b or a < j <= b for a, b in taken):
+                        continue  # inside a longer phrase already read
+                    taken.append((i, j))
+                    before = text[max(0, i - 6):i]
+                    negated = bool(_NEGATION.search(before) or re.search(r"不是|并非|不属于", before))
+                    said = ("不是" if "不是" in before else "没有") + word if negated else word
+                    found.append((value != negated, said))
+        if not found:
+            for word in (normalize(w) for w in spec.get("example") or []):
+                i = text.find(word)
+                if i >= 0:
+                    before = text[max(0, i - 6):i]
+                    negated = bool(_NEGATION.search(before) or re.search(r"不是|并非", before))
+                    said = ("没有" + word) if negated else word
+                    return _Stated(key, (True, False), said, str(spec.get("example_missing", "")))
+            return None
+        # one alternative met is enough (实践经验 in 第八条（三）: 成果 "或" 实践经验)
+        value = any(v for v, _ in found)
+        said = "、".join(w for v, w in found if v == value)
+        if value and any(normalize(p) in text for p in spec.get("past") or []):
+            return _Stated(key, (True, False), "曾" + said, _MISSING_PAST.get(key, ""))
+        return _Stated(key, (value,), said)
 
     def _registered(self, spec: dict[str, Any], text: str) -> _Stated | None:
         key = "registered_in_cangzhou"
@@ -274,9 +293,10 @@ class FactReader:
                 return _Stated(key, (False,), "没有" + hit)
             when = self._when(c, today) or (self._when(clauses[i - 1], today) if i else None)
             years = int(self.pack.value(str(spec["window"])))
+            missing: list[str] = []
             if when is None:
                 when_values: tuple[bool, ...] = (True, False)
-                missing = _MISSING_WHEN.format(years=years)
+                missing.append(_MISSING_WHEN.format(years=years))
             else:
                 start_lo = add_years(application[0], -years)
                 start_hi = add_years(application[1], -years)
@@ -284,27 +304,30 @@ class FactReader:
                           when[0] >= start_hi and when[1] <= application[0]}
                 when_values = (True,) if inside == {True} else (
                     (False,) if inside == {False} else (True, False))
-                missing = _MISSING_WHEN.format(years=years) if len(when_values) > 1 else ""
+                if len(when_values) > 1:
+                    missing.append(_MISSING_WHEN.format(years=years))
             major_words = [normalize(w) for w in spec.get("major") or []]
             minor_words = [normalize(w) for w in spec.get("minor") or []]
-            if not major_words:
-                major: tuple[bool, ...] = (True,)
-            elif any(w in c for w in minor_words):
+            major: tuple[bool, ...] = (True,)
+            if any(w in c for w in minor_words):
                 major = (False,)
-            elif any(w in c for w in major_words):
-                major = (True,)
-            else:
+            elif major_words and not any(w in c for w in major_words):
                 major = (True, False)
-                missing = missing or _MISSING_MAJOR
+                missing.append(_MISSING_MAJOR)
+            if any(normalize(w) in hit for w in spec.get("vague") or []):
+                major = (True, False)
+                missing.append(str(spec.get("vague_missing", "")))
             values = tuple(sorted({a and b for a in when_values for b in major}, reverse=True))
-            if len(major) > 1 and missing != _MISSING_MAJOR:
-                missing = f"{missing}、{_MISSING_MAJOR}" if missing else _MISSING_MAJOR
             said = c[:j + len(hit)][-16:]
-            return _Stated(key, values, said, missing if len(values) > 1 else "")
+            return _Stated(key, values, said, "、".join(missing) if len(values) > 1 else "")
         return None
 
     @staticmethod
     def _when(clause: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+        if m := _RECENT_YEARS.search(clause):  # 近三年, 这两年: inside the last N years
+            n = to_int(m.group("n")) if m.group("n") else 2
+            if n is not None and n < 100:
+                return add_years(today, -n) + dt.timedelta(days=1), today
         if m := _YEAR.search(clause):
             return _date_range(m)
         for word, back in sorted(_RELATIVE.items(), key=lambda x: -len(x[0])):

@@ -231,6 +231,8 @@ class Retriever:
         for canon, variants in (aids.get("synonyms") or {}).items():
             for v in variants or []:
                 self.synonyms[normalize(str(v))].append(normalize(str(canon)))
+        self.never_related = {int(k): {int(x) for x in v or []}
+                              for k, v in (aids.get("never_related") or {}).items()}
         per_article = aids.get("articles") or {}
         self.terms: dict[int, list[str]] = {}
         self.titles: dict[int, str] = {}
@@ -409,6 +411,9 @@ class Retriever:
             related = [h for h in hits[1:4] if h.score >= REFUSE]
         else:
             related = [h for h in hits[1 + len(close):] if h.score >= floor][:3]
+        banned = set().union(*(self.never_related.get(h.article, set())
+                               for h in hits[: 1 + len(close)]))
+        related = [h for h in related if h.article not in banned]
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
                       intent=q.intent, notes=notes, text=text)
 

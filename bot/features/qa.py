@@ -263,6 +263,8 @@ def _verdict_reply(d: Dialogue, ans: Answer) -> Reply:
     if ans.reading is not None and ans.reading.topic == "eligibility":
         parts.append(T_FACT_SELFCHECK)
     related = [n for n in ans.articles if n not in shown][:2]
+    if ans.reading is not None and ans.reading.topic == "revoked":
+        related = []  # 第二十四条: never paired with a date or a next step (第四条, 第十七条)
     if related:
         parts.append(T_RELATED + "；".join(f"{article_label(d, n)} {esc(r.title(n))}"
                                           for n in related))

@@ -1,0 +1,140 @@
+"""A question that states facts gets the verdict /selfcheck and /status give for the same facts.
+
+The cases (tests/fact_questions.yaml) cover every condition of 第七条 and 第八条, validity and
+re-application dates, and revocation. For each, the verdict in the answer is compared with
+what the engine itself (knowledge.eligibility.evaluate, knowledge.validity.assess) gives for
+the same situation, so a change of the rules flows into the answers or fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.commands.ask import answer_json
+from bot.dialogue import Dialogue
+from knowledge.eligibility import evaluate, validate_facts
+from knowledge.pack import load_pack
+from knowledge.retrieval import retriever_for
+from knowledge.validity import assess
+
+CASES = yaml.safe_load((Path(__file__).with_name("fact_questions.yaml")).read_text("utf-8"))
+TODAY = CASES["today"]
+# Everything else about the applicant meets every condition: the verdict then rests on what
+# the question states.
+ORG_OK: dict[str, Any] = {
+    "registered_in_cangzhou": True, "years_in_operation": 10,
+    "on_abnormal_operations_list": False, "on_serious_violation_dishonesty_list": False,
+    "advanced_quality_methods": True, "outstanding_results": True,
+    "lawful_and_compliant": True, "bad_credit_last_3_years": False,
+    "major_accident_last_3_years": False, "quality_innovation": False,
+    "previously_awarded": False, "previously_revoked": False}
+IND_OK: dict[str, Any] = {
+    "law_abiding": True, "years_in_quality_work": 10, "quality_awareness_and_reputation": True,
+    "outstanding_contribution": True, "is_unit_head": False,
+    "unit_bad_credit_last_3_years": False, "unit_major_accident_last_3_years": False,
+    "previously_awarded": False, "previously_revoked": False}
+
+
+@pytest.fixture(scope="module")
+def r():
+    return retriever_for()
+
+
+@pytest.fixture(scope="module")
+def d():
+    return Dialogue(features=["bot.features.qa"])
+
+
+def reply_of(d: Dialogue, question: str) -> str:
+    from bot.features.qa import answer_reply
+    from bot.render import html_to_text
+
+    return html_to_text(answer_reply(d, retriever_for().ask(question, today=TODAY)).html)
+
+
+def engine_status(clause: str, facts: dict[str, Any]) -> str:
+    kind = "individual" if clause.startswith("8") else "organization"
+    raw = {"applicant_type": kind, "today": TODAY.isoformat(),
+           **(IND_OK if kind == "individual" else ORG_OK), **facts}
+    return str(evaluate(validate_facts(raw), load_pack()).clause(clause).status)
+
+
+def test_there_are_at_least_sixty_fact_questions_covering_every_condition():
+    n = len(CASES["eligibility"]) + len(CASES["validity"]) + len(CASES["revoked"])
+    assert n >= 60
+    clauses = {c["clause"] for c in CASES["eligibility"]}
+    assert clauses == {"7.1", "7.2", "7.3", "7.4", "7.5", "8.1", "8.2", "8.3", "8.4"}
+
+
+@pytest.mark.parametrize("case", CASES["eligibility"], ids=lambda c: c["q"])
+def test_an_eligibility_verdict_agrees_with_the_engine(r, d, case):
+    ans = r.ask(case["q"], today=TODAY)
+    assert ans.reading is not None and ans.reading.topic == "eligibility", case["q"]
+    finding = next(f for f in ans.reading.findings if f.clause == case["clause"])
+    if case["expect"] == "depends":
+        assert {engine_status(case["clause"], f) for f in case["either"]} == {"met", "not_met"}
+    else:
+        assert engine_status(case["clause"], case["set"]) == case["expect"]
+    assert finding.status == case["expect"]
+    reply = reply_of(d, case["q"])
+    first = reply.splitlines()[0]
+    opening = {"not_met": "还不能", "met": "就您说的", "depends": "要看"}[case["expect"]]
+    assert first.startswith(opening), reply
+    assert finding.label in first and "/selfcheck" in reply
+
+
+@pytest.mark.parametrize("case", CASES["validity"], ids=lambda c: c["q"])
+def test_a_validity_or_reapplication_verdict_agrees_with_the_validity_rule(r, d, case):
+    pack = load_pack()
+    years = int(pack.value("validity_years"))
+    ans = r.ask(case["q"], today=TODAY)
+    assert ans.reading is not None and ans.reading.topic == "validity", case["q"]
+    v = ans.reading.validity
+    ends = [assess(day, TODAY, years) for day in case["award"]]
+    uses = {e.may_use_honor for e in ends}
+    reapply = {e.may_reapply for e in ends}
+    assert v["may_use_honor"] == (uses.pop() if len(uses) == 1 else None)
+    assert v["may_reapply"] == (reapply.pop() if len(reapply) == 1 else None)
+    assert set(v["valid_until"]) == {e.valid_until for e in ends}
+    again = {evaluate(validate_facts({"applicant_type": "organization", "today": TODAY.isoformat(),
+                                      "previous_award_date": day.isoformat()}), pack).reapply_from
+             for day in case["award"]}
+    assert set(v["reapply_from"]) == again
+    first = reply_of(d, case["q"]).splitlines()[0]
+    if case["asks"] == "use":
+        expected = {True: "还在有效期内", False: "已过有效期", None: "要看确切的获奖日期"}
+        assert first.startswith(expected[v["may_use_honor"]]), first
+    else:
+        expected = {True: "可以再次申报", False: "有效期内还不能再次申报",
+                    None: "要看确切的获奖日期"}
+        assert first.startswith(expected[v["may_reapply"]]), first
+
+
+@pytest.mark.parametrize("question", CASES["revoked"])
+def test_a_revoked_award_is_never_paired_with_a_date_or_a_next_step(r, d, question):
+    pack = load_pack()
+    ans = r.ask(question, today=TODAY)
+    assert ans.reading is not None and ans.reading.topic == "revoked", question
+    raw = {"applicant_type": "organization", "today": TODAY.isoformat(),
+           "previously_revoked": True}
+    assert str(evaluate(validate_facts(raw), pack).clause("24").status) == "not_met"
+    assert [f.status for f in ans.reading.findings] == ["not_met"]
+    reply = reply_of(d, question)
+    assert reply.startswith("不能") and "今后不得申报" in reply
+    assert not re.search(r"\d{4}\s*[年-]|起可|可再次申报|重新申报|期满后", reply), reply
+
+
+@pytest.mark.parametrize("question", CASES["not_facts"])
+def test_a_question_about_the_rules_states_no_facts(r, question):
+    assert r.ask(question, today=TODAY).reading is None
+
+
+def test_qabot_ask_gives_the_verdict_first(d):
+    row = answer_json(d, "公司成立四年半能报吗")
+    assert row["reply"].startswith("还不能") and "5年以上" in row["reply"]
+    assert row["articles"][0] == 7 and row["abstained"] is False
