@@ -1,0 +1,108 @@
+"""Questions about another place's or level's award, other schemes and topics the measures do
+not address are declined with the reason, and never answered with this award's figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from bot.commands.ask import answer_json
+from bot.dialogue import Dialogue
+from knowledge.pack import load_pack
+from knowledge.retrieval import retriever_for
+from knowledge.scope import _places
+
+# This award's amounts, durations, quotas and forms, as the measures write them.
+FIGURES = ["30万元", "2万元", "有效期四年", "四年", "公示期为7天", "7天", "5年以上", "近3年",
+           "不超过7个", "不超过3个", "《沧州市政府质量奖申报表》", "申报表", "最高质量荣誉"]
+QUESTIONS = ["{a}奖金多少", "{a}奖金给多少钱啊", "{a}有效期几年", "{a}拿了以后能用几年",
+             "{a}怎么申报 要填啥表", "{a}一年评几个", "{a}公示几天", "{a}申报条件是啥 要干满5年不",
+             "{a}个人奖给多少钱", "{a}是不是最高的质量荣誉", "想问下{a}评审收费吗"]
+CITY_AWARDS = ["{p}市政府质量奖", "{p}市质量奖", "{p}的质量奖", "{p}市长质量奖", "{p}政府质量将"]
+PROVINCE_AWARDS = ["{p}省政府质量奖", "{p}省质量奖", "{p}省长质量奖"]
+LEVEL_AWARDS = ["省里的质量奖", "省级质量奖", "省长质量奖", "国家级质量奖", "全国质量奖", "中国质量奖",
+                "省政府质量奖"]
+PROVINCES = {"北京", "天津", "上海", "重庆", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "江苏",
+             "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "四川",
+             "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾"}
+
+
+def awards() -> list[str]:
+    places = [p for p in _places() if p != "沧州"]
+    # every province, and every fourth city of the gazetteer (deterministic)
+    cities = [p for p in places if p not in PROVINCES][::4]
+    out = [t.format(p=p) for p in sorted(PROVINCES - {"香港", "澳门", "台湾"})
+           for t in PROVINCE_AWARDS[:1]]
+    out += [t.format(p=p) for p, t in zip(cities, itertools.cycle(CITY_AWARDS))]
+    out += [t.format(p=p) for p in ("石家庄", "邯郸", "衡水", "天津", "北京") for t in CITY_AWARDS]
+    return out + LEVEL_AWARDS
+
+
+@pytest.fixture(scope="module")
+def d() -> Dialogue:
+    return Dialogue(features=["bot.features.qa"])
+
+
+def test_the_figures_checked_are_this_awards_own():
+    text = load_pack().text
+    assert all(f in text for f in FIGURES)
+
+
+def test_no_answer_about_another_award_quotes_this_awards_figures(d):
+    bad = []
+    n = 0
+    for award, template in itertools.product(awards(), QUESTIONS):
+        q = template.format(a=award)
+        n += 1
+        row = answer_json(d, q)
+        said = [f for f in FIGURES if f in str(row["reply"])]
+        if said or not row["abstained"]:
+            bad.append((q, said, row["abstained"]))
+    assert n >= 500
+    assert not bad, bad[:20]
+
+
+def test_the_decline_names_the_other_award_and_this_one(d):
+    reply = str(answer_json(d, "河北省政府质量奖奖金多少")["reply"])
+    assert "本办法只规定沧州市政府质量奖" in reply and "河北省政府质量奖" in reply
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("30万奖金要交企业所得税吗", "税"),
+    ("获奖企业去银行贷款有优惠吗", "贷款"),
+    ("质量强市办公室电话是多少", "联系方式"),
+    ("去年都是哪几家企业得了组织奖", "获奖名单"),
+    ("申报材料的自评报告有没有范文", "模板"),
+    ("没评上能申请行政复议吗", "复议"),
+    ("拿了个人奖评职称能加分吗", "职称"),
+    ("获奖企业有技改补贴吗", "补贴"),
+])
+def test_topics_the_measures_do_not_address_are_declined_with_the_reason(d, question, reason):
+    row = answer_json(d, question)
+    assert row["abstained"] and reason in str(row["reply"])
+    # this award's amounts and durations are no answer to a question the measures leave open
+    assert not [f for f in FIGURES[:9] if f in str(row["reply"])]
+
+
+def test_this_years_dates_are_declined_with_article_ten_offered(d):
+    row = answer_json(d, "今年的市政府质量奖几号截止报名")
+    assert row["abstained"] and row["articles"][:1] == [10]
+    assert "申报通知" in str(row["reply"]) and "第十条" in str(row["reply"])
+
+
+@pytest.mark.parametrize("question, article", [
+    ("我们公司营业执照在天津，生产基地在黄骅，能申报沧州市政府质量奖吗", 7),
+    ("外省的企业在沧州有分公司能报吗", 7),
+    ("省里推荐的企业能直接报吗", 6),
+    ("没有通过ISO9001认证能报吗", 7),
+    ("奖金能不能拿去还银行贷款", 18),
+    ("获奖企业偷税漏税会被撤销吗", 24),
+    ("这个奖是咱市里最高的质量荣誉吗", 2),
+    ("每年什么时候开始申报", 10),
+])
+def test_questions_that_only_mention_other_places_or_topics_stay_in_scope(question, article):
+    ans = retriever_for().ask(question, today=dt.date(2025, 6, 30))
+    assert ans.decline is None and not ans.abstained, question
+    assert article in ans.articles[:2]
