@@ -24,6 +24,7 @@ code (``git archive main``) in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -221,30 +222,59 @@ def _cold_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float
     return wall, usage.ru_maxrss / 1024
 
 
-def cold_start(runs: int = 7) -> dict[str, tuple[float, float]]:
-    """Median wall time and peak RSS (MB) of a whole `qabot ask` process: this tree's code and
-    main's code (extracted with git archive), interleaved so that both see the same load."""
+_WARM = """
+import json, sys, time
+from bot.commands.ask import answer_json
+from bot.dialogue import Dialogue
+d = Dialogue(features=["bot.features.qa"])
+qs = json.load(sys.stdin)
+for q in qs:
+    answer_json(d, q)
+times = []
+for q in qs:
+    t = time.perf_counter()
+    answer_json(d, q)
+    times.append((time.perf_counter() - t) * 1000)
+print(json.dumps(times))
+"""
+
+
+def speed(questions: list[str], runs: int = 7, warm_passes: int = 3) -> dict[str, dict]:
+    """Cold start (median wall time and peak RSS in MB of a whole `qabot ask` process) and warm
+    rendered answers (median, p99 over every question, after one warm-up pass) for this tree's
+    code and main's code (extracted with git archive), interleaved so both see the same load."""
     code = "import sys; from bot.cli import main; sys.exit(main(['ask', '公示期几天']))"
-    ours_cmd = [sys.executable, "-c", code]
-    results: dict[str, list[tuple[float, float]]] = {"qabot (this tree)": []}
+    cmd = [sys.executable, "-c", code]
+    envs = {"qabot (this tree)": {**os.environ, "PYTHONPATH": str(ROOT)}}
+    cold: dict[str, list[tuple[float, float]]] = {}
+    warm: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        base_env = None
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", "main"],
                                  capture_output=True)
         if archive.returncode == 0:
             subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-            base_env = {**os.environ, "PYTHONPATH": tmp}
-            results["qabot (main)"] = []
+            envs["qabot (main)"] = {**os.environ, "PYTHONPATH": tmp}
         for _ in range(runs):
-            results["qabot (this tree)"].append(
-                _cold_once(ours_cmd, {**os.environ, "PYTHONPATH": str(ROOT)}))
-            if base_env is not None:
-                results["qabot (main)"].append(_cold_once(ours_cmd, base_env))
-    return {k: (statistics.median(w for w, _ in v), statistics.median(m for _, m in v))
-            for k, v in results.items()}
+            for name, env in envs.items():
+                cold.setdefault(name, []).append(_cold_once(cmd, env))
+        payload = json.dumps(questions, ensure_ascii=False)
+        for _ in range(warm_passes):
+            for name, env in envs.items():
+                out = subprocess.run([sys.executable, "-c", _WARM], input=payload, env=env,
+                                     capture_output=True, text=True, check=True).stdout
+                warm.setdefault(name, []).extend(json.loads(out))
+    result = {}
+    for name in envs:
+        times = sorted(warm[name])
+        result[name] = {
+            "wall": statistics.median(w for w, _ in cold[name]),
+            "rss": statistics.median(m for _, m in cold[name]),
+            "p50": statistics.median(times),
+            "p99": times[max(0, int(len(times) * 0.99) - 1)], "n": len(times)}
+    return result
 
 
-def warm_latency(system: System, questions: list[str], passes: int = 5) -> tuple[float, float]:
+def warm_latency(system: System, questions: list[str], passes: int = 1) -> tuple[float, float]:
     times = []
     for _ in range(passes):
         for q in questions:
@@ -261,17 +291,17 @@ def main() -> int:
                     help="list our misses (never for the held-out _b files)")
     ap.add_argument("--no-speed", action="store_true", help="skip the latency and cold start runs")
     a = ap.parse_args()
-    cold = {} if a.no_speed else cold_start()  # first, while this process is small
+    questions = [q for name in SETS for q, *_ in items_of(name) or []]
+    # first, while this process is small: a child's peak RSS counts the parent's pages at fork
+    measured = {} if a.no_speed else speed(questions)
     system, d = ours()
     base = baseline()
     print(f"{'set':<22} {'system':<9} scores")
-    questions: list[str] = []
     for name in SETS:
         items = items_of(name)
         if items is None:
             print(f"{name:<22} (missing: {SETS[name]})")
             continue
-        questions += [q for q, *_ in items]
         print(f"{name:<22} {'baseline':<9} {run_set(base, items).line()}")
         mine = run_set(system, items)
         print(f"{name:<22} {'qabot':<9} {mine.line()}")
@@ -288,13 +318,13 @@ def main() -> int:
                 print(f"    miss: {m}")
     if a.no_speed:
         return 0
-    med, p99 = warm_latency(system, questions)
-    bmed, bp99 = warm_latency(base, questions, passes=1)
-    print(f"\nwarm rendered answer over {len(questions) * 5} answers: median={med:.3f} ms "
-          f"p99={p99:.3f} ms (baseline median={bmed:.3f} ms p99={bp99:.3f} ms)")
-    for name, (wall, peak) in cold.items():
-        print(f"cold `qabot ask \"公示期几天\"`, {name}: median wall={wall:.3f} s, "
-              f"peak RSS={peak:.1f} MB")
+    bmed, bp99 = warm_latency(base, questions)
+    print(f"\nwarm answer, jieba + BM25 baseline: median={bmed:.3f} ms p99={bp99:.3f} ms")
+    for name, m in measured.items():
+        print(f"warm rendered answer, {name}, {m['n']} answers: median={m['p50']:.3f} ms "
+              f"p99={m['p99']:.3f} ms")
+        print(f"cold `qabot ask \"公示期几天\"`, {name}: median wall={m['wall']:.3f} s, "
+              f"peak RSS={m['rss']:.1f} MB")
     return 0
 
 

@@ -114,6 +114,7 @@ class FactReader:
         self.eligibility_asks = [normalize(w) for w in data.get("eligibility_asks") or []]
         self.after_award = [normalize(w) for w in data.get("after_award") or []]
         self.other_places = other_places
+        self._patterns: dict[str, tuple[re.Pattern[str] | None, set[str]]] = {}
         self.inside = inside
 
     # -- reading --------------------------------------------------------------------------
@@ -215,18 +216,14 @@ class FactReader:
         if key == "registered_in_cangzhou":
             return self._registered(spec, text)
         found: list[tuple[bool, str]] = []  # (value, what was said)
-        taken: list[tuple[int, int]] = []
-        for value, words in ((False, spec.get("means_false")), (True, spec.get("means_true"))):
-            for word in sorted((normalize(w) for w in words or []), key=len, reverse=True):
-                for m in re.finditer(re.escape(word), text):
-                    i, j = m.start(), m.end()
-                    if any(a <= i < b or a < j <= b for a, b in taken):
-                        continue  # inside a longer phrase already read
-                    taken.append((i, j))
-                    before = text[max(0, i - 6):i]
-                    negated = bool(_NEGATION.search(before) or re.search(r"不是|并非|不属于", before))
-                    said = ("不是" if "不是" in before else "没有") + word if negated else word
-                    found.append((value != negated, said))
+        rx, false_words = self._flag_pattern(key, spec)
+        for m in rx.finditer(text) if rx is not None else ():
+            i, word = m.start(), m.group(0)
+            value = word not in false_words
+            before = text[max(0, i - 6):i]
+            negated = bool(_NEGATION.search(before) or re.search(r"不是|并非|不属于", before))
+            said = ("不是" if "不是" in before else "没有") + word if negated else word
+            found.append((value != negated, said))
         if not found:
             for word in (normalize(w) for w in spec.get("example") or []):
                 i = text.find(word)
@@ -242,6 +239,19 @@ class FactReader:
         if value and any(normalize(p) in text for p in spec.get("past") or []):
             return _Stated(key, (True, False), "曾" + said, _MISSING_PAST.get(key, ""))
         return _Stated(key, (value,), said)
+
+    def _flag_pattern(self, key: str,
+                      spec: dict[str, Any]) -> tuple[re.Pattern[str] | None, set[str]]:
+        """One regex over a flag's words, longest first (a phrase is read once, not also as
+        the shorter words inside it)."""
+        cached = self._patterns.get(key)
+        if cached is None:
+            false_words = {normalize(w) for w in spec.get("means_false") or []}
+            words = false_words | {normalize(w) for w in spec.get("means_true") or []}
+            rx = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) \
+                if words else None
+            cached = self._patterns[key] = (rx, false_words)
+        return cached
 
     def _registered(self, spec: dict[str, Any], text: str) -> _Stated | None:
         key = "registered_in_cangzhou"

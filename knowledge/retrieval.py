@@ -50,8 +50,6 @@ W_INTENT = 0.08
 # a body, a place) is multiplied by this.
 INTENT_MISS = 0.9
 _SPECIFIC = frozenset({"amount", "count", "duration", "when", "who", "where"})
-# Share of the score from the article's best single sentence (words that answer together).
-W_SENT = 0.0
 # A question naming one kind of award (个人奖) moves away from an article about the other.
 KIND_PENALTY = 0.75
 # Band thresholds; calibration.yaml in the pack overrides them (benchmarks/calibrate.py).
@@ -208,6 +206,7 @@ class _Query:
     oov: dict[str, float]
     bigrams: list[str]
     intent: Intent
+    sims: list[float] | None = None  # cosine with each sample question, once computed
 
 
 class Retriever:
@@ -279,6 +278,12 @@ class Retriever:
             self._question_vecs.append({t: self._term_idf(t) for t in terms})
         self._question_norms = [math.sqrt(sum(v * v for v in vec.values()))
                                 for vec in self._question_vecs]
+        # term -> [(sample question, its weight in that question)]: only questions sharing a
+        # term with the query are scored
+        self._question_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for qi, vec in enumerate(self._question_vecs):
+            for t, v in vec.items():
+                self._question_postings[t].append((qi, v))
         self.vocabulary: set[str] = set(self.words.df)
         self._homophones: dict[str, set[str]] = defaultdict(set)
         for w in self.vocabulary | extra:
@@ -466,28 +471,19 @@ class Retriever:
         b_scores = self.bigrams.scores(qb)
         b_ideal = self.bigrams.ideal(qb, {}) or 1.0
         best_q: dict[int, float] = defaultdict(float)
-        qvec = dict(query)
-        for bg in qb:
-            qvec[bg] = 1.0
-        for (art, _, _), vec, norm in zip(self.questions, self._question_vecs,
-                                           self._question_norms, strict=True):
-            sim = self._cosine(qvec, vec, norm)
+        for qi, sim in enumerate(self._similarities(q)):
+            art = self.questions[qi][0]
             if sim > best_q[art]:
                 best_q[art] = sim
         coverage = self._coverage(words, oov)
         damp = min(1.0, coverage / FULL_COVERAGE)
         asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
-        qbs = set(q.bigrams)
-        s_ideal = (sum(w * self._sentence_idf(t) for t, w in query.items())
-                   + 0.5 * sum(self._sentence_idf(b) for b in qbs)) or 1.0
         hits = []
         for i, art in enumerate(self.reg.articles):
             wn = min(w_scores[i] / w_ideal, 1.0)
             bn = min(b_scores[i] / b_ideal, 1.0)
             qn = min(best_q.get(art.number, 0.0), 1.0)
-            sn = max((self._lexical(u, query, qbs) for u in self._article_units(art.number)),
-                     default=0.0) / s_ideal
-            score = (1 - W_SENT) * (W_WORD * wn + W_BIGRAM * bn + W_QUESTION * qn) + W_SENT * sn
+            score = W_WORD * wn + W_BIGRAM * bn + W_QUESTION * qn
             score = max(score, 0.9 * qn)
             if qn < ANCHOR_QUESTION and not any(
                     t in self._article_words[i] and self.words.df[t] <= self._anchor_df
@@ -497,7 +493,8 @@ class Retriever:
             if score > 0 and q.intent.kinds:
                 units = self._article_units(art.number)
                 matched = max((self._intent_match(u, q.intent) for u in units
-                               if u.words.keys() & query.keys()), default=0)
+                               if u.answers & q.intent.kinds
+                               and any(t in u.words for t in query)), default=0)
                 score += W_INTENT * matched
                 specific = q.intent.kinds & _SPECIFIC
                 if specific and not any(u.answers & specific for u in units):
@@ -534,16 +531,24 @@ class Retriever:
         index = self.words if term in self.words.df else self.bigrams
         return index.idf(term)
 
-    def _cosine(self, query: dict[str, float], vec: dict[str, float], norm: float) -> float:
-        dot = 0.0
+    def _similarities(self, q: _Query) -> list[float]:
+        """Cosine of the question (IDF-weighted words and bigrams) with every sample question."""
+        if q.sims is not None:
+            return q.sims
+        qvec = dict(q.query)
+        for bg in q.bigrams:
+            qvec[bg] = 1.0
+        dots = [0.0] * len(self.questions)
         qn = 0.0
-        for t, w in query.items():
-            idf = vec.get(t)
-            weight = w * (idf if idf is not None else self._term_idf(t))
+        for t, w in qvec.items():
+            weight = w * self._term_idf(t)
             qn += weight * weight
-            if idf is not None:
-                dot += weight * idf
-        return dot / math.sqrt(qn) / norm if dot and norm else 0.0
+            for qi, v in self._question_postings.get(t, ()):
+                dots[qi] += weight * v
+        qn = math.sqrt(qn)
+        q.sims = [dot / qn / norm if dot and norm and qn else 0.0
+                  for dot, norm in zip(dots, self._question_norms, strict=True)]
+        return q.sims
 
     def _query_bigrams(self, text: str, words: list[str]) -> list[str]:
         content = set(words)
@@ -640,7 +645,7 @@ class Retriever:
                require_match: bool = False) -> tuple[list[Sentence], bool]:
         """The sentence(s) of an article that answer the question; or ([], True) for all."""
         units = self._article_units(number)
-        hint = self._item_hint(number, {**q.query, **dict.fromkeys(q.bigrams, 1.0)})
+        hint = self._item_hint(number, q)
         qb = set(q.bigrams)
         asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
         content = [u for u in units if not u.heading]
@@ -748,15 +753,11 @@ class Retriever:
             kept.append(c)
         return Sentence(s.article, s.index, "".join(kept).replace("…………", "……"), s.item)
 
-    def _item_hint(self, number: int, qvec: dict[str, float]) -> int | None:
+    def _item_hint(self, number: int, q: _Query) -> int | None:
         """The item of this article's closest sample question, when that question is close."""
         best, hint = 0.0, None
-        for (art, _, item), vec, norm in zip(self.questions, self._question_vecs,
-                                             self._question_norms, strict=True):
-            if art != number:
-                continue
-            sim = self._cosine(qvec, vec, norm)
-            if sim > best:
+        for (art, _, item), sim in zip(self.questions, self._similarities(q), strict=True):
+            if art == number and sim > best:
                 best, hint = sim, item
         return hint if best >= ITEM_HINT_SIMILARITY else None
 
