@@ -7,7 +7,9 @@ A question the scope rules decline is left out (scope decides it, not the score)
 rest, the best article's score decides the band:
 
 - below ``refuse`` the bot says the measures do not cover the question. Chosen to minimise
-  in-scope questions refused + out-of-scope questions answered (each counts 1);
+  2 x in-scope questions refused + out-of-scope questions answered: a refused answerable
+  question leaves the user with nothing, while an out-of-scope question above ``refuse`` is
+  still only shown a best answer, marked as such (unless it scores as confident);
 - from ``refuse`` to ``confident`` it shows its best answer *as such*, with the alternatives;
   at or above ``confident`` it answers plainly. Chosen to minimise correct answers shown as
   only "best" (1 each) + wrong or out-of-scope answers shown confidently (2 each: a confident
@@ -53,7 +55,7 @@ def observations() -> list[Obs]:
             top = ans.ranked[0] if ans.ranked else None
             score = top.score if top else 0.0
             out.append((score, bool(gold), bool(top and top.article in gold),
-                        r.scope.anchored(ans.text)))
+                        r.anchored(ans.text)))
     return out
 
 
@@ -61,7 +63,7 @@ def calibrate(obs: list[Obs]) -> dict[str, tuple[float, int]]:
     """Thresholds and their costs: refuse (anchored questions), refuse_unanchored, confident."""
 
     def refuse_cost(t: float, anchored: bool) -> int:
-        return sum(1 for s, ins, _, a in obs if a == anchored
+        return sum((2 if ins else 1) for s, ins, _, a in obs if a == anchored
                    and ((ins and s < t) or (not ins and s >= t)))
 
     refuse = min(GRID, key=lambda t: (refuse_cost(t, True), t))
@@ -94,8 +96,8 @@ def main() -> int:
     n_in = sum(1 for _, ins, _, _ in obs if ins)
     n_un = sum(1 for *_, a in obs if not a)
     notes = {
-        "refuse": "errors: in-scope refused + out-of-scope answered (anchored questions)",
-        "refuse_unanchored": f"errors, the same, among the {n_un} questions naming nothing "
+        "refuse": "cost: 2 x in-scope refused + out-of-scope answered (anchored questions)",
+        "refuse_unanchored": f"cost, the same, among the {n_un} questions naming nothing "
                              "of the award",
         "confident": "cost: right but hedged + 2 x wrong or out of scope but confident",
     }

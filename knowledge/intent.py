@@ -135,11 +135,14 @@ class Language:
 
 def named_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:
     """The kinds of award a question names; an award's own name beats looser words
-    (老板申报个人奖，公司… names the individual prize)."""
+    (老板申报个人奖，公司… names the individual prize), and a person beats the unit the
+    person talks about (申报人系企业法定代表人的，对其所在企业… is about the individual prize):
+    kinds are listed in the pack with the narrower one last."""
     explicit = {k.id for k in kinds if k.name in text}
     if explicit:
         return explicit
-    return {k.id for k in kinds if any(w in text for w in k.ask_words)}
+    loose = [k.id for k in kinds if any(w in text for w in k.ask_words)]
+    return set(loose[-1:])
 
 
 def sentence_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:

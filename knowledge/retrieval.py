@@ -75,6 +75,7 @@ S_ITEM_ALSO = 0.75  # another item this close to the best item is quoted too
 S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item scores this close
 
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
+_UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
 _CLAUSE = re.compile(r"(?<=，)")
@@ -255,6 +256,8 @@ class Retriever:
         extra |= {c for cs in self.synonyms.values() for c in cs}
         extra |= {k.name for k in self.kinds}
         self.seg = Segmenter({w for w in extra if all(is_cjk(c) for c in w)})
+        # the pack's compound terms, indexed with the words inside them
+        self._compounds = {w for w in extra if len(w) >= 3}
 
         self._article_words: list[Counter[str]] = []
         self._article_bigrams: list[Counter[str]] = []
@@ -270,11 +273,19 @@ class Retriever:
         self.words = _BM25(self._article_words)
         self._anchor_df = max(1, int(ANCHOR_DF * len(self._article_words)))
         self.bigrams = _BM25(self._article_bigrams)
+        self.vocabulary: set[str] = set(self.words.df)
+        # words of the pack's terms that few articles use (弄虚作假, 商业秘密): a question that
+        # reaches one, directly or through a synonym, is about the measures
+        self._distinctive = {w for ts in self.terms.values() for t in ts for w in self._words(t)
+                             if len(w) >= 2 and 0 < self.words.df.get(w, 0) <= 2}
         # Sample questions as IDF-weighted vectors of words and bigrams, for cosine matching.
         self._question_vecs: list[dict[str, float]] = []
         for _, q, _ in self.questions:
             words = self._words(q)
-            terms = set(words) | set(self._query_bigrams(q, words))
+            # with the synonyms' words, so that a question and a sample question meet in the
+            # measures' vocabulary (花钱 and 交钱 both as 收取任何费用)
+            expanded, _ = self._expand(q, words, homophones=False)
+            terms = set(expanded) | set(self._query_bigrams(q, words))
             self._question_vecs.append({t: self._term_idf(t) for t in terms})
         self._question_norms = [math.sqrt(sum(v * v for v in vec.values()))
                                 for vec in self._question_vecs]
@@ -284,7 +295,6 @@ class Retriever:
         for qi, vec in enumerate(self._question_vecs):
             for t, v in vec.items():
                 self._question_postings[t].append((qi, v))
-        self.vocabulary: set[str] = set(self.words.df)
         self._homophones: dict[str, set[str]] = defaultdict(set)
         for w in self.vocabulary | extra:
             if 2 <= len(w) <= 5 and all(is_cjk(c) for c in w):
@@ -301,17 +311,28 @@ class Retriever:
     # -- text to terms ------------------------------------------------------------------
     def _words(self, text: str, index: bool = False) -> list[str]:
         out = []
-        for w in (self.seg.cut_for_index(text) if index else self.seg.cut(text)):
-            if w in self.stopwords:
-                continue
+        number = False  # the previous word was a number: 7 个 -> 个, 30 万元 -> 万元
+        for w in self.seg.cut(text):
             if m := _NUM_UNIT.match(w):
                 if m.group(1):
                     out.append(m.group(1))
+                number = not m.group(1)
+                continue
+            if number and w in _UNITS:
+                out.append(w)
+                number = False
+                continue
+            number = False
+            if w in self.stopwords:
                 continue
             out.append(w)
+            if index and w in self._compounds:
+                # 环保事故 also answers 事故; 原则上 stays apart from 原则
+                out += [x for x in self.seg.cut_for_index(w) if x != w and x not in self.stopwords]
         return out
 
-    def _expand(self, text: str, words: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    def _expand(self, text: str, words: list[str],
+                homophones: bool = True) -> tuple[dict[str, float], dict[str, float]]:
         """Query words with weights, and how much each unknown word counts against it (0 once
         a synonym or homophone explains it)."""
         query: dict[str, float] = {}
@@ -334,7 +355,7 @@ class Retriever:
         # Homophones: one to three adjacent words of the question that together sound like
         # one of the pack's terms (公式期 -> 公示期). Windows follow word boundaries, so that
         # 什么时候 never yields 么时 -> 模式.
-        for chunk in chunks(text):
+        for chunk in chunks(text) if homophones else ():
             toks = self.seg.cut(chunk)
             for i in range(len(toks)):
                 window = ""
@@ -378,7 +399,7 @@ class Retriever:
             return Answer(raw, "empty", text=text)
         if kind := self.lang.smalltalk_kind(text):
             return Answer(raw, "smalltalk", smalltalk=kind, text=text)
-        refs = article_refs(text)
+        refs = _article_refs(text)
         item = None
         if m := _ITEM_REF.search(text):
             item = to_int(m.group(1))
@@ -394,7 +415,7 @@ class Retriever:
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)
         if today is not None and (reading := self.facts.read(text, today)) is not None:
             return self._verdict(raw, q, reading, hits)
-        floor = self.refuse if self.scope.anchored(text) or prefer else self.refuse_unanchored
+        floor = self.refuse if self._anchored(q) or prefer else self.refuse_unanchored
         if not hits or hits[0].score < floor:
             return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
                           ranked=hits, intent=q.intent, text=text)
@@ -445,6 +466,14 @@ class Retriever:
         related = [h for h in hits if h.article not in arts][:2]
         return Answer(raw, "answer", [Hit(a, 1.0) for a in arts] + related, quotes,
                       ranked=ranked, intent=q.intent, text=q.text, reading=reading)
+
+    def _anchored(self, q: _Query) -> bool:
+        """The question names the award, a step of it, or reaches one of the measures'
+        distinctive terms (directly or through a synonym)."""
+        return self.scope.anchored(q.text) or any(t in self._distinctive for t in q.query)
+
+    def anchored(self, text: str) -> bool:
+        return self._anchored(self.prepare(normalize(text)))
 
     def _declined(self, raw: str, q: _Query, decline: Decline) -> Answer:
         nearby: list[Sentence] = []
@@ -784,6 +813,16 @@ class Retriever:
             if found:
                 out.append((art, found))
         return out
+
+
+# 有一条…记录: a bare single-character numeral before 条 followed by more words is a measure
+# word, not an article (第一条, 24条, 二十四条 and 七条说的啥 still are)
+_MEASURE_WORD = re.compile(r"(?<![第0-9零〇一二两三四五六七八九十百])([一两几三四五六七八九])条(?=[\u4e00-\u9fff])"
+                           r"(?![说讲是呢吗的规里中写内])")
+
+
+def _article_refs(text: str) -> list[int]:
+    return article_refs(_MEASURE_WORD.sub(" ", text))
 
 
 def _bigrams(text: str) -> list[str]:
