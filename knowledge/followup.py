@@ -116,8 +116,14 @@ def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
         nxt = art + 1
         units = [u for u in r.units(nxt) if not u.heading]
         return Answer("之后呢", "answer", [Hit(nxt, 1.0)], [u.sentence for u in units],
-                      text=topic.get("query", ""), ranked=[Hit(nxt, 1.0)])
+                      text=topic.get("query", ""), ranked=[Hit(nxt, 1.0)], followup="next")
     q = r.prepare(normalize(str(topic.get("query", ""))))
+    seen_all = set((topic.get("shown") or {}).get(str(art), []))
+    if all(u.heading or u.sentence.index in seen_all for u in r.units(art)):
+        # the whole article was shown: say so, and offer the other candidates as buttons
+        others = [Hit(int(a), 0.5) for a in topic.get("candidates") or [] if int(a) != art]
+        return Answer("还有呢", "answer", [Hit(art, 1.0)] + others[:3], [], text=q.text,
+                      ranked=[Hit(art, 1.0)] + others, intent=q.intent, followup="done")
     order = [art] + [int(a) for a in topic.get("candidates") or [] if int(a) != art]
     for n in order:
         seen = set((topic.get("shown") or {}).get(str(n), []))
@@ -135,7 +141,7 @@ def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
         quotes = sorted({u.sentence.index: u.sentence for u in pick}.values(),
                         key=lambda s: s.index)
         return Answer("还有呢", "answer", [Hit(n, 1.0)], quotes, text=q.text,
-                      ranked=[Hit(n, 1.0)], intent=q.intent)
+                      ranked=[Hit(n, 1.0)], intent=q.intent, followup="more")
     return None
 
 

@@ -29,7 +29,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -76,6 +76,7 @@ S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item sco
 
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
 _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
+_COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
 _CLAUSE = re.compile(r"(?<=，)")
@@ -125,6 +126,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # pack facts shown under the quote
     text: str = ""  # the normalised question the answer was found for
     reading: Reading | None = None  # facts the question states and the rules' verdict
+    followup: str = ""  # next (之后呢) | more (还有呢) | done (nothing more in the article)
 
     @property
     def articles(self) -> list[int]:
@@ -383,8 +385,28 @@ class Retriever:
     def prepare(self, text: str) -> _Query:
         words = self._words(text)
         query, oov = self._expand(text, words)
-        return _Query(text, words, query, oov, self._query_bigrams(text, words),
-                      self.lang.intent(text, self.kinds))
+        intent = self.lang.intent(text, self.kinds)
+        if "count" in intent.kinds:
+            counted = self._counted(text)
+            intent = replace(intent, count_of=counted)
+            if counted and not self._is_kind_word(counted):
+                # 几个部门 counts departments: its 个 says nothing about the quota's 7个
+                for unit in _UNITS:
+                    query.pop(unit, None)
+        return _Query(text, words, query, oov, self._query_bigrams(text, words), intent)
+
+    def _counted(self, text: str) -> str | None:
+        """What a count question counts: the word after 几个/多少家 (几个部门 -> 部门)."""
+        toks = self.seg.cut(text)
+        for i, t in enumerate(toks[:-1]):
+            if _COUNT_WORD.match(t):
+                nxt = toks[i + 1]
+                if all(is_cjk(c) for c in nxt) and nxt not in self.stopwords:
+                    return nxt
+        return None
+
+    def _is_kind_word(self, word: str) -> bool:
+        return any(word in w or w in word for k in self.kinds for w in (*k.ask_words, k.name))
 
     # -- answering ----------------------------------------------------------------------
     def ask(self, query: str, *, today: dt.date | None = None, prefer: tuple[int, ...] = (),
@@ -664,9 +686,7 @@ class Retriever:
         if "count" in wanted and intent.count_of:
             # 几个部门 counts departments: only a sentence about them answers
             counted = intent.count_of
-            kind_words = {w for k in self.kinds for w in (*k.ask_words, k.name)}
-            if counted not in u.sentence.text and not any(counted in w or w in counted
-                                                           for w in kind_words):
+            if counted not in u.sentence.text and not self._is_kind_word(counted):
                 wanted.discard("count")
         return len(wanted)
 
@@ -766,7 +786,8 @@ class Retriever:
         clauses = [c for c in _CLAUSE.split(s.text) if c]
         if len(clauses) < 2:
             return s
-        marks = [sentence_kinds(normalize(c), self.kinds) for c in clauses]
+        # only the awards' own names mark a clause (所属单位 in 第八条（四） is not 组织奖)
+        marks = [{k.id for k in self.kinds if k.name in normalize(c)} for c in clauses]
         if not any(m and not (m & asked) for m in marks) or not any(m & asked for m in marks):
             return s
         kept: list[str] = []

@@ -42,6 +42,7 @@ T_BOTH = "以下两条都与您的问题有关："
 T_RELATED = "相关条款："
 T_NEXT_STEP = "下一步，{cite}："
 T_MORE = "{cite}还规定："
+T_DONE = "{cite}的内容就是上面这些。"
 T_NOTE = "注："
 # verdicts on facts a question states (knowledge/facts.py; the rules' engine decides)
 T_FACT_NO = "还不能。依据{label}，您说的“{stated}”不符合这一条件{note}。"
@@ -145,15 +146,23 @@ def answer_reply(d: Dialogue, ans: Answer) -> Reply:
         return Reply("\n\n".join(parts), _nav_buttons(d, others, full=n, feedback=True))
     if ans.reading is not None:
         return _verdict_reply(d, ans)
+    if ans.followup == "done":
+        n = ans.articles[0]
+        others = ans.articles[1:4]
+        text = T_DONE.format(cite=cite(d, n))
+        if others:
+            text += "\n" + T_ALSO + "；".join(f"{article_label(d, x)} {esc(r.title(x))}"
+                                             for x in others)
+        return Reply(text, _nav_buttons(d, others, full=n))
     # answer / ambiguous
     tops = ans.articles[:2] if ans.kind == "ambiguous" else ans.articles[:1]
     parts = []
     if ans.kind == "ambiguous":
         parts.append(T_BOTH)
     lead = ""
-    if ans.query == "之后呢":
+    if ans.followup == "next":
         lead = T_NEXT_STEP.format(cite=cite(d, tops[0])) + "\n"
-    elif ans.query == "还有呢":
+    elif ans.followup == "more":
         lead = T_MORE.format(cite=cite(d, tops[0])) + "\n"
     for n in tops:
         quotes = [s for s in ans.quotes if s.article == n]
