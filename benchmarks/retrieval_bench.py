@@ -47,6 +47,7 @@ SETS: dict[str, Path | str] = {
     "dev_answers": EVAL / "dev_answers.yaml",
     "extra": ROOT / "benchmarks" / "questions_extra.yaml",
     "probe": ROOT / "benchmarks" / "questions_probe.yaml",
+    "tuning": ROOT / "benchmarks" / "questions_tuning.yaml",
     "blind applicants_a": BLIND / "applicants_a.yaml",
     "blind people_a": BLIND / "people_a.yaml",
     "blind scope": BLIND / "scope.yaml",

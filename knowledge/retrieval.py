@@ -70,7 +70,7 @@ EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
 S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
-S_ALSO = 0.75  # another sentence scoring this close to the best is quoted too
+S_ALSO = 0.7  # another sentence scoring this close to the best is quoted too
 S_ITEM_ALSO = 0.75  # another item this close to the best item is quoted too
 S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item scores this close
 
