@@ -10,7 +10,10 @@ import pytest
 from knowledge.retrieval import Retriever, retriever_for
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SET = ROOT.parent / "shared" / "eval" / "dev_questions.yaml"
+# ../shared/eval beside the checkout (two levels up for a worktree in wt/<name>)
+DEV_SET = next((p / "shared" / "eval" / "dev_questions.yaml" for p in (ROOT.parent, ROOT.parent.parent)
+                if (p / "shared" / "eval" / "dev_questions.yaml").exists()),
+               ROOT.parent / "shared" / "eval" / "dev_questions.yaml")
 EXTRA_SET = ROOT / "benchmarks" / "questions_extra.yaml"
 LINE = re.compile(r"^- \{q: (?P<q>.*), gold: \[(?P<gold>[\d, ]*)\]\}\s*$")
 
