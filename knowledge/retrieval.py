@@ -80,6 +80,7 @@ _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
 _CLAUSE = re.compile(r"(?<=，)")
+_CLAUSES = re.compile(r"[，；。]")
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Unit:
     heading: bool  # 申报推荐。: names the step, answers nothing on its own
     lead: bool  # a sentence before the items of a list article
     opens_list: bool  # …下列基本条件： / …下列情形之一的
+    # the words of each clause that states a duration (奖项有效期四年): what the duration is of
+    durations: tuple[frozenset[str], ...] = ()
 
 
 @dataclass
@@ -441,7 +444,10 @@ class Retriever:
         if not hits or hits[0].score < floor:
             return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
                           ranked=hits, intent=q.intent, text=text)
-        band_best = hits[0].score < self.confident
+        # 评审一轮要多久: no sentence states a duration of that: the best answer, shown as such
+        band_best = hits[0].score < self.confident or (
+            q.intent.kinds & _SPECIFIC == {"duration"}
+            and not self.answers_duration(hits[0].article, q))
         close = [] if band_best else [
             h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score]
         kind = "best" if band_best else ("ambiguous" if close else "answer")
@@ -543,12 +549,14 @@ class Retriever:
                 score *= UNANCHORED_DAMPING
             if score > 0 and q.intent.kinds:
                 units = self._article_units(art.number)
-                matched = max((self._intent_match(u, q.intent) for u in units
+                matched = max((self._intent_match(u, q.intent, query) for u in units
                                if u.answers & q.intent.kinds
                                and any(t in u.words for t in query)), default=0)
                 score += W_INTENT * matched
                 specific = q.intent.kinds & _SPECIFIC
                 if specific and not any(u.answers & specific for u in units):
+                    score *= INTENT_MISS
+                elif specific == {"duration"} and not self.answers_duration(art.number, q):
                     score *= INTENT_MISS
             if asked and score > 0:
                 lead_kinds = self._article_kind(art.number)
@@ -677,18 +685,31 @@ class Retriever:
                 self.lang.answers(s.text),
                 frozenset(sentence_kinds(t, self.kinds)), antecedent,
                 bool(art.heading) and s.text == art.heading + "。", lead,
-                lead and (s.text.endswith("：") or "下列" in s.text)))
+                lead and (s.text.endswith("：") or "下列" in s.text),
+                tuple(frozenset(self._words(normalize(c), index=True)) - _UNITS
+                      for c in _CLAUSES.split(s.text)
+                      if "duration" in self.lang.answers(c))))
         return out
 
-    def _intent_match(self, u: Unit, intent: Intent) -> int:
+    def _intent_match(self, u: Unit, intent: Intent, query: dict[str, float] | None = None) -> int:
         """How many of the question's intents the sentence answers."""
         wanted = set(intent.kinds & u.answers)
+        if "duration" in wanted and query is not None and not self._duration_of(u, query):
+            wanted.discard("duration")
         if "count" in wanted and intent.count_of:
             # 几个部门 counts departments: only a sentence about them answers
             counted = intent.count_of
             if counted not in u.sentence.text and not self._is_kind_word(counted):
                 wanted.discard("count")
         return len(wanted)
+
+    def _duration_of(self, u: Unit, query: dict[str, float]) -> bool:
+        """The sentence states a duration of what the question asks about: 评审一轮要多久 is not
+        answered by 奖项有效期四年 (a clause sharing no word with the question)."""
+        return any(words.intersection(query) for words in u.durations)
+
+    def answers_duration(self, number: int, q: _Query) -> bool:
+        return any(self._duration_of(u, q.query) for u in self._article_units(number))
 
     def select(self, number: int, q: _Query,
                require_match: bool = False) -> tuple[list[Sentence], bool]:
@@ -745,7 +766,7 @@ class Retriever:
         lex = self._lexical(u, q.query, qb)
         score = lex
         if lex > 0 or few:
-            score += S_INTENT * min(self._intent_match(u, q.intent), 2)
+            score += S_INTENT * min(self._intent_match(u, q.intent, q.query), 2)
         asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
         if asked and u.kinds & asked:
             score += S_KIND

@@ -177,3 +177,34 @@ def test_a_procedure_heading_is_never_quoted_alone(r):
     ans = r.ask("怎么申报")
     assert ans.articles[0] == 11
     assert ans.quotes and all(s.text != "申报推荐。" for s in ans.quotes)
+
+
+def test_a_duration_question_about_something_the_measures_do_not_time_is_hedged(r):
+    # 评审一轮要多久: 奖项有效期四年 is a duration of something else; shown only as the best
+    # answer, never as the answer
+    assert r.ask("评审一轮要多久").kind == "best"
+    for question in ("有效期多久", "获奖后能用几年", "公示期几天"):
+        assert r.ask(question).kind in {"answer", "ambiguous"}, question
+
+
+@pytest.mark.parametrize("question", ["得几个部门盖章", "审核组要有几个专家", "获奖以后要接受几个部门的巡访"])
+def test_a_count_of_something_else_is_never_answered_with_the_award_quota(r, question):
+    ans = r.ask(question)
+    assert not any("不超过7个" in s.text or "不超过3个" in s.text for s in ans.quotes)
+
+
+def test_a_question_about_when_the_validity_starts_is_not_answered_with_the_effective_date(r):
+    ans = r.ask("获奖有效期从什么时候开始算")
+    assert ans.articles[0] == 4 and 26 not in [s.article for s in ans.quotes]
+
+
+def test_a_sentence_without_its_subject_is_quoted_with_the_sentence_before(r):
+    # 第十一条: "…；对申报材料的真实性进行审查，签署审查意见后推荐至…" has no subject of its own
+    ans = r.ask("推荐单位要签署什么意见")
+    texts = [s.text for s in ans.quotes if s.article == 11]
+    assert texts[-1].startswith("对申报材料的真实性进行审查")
+    assert texts[0].startswith("市有关部门和各县")
+    ans = r.ask("被撤销以后还能申报吗")
+    texts = [s.text for s in ans.quotes]
+    assert any(t.startswith("该单位或个人今后不得申报") for t in texts)
+    assert any(t.startswith("获奖单位或个人在有效期内如发生下列情形之一的") for t in texts)
