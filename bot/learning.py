@@ -80,11 +80,11 @@ class LearningError(QabotError):
 def outcome_of(ans: Answer) -> str | None:
     """How the bot did on a question, for the log: None for input that is not a question
     (empty, or an article number that does not exist)."""
-    if ans.kind in {"empty", "no_such_article"}:
+    if ans.kind in {"empty", "no_such_article", "smalltalk"}:
         return None
     if ans.kind == "out_of_scope":
         return DECLINED
-    if ans.kind == "suggest":  # no answer, only "您是不是想问" articles: a best guess
+    if ans.kind in {"suggest", "best"}:  # a best answer shown as such: staff may teach it
         return BEST_GUESS
     return ANSWERED
 

@@ -25,6 +25,7 @@ refusal; the thresholds between them are calibrated on question sets
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import re
@@ -35,6 +36,7 @@ from typing import Any
 
 from knowledge.facts import FactReader, Reading
 from knowledge.intent import Intent, Kind, language, load_kinds, sentence_kinds
+from knowledge.learned import Learned
 from knowledge.lexicon import Segmenter, chunks, is_cjk, normalize, pinyin_keys
 from knowledge.numerals import CN_NUMERAL, NUMERAL_CLASS, article_refs, to_int
 from knowledge.pack import Pack, load_pack
@@ -66,6 +68,14 @@ ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
 FULL_COVERAGE = 0.6
 RELATED_RATIO = 0.4  # further articles this close are listed as related
 ITEM_HINT_SIMILARITY = 0.35  # a sample question this close points the quote at its item
+# A question this close to one staff taught gets the item or sentence they chose, whatever the
+# word overlap says (the taught question itself must keep getting their answer).
+LEARNED_HINT_SIMILARITY, LEARNED_HINT_BONUS = 0.5, 1000.0
+LEARNED_SAME_SIMILARITY = 0.8  # a question this close to a taught one is that question
+# A question this close to an out-of-scope example staff taught (and closer to it than to any
+# sample question) is declined with the example's reason (benchmarks/teach_bench.py).
+SCOPE_SIMILARITY = 0.6
+SCOPE_SURE = 0.85  # for an example in the measures' own words: only near-identical questions
 EXPANSION_WEIGHT = 0.8
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
@@ -122,6 +132,7 @@ class Answer:
     requested: int | None = None  # the article number asked for (kind reference/no_such_article)
     item: int | None = None  # an item asked for: 第七条第一项
     ranked: list[Hit] = field(default_factory=list)  # every candidate scored, best first
+    scope_reason: str | None = None  # declined after a learned out-of-scope example
     intent: Intent | None = None
     decline: Decline | None = None  # why the question is outside the measures
     nearby: list[Sentence] = field(default_factory=list)  # offered beside a decline
@@ -218,7 +229,7 @@ class _Query:
 class Retriever:
     """Answers questions about one knowledge pack."""
 
-    def __init__(self, pack: Pack) -> None:
+    def __init__(self, pack: Pack, learned: Learned | None = None) -> None:
         self.pack = pack
         self.reg = pack.regulation
         self.lang = language()
@@ -284,22 +295,9 @@ class Retriever:
         self._distinctive = {w for ts in self.terms.values() for t in ts for w in self._words(t)
                              if len(w) >= 2 and 0 < self.words.df.get(w, 0) <= 2}
         # Sample questions as IDF-weighted vectors of words and bigrams, for cosine matching.
-        self._question_vecs: list[dict[str, float]] = []
-        for _, q, _ in self.questions:
-            words = self._words(q)
-            # with the synonyms' words, so that a question and a sample question meet in the
-            # measures' vocabulary (花钱 and 交钱 both as 收取任何费用)
-            expanded, _ = self._expand(q, words, homophones=False)
-            terms = set(expanded) | set(self._query_bigrams(q, words))
-            self._question_vecs.append({t: self._term_idf(t) for t in terms})
-        self._question_norms = [math.sqrt(sum(v * v for v in vec.values()))
-                                for vec in self._question_vecs]
-        # term -> [(sample question, its weight in that question)]: only questions sharing a
-        # term with the query are scored
-        self._question_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for qi, vec in enumerate(self._question_vecs):
-            for t, v in vec.items():
-                self._question_postings[t].append((qi, v))
+        self._question_vecs = [self._weigh(self._terms(q)) for _, q, _ in self.questions]
+        self._question_norms = [_norm(v) for v in self._question_vecs]
+        self._question_postings = _postings(self._question_vecs)
         self._homophones: dict[str, set[str]] = defaultdict(set)
         for w in self.vocabulary | extra:
             if 2 <= len(w) <= 5 and all(is_cjk(c) for c in w):
@@ -312,6 +310,114 @@ class Retriever:
         # 第五章 认定程序: articles of a chapter named a procedure follow one another
         self.procedure_chapters = {c.number for c in self.reg.chapters
                                    if any(w in c.title for w in ("程序", "流程", "步骤"))}
+        self._pack_only = (self.questions, self._question_vecs, self._question_norms,
+                           self._question_postings, self.synonyms)
+        self.learned = Learned()
+        self._scope: list[tuple[str, dict[str, float], float, frozenset[str]]] = []
+        self._learned_from = len(self.questions)  # questions from here on were taught
+        # A taught question's tokens, shared by every layer built from this retriever: a new
+        # layer only tokenises what is new in it.
+        self._learned_tokens: dict[str, tuple[set[str], frozenset[str]]] = {}
+        self._question_sentence: dict[int, int] = {}  # learned question -> sentence it points at
+        if learned:
+            self._apply(learned)
+
+    # -- the learned layer ----------------------------------------------------------------
+    def with_learned(self, learned: Learned) -> Retriever:
+        """This pack's retriever with staff's learned layer in place of the current one.
+
+        The one door for what staff teach (``knowledge/learned.py``): extra sample questions
+        (each pointing at an article, an item or one sentence), extra synonyms, and
+        out-of-scope examples with a reason. Learned samples count in question-to-question
+        matching only: they are users' words, and in the article indexes their incidental words
+        (银行, 营业执照, 专利) pulled unrelated questions to the article and lowered the existing
+        question sets (benchmarks/teach_bench.py). The pack's indexes are shared, so swapping a
+        layer costs milliseconds.
+        """
+        new = copy.copy(self)
+        new._apply(learned)
+        return new
+
+    def _apply(self, learned: Learned) -> None:
+        questions, vecs, norms, postings, synonyms = self._pack_only
+        self.questions, self._question_vecs = list(questions), list(vecs)
+        self._question_norms = list(norms)
+        self._question_sentence = {}
+        articles = {a.number for a in self.reg.articles}
+        for sample in learned.samples:
+            if sample.article not in articles:
+                continue
+            q = normalize(sample.question)
+            if sample.sentence is not None:
+                self._question_sentence[len(self.questions)] = sample.sentence
+            self.questions.append((sample.article, q, sample.item))
+            self._question_vecs.append(self._weigh(self._tokens(q)[0]))
+            self._question_norms.append(_norm(self._question_vecs[-1]))
+        self._question_postings = (postings if len(self.questions) == len(questions)
+                                   else _postings(self._question_vecs))
+        self.synonyms = defaultdict(list, {k: list(v) for k, v in synonyms.items()})
+        for syn in learned.synonyms:
+            word, canon = normalize(syn.word).strip(), normalize(syn.canonical).strip()
+            if word and canon and canon not in self.synonyms[word]:
+                self.synonyms[word].append(canon)
+        self._scope = []
+        for o in learned.out_of_scope:
+            terms, anchors = self._tokens(normalize(o.question))
+            vec = self._weigh(terms)
+            if _norm(vec):
+                self._scope.append((o.reason, vec, _norm(vec), anchors))
+        self.learned = learned
+
+    def _terms(self, text: str, expand: bool = True) -> set[str]:
+        """A sample question's words and bigrams (weighed by :meth:`_weigh` for cosine
+        matching). The pack's samples carry their synonyms' words too, so that a question and a
+        sample meet in the measures' vocabulary (花钱 and 交钱 both as 收取任何费用); a taught
+        question keeps only its own words (it answers alone only for itself and near-copies)."""
+        words = self._words(text)
+        found = set(self._expand(text, words, homophones=False)[0]) if expand else set(words)
+        return found | set(self._query_bigrams(text, words))
+
+    def _tokens(self, text: str) -> tuple[set[str], frozenset[str]]:
+        """A taught question's terms, and its words the measures never use (its anchors)."""
+        found = self._learned_tokens.get(text)
+        if found is None:
+            _, oov = self._expand(text, self._words(text))
+            anchors = frozenset(w for w, weight in oov.items() if weight and len(w) >= 2)
+            found = self._learned_tokens[text] = (self._terms(text, expand=False), anchors)
+        return found
+
+    def _weigh(self, terms: set[str]) -> dict[str, float]:
+        return {t: self._term_idf(t) for t in terms}
+
+    def _taught_decline(self, q: _Query, hits: list[Hit]) -> str | None:
+        """The reason of the learned out-of-scope example this question is closest to, when it
+        is close and no sample question is closer."""
+        qvec = dict(q.query)
+        for bg in q.bigrams:
+            qvec[bg] = 1.0
+        best, reason = 0.0, None
+        for code, vec, norm, anchors in self._scope:
+            sim = self._cosine(qvec, vec, norm)
+            # What makes the example out of scope is usually a word the measures never use
+            # (石家庄, 所得税): without it, 公示几天啊 is not 全国质量奖公示几天啊.
+            if anchors and not any(a in q.text for a in anchors):
+                continue
+            if not anchors and sim < SCOPE_SURE:
+                continue
+            if sim > best:
+                best, reason = sim, code
+        in_scope = max((h.question for h in hits), default=0.0)
+        return reason if best >= SCOPE_SIMILARITY and best >= in_scope else None
+
+    def _cosine(self, query: dict[str, float], vec: dict[str, float], norm: float) -> float:
+        dot = qn = 0.0
+        for t, w in query.items():
+            idf = vec.get(t)
+            weight = w * (idf if idf is not None else self._term_idf(t))
+            qn += weight * weight
+            if idf is not None:
+                dot += weight * idf
+        return dot / math.sqrt(qn) / norm if dot and norm else 0.0
 
     # -- text to terms ------------------------------------------------------------------
     def _words(self, text: str, index: bool = False) -> list[str]:
@@ -435,9 +541,13 @@ class Retriever:
             if n is not None and (m.group(0).startswith("第") or len(m.group(1)) <= 4):
                 return self._reference(raw, text, n, None)
         q = self.prepare(text)
+        hits = self.rank_prepared(q, prefer=prefer, boost=boost)
+        if self._scope and (reason := self._taught_decline(q, hits)):
+            # what staff taught comes first: it is the office's latest word
+            return Answer(raw, "out_of_scope", ranked=hits, scope_reason=reason,
+                          intent=q.intent, text=text)
         if scoped and (decline := self.scope.check(text)):
             return self._declined(raw, q, decline)
-        hits = self.rank_prepared(q, prefer=prefer, boost=boost)
         if today is not None and (reading := self.facts.read(text, today)) is not None:
             return self._verdict(raw, q, reading, hits)
         floor = self.refuse if self._anchored(q) or prefer else self.refuse_unanchored
@@ -528,10 +638,22 @@ class Retriever:
         b_scores = self.bigrams.scores(qb)
         b_ideal = self.bigrams.ideal(qb, {}) or 1.0
         best_q: dict[int, float] = defaultdict(float)
+        taught, taught_sim = None, 0.0
+        lift: dict[int, float] = defaultdict(float)  # the sample similarity that may carry alone
         for qi, sim in enumerate(self._similarities(q)):
             art = self.questions[qi][0]
             if sim > best_q[art]:
                 best_q[art] = sim
+            if qi < self._learned_from or sim >= LEARNED_SAME_SIMILARITY:
+                # Users' words carry context (奖金能不能拿去还银行贷款): a taught question
+                # answers alone only for itself and its near-copies.
+                lift[art] = max(lift[art], sim)
+            if qi >= self._learned_from and sim > taught_sim:
+                taught, taught_sim = self._question_vecs[qi], sim
+        if taught is not None and taught_sim >= LEARNED_SAME_SIMILARITY:
+            # Staff taught this question (or all but a word of it): its words are in scope
+            # (铺子, 开张). Only then: 获奖证书能不能拿去银行申请贷款 is not 奖金能不能拿去还银行贷款.
+            oov = {w: 0.0 if w in taught else v for w, v in oov.items()}
         coverage = self._coverage(words, oov)
         damp = min(1.0, coverage / FULL_COVERAGE)
         asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
@@ -541,7 +663,7 @@ class Retriever:
             bn = min(b_scores[i] / b_ideal, 1.0)
             qn = min(best_q.get(art.number, 0.0), 1.0)
             score = W_WORD * wn + W_BIGRAM * bn + W_QUESTION * qn
-            score = max(score, 0.9 * qn)
+            score = max(score, 0.9 * min(lift.get(art.number, 0.0), 1.0))
             if qn < ANCHOR_QUESTION and not any(
                     t in self._article_words[i] and self.words.df[t] <= self._anchor_df
                     for t in query):
@@ -715,7 +837,7 @@ class Retriever:
                require_match: bool = False) -> tuple[list[Sentence], bool]:
         """The sentence(s) of an article that answer the question; or ([], True) for all."""
         units = self._article_units(number)
-        hint = self._item_hint(number, q)
+        hint, sentence_hint, bonus = self._item_hint(number, q)
         qb = set(q.bigrams)
         asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
         content = [u for u in units if not u.heading]
@@ -725,7 +847,9 @@ class Retriever:
                 continue  # a sentence about the other kind of award never answers
             score = self.sentence_score(u, q, qb, few=len(content) <= 2)
             if hint is not None and u.sentence.item == hint:
-                score += S_HINT
+                score += bonus
+            if sentence_hint is not None and u.sentence.index == sentence_hint:
+                score += bonus
             scored.append((score, u))
         if not scored:
             scored = [(0.0, u) for u in content]
@@ -824,13 +948,20 @@ class Retriever:
             kept.append(c)
         return Sentence(s.article, s.index, "".join(kept).replace("…………", "……"), s.item)
 
-    def _item_hint(self, number: int, q: _Query) -> int | None:
-        """The item of this article's closest sample question, when that question is close."""
-        best, hint = 0.0, None
-        for (art, _, item), sim in zip(self.questions, self._similarities(q), strict=True):
+    def _item_hint(self, number: int, q: _Query) -> tuple[int | None, int | None, float]:
+        """The item (and, for a taught sample, the sentence) of this article's closest sample
+        question when that question is close, and how much it weighs in choosing the quote:
+        a question staff taught points decisively at the part they chose."""
+        best, hint, at = 0.0, None, -1
+        for i, ((art, _, item), sim) in enumerate(zip(self.questions, self._similarities(q),
+                                                       strict=True)):
             if art == number and sim > best:
-                best, hint = sim, item
-        return hint if best >= ITEM_HINT_SIMILARITY else None
+                best, hint, at = sim, item, i
+        if best < ITEM_HINT_SIMILARITY:
+            return None, None, 0.0
+        decisive = at >= self._learned_from and best >= LEARNED_HINT_SIMILARITY
+        bonus = LEARNED_HINT_BONUS if decisive else S_HINT
+        return hint, self._question_sentence.get(at), bonus
 
     def units(self, number: int) -> list[Unit]:
         """The sentences of an article with what each can answer."""
@@ -865,6 +996,20 @@ _MEASURE_WORD = re.compile(r"(?<![第0-9零〇一二两三四五六七八九十�
 
 def _article_refs(text: str) -> list[int]:
     return article_refs(_MEASURE_WORD.sub(" ", text))
+
+
+def _norm(vec: dict[str, float]) -> float:
+    return math.sqrt(sum(v * v for v in vec.values()))
+
+
+def _postings(vecs: list[dict[str, float]]) -> dict[str, list[tuple[int, float]]]:
+    """term -> [(sample question, its weight in that question)]: only questions sharing a term
+    with the query are scored."""
+    out: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for qi, vec in enumerate(vecs):
+        for t, v in vec.items():
+            out[t].append((qi, v))
+    return out
 
 
 def _bigrams(text: str) -> list[str]:

@@ -68,7 +68,7 @@ def test_the_pack_alone_cannot_answer_the_test_question():
 def test_every_question_is_logged_without_identity_and_with_how_the_bot_did(
         dialogue: Dialogue, services: Services):
     _, a = user_asks(dialogue, "公示期几天")
-    _, b = user_asks(dialogue, "可以委托代理机构申报吗")  # only "您是不是想问"
+    _, b = user_asks(dialogue, "评审一轮要多久")  # only a best answer, shown as such
     _, c = user_asks(dialogue, UNANSWERED)
     with services.session() as s:
         rows = {r.id: r for r in s.exec(select(QuestionLog)).all()}
@@ -90,7 +90,7 @@ def test_assign_teaches_the_question_and_a_close_paraphrase_the_chosen_item(
 
 
 def test_assign_to_a_sentence_quotes_that_sentence(dialogue: Dialogue, services: Services):
-    question = "公示的时候被人举报了，举报坐实了会怎样"
+    question = "公示那几天要是有人不服呢"  # the pack alone quotes only the 7-day notice
     _, qid = user_asks(dialogue, question)
     before, _ = user_asks(dialogue, question)
     objection = learning.sentence_with(services.pack, 15, "存在异议")
@@ -280,7 +280,7 @@ def test_answers_keep_coming_when_the_database_goes_away(dialogue: Dialogue,
     r = fresh_retriever(dialogue)
     assert broken.current(r) is r  # the check failed: the layer in hand keeps answering
     assert broken.current(r) is r  # and it is paused, not retried per question
-    assert "5年以上" in r.ask(UNANSWERED).quotes[0].text
+    assert any("5年以上" in s.text for s in r.ask(UNANSWERED).quotes)
 
 
 def _dead_engine() -> object:

@@ -27,6 +27,20 @@ def retriever(d: Dialogue) -> Retriever:
     return r
 
 
+def fresh_retriever(d: Dialogue) -> Retriever:
+    """The retriever with staff's latest learned layer: checked once per question, swapped when
+    any process taught something (bot/learning.py)."""
+    r = retriever(d)
+    from bot.features.teach import live_layer
+
+    live = live_layer(d)
+    if live is not None:
+        new = live.current(r)
+        if new is not r:
+            d._retriever = r = new  # type: ignore[attr-defined]
+    return r
+
+
 # -- user-facing text, kept together for review ----------------------------------------------
 T_EMPTY = "请输入您的问题，例如：<i>公示期几天</i>。"
 T_NO_ARTICLE = "《{title}》共{total}条，没有{name}。发送 /toc 查看目录。"
@@ -126,6 +140,10 @@ def answer_reply(d: Dialogue, ans: Answer) -> Reply:
         n = ans.requested or 0
         name = f"第{to_chinese(n)}条" if 0 < n < 1000 else f"第{n}条"
         return Reply(T_NO_ARTICLE.format(title=esc(d.pack.title), total=total, name=esc(name)))
+    if ans.kind == "out_of_scope" and ans.scope_reason:
+        from bot.features.teach import declined_reply
+
+        return declined_reply(d, ans.scope_reason, EXAMPLES[:3])
     if ans.kind == "out_of_scope":
         return _declined(d, ans)
     if ans.kind == "reference":
@@ -330,33 +348,41 @@ def article_reply(d: Dialogue, arg: str) -> Reply:
     return Reply(article_html(d, n), _nav_buttons(d, _neighbours(d, n)))
 
 
-def ask(turn: Turn, text: str) -> Reply:
-    """Answer a free message in the conversation: follow-ups lean on the last topic (kept in
-    the chat's state); log a question the measures do not answer; small talk is not logged."""
+def ask(turn: Turn, text: str, *, log: bool = True) -> Reply:
+    """Answer a free message in the conversation, with what staff taught so far: follow-ups
+    lean on the last topic (kept in the chat's state); remember it for 👍/👎; log it (no
+    identity) for the office's triage, hot questions and numbers. Small talk is not logged."""
     d = turn.dialogue
     qa = turn.state.get("qa")
     topic = qa.get("topic") if isinstance(qa, dict) else None
-    ans, topic = answer_in_context(retriever(d), text, topic, today=turn.today)
+    ans, topic = answer_in_context(fresh_retriever(d), text, topic, today=turn.today)
     turn.state["qa"] = {"topic": topic,
                         "last": {"kind": ans.kind, "articles": ans.candidates,
                                  "declined": ans.abstained}}
-    if ans.kind != "smalltalk":
-        d.emit("question", turn, answered=not ans.abstained)
-        turn.state["last_question"] = {"text": text[:500], "articles": ans.articles}
-    if ans.kind == "out_of_scope":
-        _log(turn, text, "unanswered", ans.articles)
+    if ans.kind == "smalltalk":
+        return answer_reply(d, ans)
+    d.emit("question", turn, answered=not ans.abstained)
+    turn.state["last_question"] = {"text": text[:500], "articles": ans.articles}
+    from bot.learning import outcome_of
+
+    kind = outcome_of(ans) if log else None
+    if kind is not None:
+        qid = _log(turn, text, kind, ans.candidates if ans.abstained else ans.articles)
+        if qid is not None:
+            turn.state["last_question"]["id"] = qid
     return answer_reply(d, ans)
 
 
-def _log(turn: Turn, text: str, kind: str, articles: list[int]) -> None:
+def _log(turn: Turn, text: str, kind: str, articles: list[int]) -> int | None:
     try:
         from bot.features.feedback import log_question
     except ImportError:
-        return
+        return None
     try:
-        log_question(turn, text, kind, articles)
+        return log_question(turn, text, kind, articles)
     except Exception:  # logging a question must never cost the user an answer
         logger.warning("could not log question", exc_info=True)
+        return None
 
 
 def inline_results(d: Dialogue, query: str) -> list[tuple[int, str, str]]:
@@ -379,7 +405,9 @@ def register(d: Dialogue) -> None:
                 "• 自查申报条件：/selfcheck\n"
                 "• 获奖单位：查有效期、荣誉使用、到期提醒 /status\n"
                 "发送 /help 查看全部功能。")
-        buttons = [[Button("❓ 常见问题", "qa:examples")],
+        from bot.features.teach import hot_buttons
+
+        buttons = [*hot_buttons(turn), [Button("❓ 常见问题", "qa:examples")],
                    [Button("✅ 申报条件自查", "qa:selfcheck")],
                    [Button("🏅 获奖单位服务", "qa:winner")],
                    [Button("📚 目录", "qa:toc")]]
