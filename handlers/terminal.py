@@ -9,6 +9,7 @@ from typing import TextIO
 from bot.dialogue import Dialogue
 from bot.render import html_to_text
 from bot.turn import Button, Reply
+from knowledge.numerals import parse_int
 
 BANNER = ("质量奖助手（终端版）。直接输入问题；/help 查看功能；输入 /quit 或按 Ctrl-D 退出。\n"
           "选项输入编号（如 1）或选项文字；需要输入数字或日期时，选项写作 #1。")
@@ -57,12 +58,14 @@ class TerminalChat:
     def _choice(self, text: str) -> Button | None:
         if not self.choices:
             return None
-        if text.startswith("#") and text[1:].isdigit():
+        # one parser for typed numbers: "#²" or "²" is no choice (isdigit() says digit,
+        # int() refuses it)
+        if text.startswith("#") and parse_int(text[1:]) is not None:
             text = text[1:]
-        elif self.expects_text and text.isdigit():
+        elif self.expects_text and parse_int(text) is not None:
             return None  # a number typed as the answer (years), not a choice
-        if text.isdigit():
-            i = int(text)
+        i = parse_int(text, max_digits=4)
+        if i is not None:
             return self.choices[i - 1] if 1 <= i <= len(self.choices) else None
         for b in self.choices:
             if text and text == b.label.strip():

@@ -1,5 +1,10 @@
 """Shared fixtures. ``db_url`` runs a test on SQLite and on PostgreSQL.
 
+Hypothesis runs derandomised by default (profile ``ci``): the same examples on every run, no
+example database, so the test command passes or fails the same way every time. Set
+``HYPOTHESIS_PROFILE=explore`` to search afresh (random seeds, failures saved in
+``.hypothesis/``) when hunting for new failures.
+
 PostgreSQL's URL comes from ``QABOT_TEST_POSTGRES_URL`` (``.ci/run`` sets it); without it the
 PostgreSQL half is skipped with the reason. Each PostgreSQL test gets a fresh schema of its
 own (``search_path`` set through the URL), dropped afterwards, so tests never see each other's
@@ -16,8 +21,15 @@ from urllib.parse import quote
 
 import pytest
 from fakebotapi import FakeBotAPI
+from hypothesis import settings as hypothesis_settings
 
 PG_ENV = "QABOT_TEST_POSTGRES_URL"
+
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None,
+                                     print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, deadline=None,
+                                     print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _pg_schema_url(base: str) -> Iterator[str]:

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
-import pytest
+import math
 
-from knowledge.numerals import article_refs, to_chinese, to_int
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge.numerals import (
+    article_refs,
+    parse_int,
+    parse_year,
+    read_years,
+    to_chinese,
+    to_int,
+)
 
 
 @pytest.mark.parametrize("text, n", [("二十四", 24), ("十五", 15), ("十", 10), ("一", 1),
@@ -27,3 +38,71 @@ def test_article_numbers_are_written_as_the_measures_write_them(n, text):
                                         ("第二十四条第三项", [24])])
 def test_article_references_are_read_from_text(text, refs):
     assert article_refs(text) == refs
+
+
+# -- one parser for every number a user types ------------------------------------------------
+@pytest.mark.parametrize("text, n", [("6", 6), (" ６ ", 6), ("二十四", 24), ("二〇二一", 2021),
+                                     ("٢٠٢١", 2021), ("0", 0)])
+def test_a_typed_whole_number_is_read(text, n):
+    assert parse_int(text) == n
+
+
+@pytest.mark.parametrize("text", ["202²", "²", "①", "⑳", "𝟐𝟒x", "-1", "1.5", "1e3", "", "  ",
+                                  "1" + "0" * 5000, "二十四条", "Ⅳ", "½"])
+def test_what_int_would_refuse_or_misread_is_not_a_number(text):
+    assert parse_int(text) is None
+
+
+def test_bounds_keep_a_number_in_range():
+    assert parse_int("400", hi=365) is None and parse_int("0", lo=1) is None
+    assert parse_int("365", lo=1, hi=365) == 365
+
+
+@pytest.mark.parametrize("text, year", [("2021", 2021), ("2021年", 2021), ("2021年度", 2021),
+                                        ("２０２１", 2021)])
+def test_a_typed_year_is_read(text, year):
+    assert parse_year(text) == year
+
+
+@pytest.mark.parametrize("text", ["202²", "21", "20211", "abc", "二〇二"])
+def test_a_typed_year_needs_four_real_digits(text):
+    assert parse_year(text) is None
+
+
+@pytest.mark.parametrize("text, low, high, met", [
+    ("5", 5, 5, True), ("5年左右", 4.5, 5.5, None), ("约5年", 4.5, 5.5, None),
+    ("差不多5年", 4.5, 5.5, None), ("5年多", 5, 6, True), ("5年以上", 5, math.inf, True),
+    ("快5年", 4, 5, False), ("将近5年", 4, 5, False), ("不到5年", 0, 5, False),
+    ("5到6年", 5, 6, True), ("4-6年", 4, 6, None), ("约8年", 7.5, 8.5, True),
+    ("三年左右", 2.5, 3.5, False), ("五年半", 5.5, 5.5, True),
+])
+def test_an_approximate_number_of_years_is_a_range_never_counted_as_met_across_the_line(
+        text, low, high, met):
+    said = read_years(text)
+    assert said is not None and (said.low, said.high) == (low, high)
+    assert said.at_least(5) is met
+    if met is not None:
+        assert (said.representative() >= 5) is met
+
+
+@given(st.text(max_size=30))
+def test_no_typed_text_makes_the_number_parsers_raise(text):
+    parse_int(text)
+    parse_year(text)
+    read_years(text)
+
+
+def test_no_module_tests_user_input_with_isdigit():
+    """str.isdigit() accepts ² and ① which int() refuses: the parser above is the only way in."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    offenders = []
+    for folder in ("bot", "handlers", "knowledge"):
+        for path in (root / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and node.attr == "isdigit":
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
