@@ -13,7 +13,7 @@ from bot.storage import (
     session_factory,
     upgrade_database,
 )
-from bot.storage.models import BotState, Winner
+from bot.storage.models import BotState, PackStatus, Winner
 
 
 def _head() -> str:
@@ -90,6 +90,11 @@ def test_upgrading_a_first_migration_database_with_rows_loses_nothing(db_url: st
         conn.execute(text("INSERT INTO question_log (text, kind, articles, created_at)"
                           " VALUES ('公示几天', 'unanswered', '15', :now)"), {"now": now})
 
+    upgrade_database(eng, "0002")  # the day of the award counted as the first day
+    with session_factory(eng)() as s:
+        assert s.get(Winner, 1).valid_until == dt.date(2024, 2, 28)
+        assert s.get(Winner, 2).valid_until == dt.date(2024, 12, 19)
+
     upgrade_database(eng)
 
     assert current_revision(eng) == _head()
@@ -97,10 +102,12 @@ def test_upgrading_a_first_migration_database_with_rows_loses_nothing(db_url: st
         a, b = s.get(Winner, 1), s.get(Winner, 2)
         assert (a.name, a.doc_number, a.notes, a.award_date) == (
             "沧州甲公司", "沧政字〔2020〕9号", "联系人张三", dt.date(2020, 2, 29))
-        assert a.valid_until == dt.date(2024, 2, 28)  # 29 February ends on 28 February
+        # 0004: 《民法典》第二百零一条、第二百零二条, the same date four years on
+        assert a.valid_until == dt.date(2024, 2, 29)
         assert (b.status, b.revoked_on, b.revoked_reason, b.repeat_award) == (
             "revoked", dt.date(2022, 3, 1), "第二十四条（四）", True)
-        assert b.valid_until == dt.date(2024, 12, 19)
+        assert b.valid_until == dt.date(2024, 12, 20)
+        assert s.get(PackStatus, "cangzhou-2020").counting == "civil_code:4"
         assert s.get(BotState, ("chat_data", "1001")).data == '{"a": 1}'
     with eng.connect() as conn:
         for table in ("binding", "reminder_sent", "subscriber", "question_log"):

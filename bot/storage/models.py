@@ -39,7 +39,7 @@ class Winner(SQLModel, table=True):
     kind: str  # ORGANIZATION | INDIVIDUAL
     award_year: int  # 年度
     award_date: dt.date  # the municipal government's decision
-    valid_until: dt.date  # 第四条: award date + 4 years - 1 day (stored for fast queries)
+    valid_until: dt.date  # 第四条, counted by the pack's rule (stored for fast queries)
     doc_number: str | None = None
     notes: str | None = None
     repeat_award: bool = False  # 第十七条: no prize money, takes no quota
@@ -97,6 +97,19 @@ class ReminderSent(SQLModel, table=True):
     chat_id: str = Field(index=True)
     milestone: str
     sent_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PackStatus(SQLModel, table=True):
+    """Per knowledge pack: a revision staff recorded (``qabot pack supersede``), seen by every
+    process, and the counting rule the stored ``winner.valid_until`` dates were computed with."""
+
+    __tablename__ = "pack_status"
+
+    pack_id: str = Field(primary_key=True)
+    superseded_by: str | None = None  # 文号 of the text that replaced or revised it
+    superseded_from: dt.date | None = None
+    counting: str | None = None  # e.g. "civil_code:4" (rule and years)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # -- tables for the Telegram application (issue 5) -------------------------------------------

@@ -24,7 +24,7 @@ depends_on = None
 
 def upgrade() -> None:
     from knowledge.pack import load_pack
-    from knowledge.validity import valid_until
+    from knowledge.validity import AWARD_DAY_COUNTED, valid_until
 
     years = int(load_pack(os.environ.get("QABOT_KNOWLEDGE_PACK") or "cangzhou-2020")
                 .value("validity_years"))
@@ -36,7 +36,7 @@ def upgrade() -> None:
     rows = conn.execute(sa.select(winner.c.id, winner.c.award_date)).all()
     for row_id, award_date in rows:
         conn.execute(winner.update().where(winner.c.id == row_id)
-                     .values(valid_until=valid_until(award_date, years)))
+                     .values(valid_until=valid_until(award_date, years, AWARD_DAY_COUNTED)))
     with op.batch_alter_table("winner") as batch:
         batch.alter_column("valid_until", existing_type=sa.Date(), nullable=False)
         batch.create_index("ix_winner_status_valid_until", ["status", "valid_until"])
