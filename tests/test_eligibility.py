@@ -31,6 +31,8 @@ def _cases() -> list[Any]:
     out = []
     for path in sorted(RULES_DIR.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if data.get("kind", "selfcheck") != "selfcheck":
+            continue  # validity and usage cases: tests/test_rule_cases.py
         for case in data["cases"]:
             out.append(pytest.param(case, id=f"{path.stem}: {case['name']}"))
     return out

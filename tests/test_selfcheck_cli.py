@@ -39,7 +39,8 @@ def test_json_output_gives_one_result_per_input_line(tmp_path: Path,
     assert list(first) == ["verdict", "failed", "unknown", "priority", "reapply_from", "clauses"]
     assert second["verdict"] == "ineligible"
     assert second["failed"] == ["8.1"]
-    assert second["reapply_from"] == "2024-02-29"
+    assert second["reapply_from"] is None  # ineligible: no date to apply again
+    assert second["priority"] is False
 
 
 def test_facts_can_be_read_from_standard_input(monkeypatch: pytest.MonkeyPatch,
@@ -63,8 +64,45 @@ def test_human_output_marks_each_clause_and_states_the_verdict(
     assert "❌ 第八条第（一）项：遵纪守法，从事质量工作5年以上（4.9年，不足5年）" in out
     assert "❓ 第八条第（二）项" in out
     assert "结论：按您的回答，不符合第八条第（一）项，目前不具备申报资格。" in out
-    assert "上次获奖可再次申报日期：2024-02-29" in out
-    assert "不代替正式资格审查" in out
+    # 2020-02-29 + 4 years: valid through 2024-02-29 (《民法典》第二百零二条)
+    assert "上次获奖有效期已于2024-02-29届满（期间按《民法典》第二百零一条、第二百零二条计算）" in out
+    assert "不代替正式的资格审查（第十二条）" in out
+
+
+def test_a_barred_applicant_is_shown_no_date_no_priority_and_no_next_step(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    facts = {**ORG, "previously_revoked": True, "previous_award_date": "2022-01-10"}
+    assert main(["selfcheck", "--facts", _write(tmp_path, json.dumps(facts))]) == 0
+    out = capsys.readouterr().out
+    assert "今后不得申报市政府质量奖" in out
+    for word in ("目前", "起可", "再次申报", "优先", "2026-01-10", "2026-01-11"):
+        assert word not in out, word
+    assert main(["selfcheck", "--json", "--facts", _write(tmp_path, json.dumps(facts))]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["verdict"], result["reapply_from"], result["priority"]) == (
+        "ineligible", None, False)
+
+
+def test_a_never_awarded_applicant_is_eligible_without_saying_it_was_not_revoked(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    facts = {k: v for k, v in ORG.items() if k not in ("previously_revoked",
+                                                       "previous_award_date")}
+    facts["previously_awarded"] = False
+    assert main(["selfcheck", "--json", "--facts", _write(tmp_path, json.dumps(facts))]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["verdict"], result["unknown"]) == ("eligible", [])
+
+
+def test_the_evaluated_result_names_the_documents_that_would_settle_each_clause() -> None:
+    from knowledge.eligibility import evaluate, validate_facts
+    from knowledge.pack import load_pack
+
+    v = evaluate(validate_facts({**ORG}), load_pack())
+    assert any("信用报告" in e for e in v.clause("7.4").evidence)
+    detailed = v.to_json(detail=True)
+    assert all(c["evidence"] for c in detailed["clauses"])
+    assert detailed["clauses"][-1]["shown"] == "未曾被撤销市政府质量奖奖项"
+    assert set(v.to_json()["clauses"][0]) == {"id", "label", "required", "status", "text", "note"}
 
 
 def test_a_malformed_line_names_the_key_and_line_and_prints_no_results(

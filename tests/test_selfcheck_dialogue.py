@@ -91,7 +91,8 @@ def test_an_eligible_organisation_gets_every_clause_quoted_and_priority_noted(ch
     out = chat.html
     assert "✅ 第七条第（一）项：依法在沧州市行政区域内登记注册的法人或其他组织" in out
     assert "✅ 第七条第（五）项（优先条件）" in out
-    assert "✅ 第二十四条" in out
+    assert "✅ 第二十四条：未曾被撤销市政府质量奖奖项" in out  # what was checked, not the ban
+    assert "今后不得申报" not in out
     assert "符合全部基本条件，可以申报" in out
     assert "可优先申报" in out
     assert "《沧州市政府质量奖申报表》" in out
@@ -189,7 +190,10 @@ def test_a_winner_inside_its_validity_is_told_when_it_may_apply_again(chat: Chat
     assert "第8/8题" in chat.say("2021年12月20日")
     chat.press("否")
     assert "❌ 第四条" in chat.html
-    assert "2025-12-20 起可再次申报" in chat.html
+    # 《民法典》第二百零一条、第二百零二条: valid through the same date four years on
+    assert "上次获奖有效期至2025-12-20（期间按《民法典》第二百零一条、第二百零二条计算）" in chat.html
+    assert "即2025-12-21起" in chat.html
+    assert "目前不具备申报资格" in chat.html
 
 
 def test_a_winner_whose_award_expired_may_apply(chat: Chat) -> None:
@@ -209,11 +213,106 @@ def test_a_revoked_winner_fails_article_24(chat: Chat) -> None:
 
 def test_a_winner_unsure_of_the_date_is_uncertain_on_article_4(chat: Chat) -> None:
     individual(chat)
-    chat.press("不确定")
+    chat.press("记不清日期")
     assert "是否被撤销过" in chat.html
     chat.press("否")
     assert "❓ 第四条" in chat.html
     assert "获奖日期不详" in chat.html
+
+
+def test_not_sure_whether_ever_awarded_is_not_taken_for_an_award(chat: Chat) -> None:
+    individual(chat)
+    chat.press("不确定")
+    assert "是否被撤销过" in chat.html
+    chat.press("否")
+    assert "❓ 第四条" in chat.html
+    assert "是否曾获得市政府质量奖尚不确定" in chat.html
+    assert "曾获奖" not in chat.html.replace("是否曾获得", "")
+    assert "尚不确定" in chat.html and "❌" not in chat.html
+
+
+def test_not_sure_whether_ever_awarded_can_be_typed(chat: Chat) -> None:
+    individual(chat)
+    chat.say("不知道")
+    chat.press("不确定")
+    assert "❓ 第四条" in chat.html and "❓ 第二十四条" in chat.html
+    assert "获奖日期不详" not in chat.html
+
+
+def test_a_never_awarded_applicant_gets_the_same_verdict_in_chat_and_on_the_command_line(
+        chat: Chat) -> None:
+    from bot.features.selfcheck import facts_from_answers
+    from knowledge.eligibility import evaluate, validate_facts, with_today
+
+    individual(chat)
+    answers = dict(chat.state["selfcheck"]["answers"])  # type: ignore[index]
+    chat.press("没有")
+    assert "可以申报" in chat.html
+    answers["previous_award"] = "none"
+    facts = facts_from_answers(load_rules(chat.d.pack), answers)
+    assert facts["previously_awarded"] is False
+    cli = {k: v for k, v in facts.items() if k != "previously_revoked"}  # as a user writes it
+    for f in (facts, cli):
+        verdict = evaluate(with_today(validate_facts(f), TODAY), chat.d.pack)
+        assert verdict.verdict == "eligible", f
+
+
+def test_a_revoked_winner_gets_no_date_no_next_step_and_no_priority(chat: Chat) -> None:
+    organisation(chat, innovation="是")
+    chat.say("2023-01-10")  # still inside its validity
+    chat.press("是")
+    out = chat.html
+    assert "❌ 第二十四条：曾获得的奖项被撤销，该单位或个人今后不得申报市政府质量奖" in out
+    assert "今后不得申报市政府质量奖" in out.split("结论")[1]
+    for word in ("目前", "起可", "再次申报", "重新申报", "下一步", "申报流程", "可优先申报",
+                 "第十条", "2027", "2026-", "有效期至"):
+        assert word not in out, word
+    assert re.search(r"\d{4}-\d{2}-\d{2}", out) is None
+
+
+def test_an_individual_is_asked_about_revocation_as_you_and_an_organisation_as_your_unit(
+        chat: Chat, d: Dialogue) -> None:
+    individual(chat)
+    chat.say("2015-01-01")
+    assert "您曾获得的市政府质量奖是否被撤销过" in chat.html
+    assert "贵单位" not in chat.html
+    other = Chat(d)
+    organisation(other)
+    other.say("2015-01-01")
+    assert "贵单位曾获得的市政府质量奖是否被撤销过" in other.html
+
+
+def test_7_2_is_asked_as_a_whole_including_continuous_innovation(chat: Chat) -> None:
+    chat.say("/selfcheck")
+    chat.press("单位")
+    chat.press("是")
+    chat.say("8")
+    chat.press("否")
+    assert "第七条第（二）项" in chat.html
+    assert "不断创新质量管理制度、模式、方法并具有推广价值" in chat.html
+    assert "质量管理体系健全有效" in chat.html
+
+
+@pytest.mark.parametrize("typed", ["5年左右", "约5年", "差不多5年", "大概五年", "4到6年", "不到6年"])
+def test_an_approximate_number_of_years_at_the_boundary_is_asked_again(chat: Chat,
+                                                                      typed: str) -> None:
+    chat.say("/selfcheck")
+    chat.press("单位")
+    chat.press("是")
+    out = chat.say(typed)
+    assert "无法判断是否满5年" in out and "请输入准确的年数" in out
+    assert "第3/12题" in out and chat.running
+    assert chat.state["selfcheck"]["answers"].get("years_in_operation") is None
+
+
+@pytest.mark.parametrize("typed, mark", [("约8年", "✅"), ("5年多", "✅"), ("5年以上", "✅"),
+                                         ("快5年", "❌"), ("将近5年", "❌"), ("三年左右", "❌"),
+                                         ("5到6年", "✅")])
+def test_an_approximate_number_clear_of_the_boundary_is_judged(chat: Chat, typed: str,
+                                                               mark: str) -> None:
+    organisation(chat, years=typed)
+    chat.press("没有")
+    assert f"{mark} 第七条第（一）项" in chat.html
 
 
 def test_answers_can_be_typed_as_text(chat: Chat) -> None:
@@ -250,7 +349,7 @@ def test_random_walks_through_the_buttons_always_end_in_a_verdict(d: Dialogue) -
             else:
                 chat.press(rnd.choice(labels))
         assert not chat.running, (seed, chat.html)
-        assert re.search("可以申报|不具备申报资格|尚不确定", chat.html), seed
+        assert re.search("可以申报|不具备申报资格|尚不确定|今后不得申报", chat.html), seed
 
 
 # -- back, cancel, bad input, stale buttons ---------------------------------------------------

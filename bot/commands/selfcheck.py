@@ -75,20 +75,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_text(v: Verdict, pack: Pack) -> str:
-    """The verdict for a terminal: one line per clause, then the verdict sentence."""
+    """The verdict for a terminal: one line per clause, then the verdict sentence; a barred
+    applicant (第二十四条) is shown no priority and no date to apply again."""
+    from knowledge.claims import load_claims
+
+    claims = load_claims(pack)
     kind = "组织奖（单位）" if v.applicant_type == "organization" else "个人奖（个人）"
     lines = [f"申报资格自查 · {kind}"]
     for c in v.clauses:
+        if v.barred and not c.required:
+            continue
         tail = f"（{c.note}）" if c.note else ""
         extra = "" if c.required else " [优先条件]"
-        lines.append(f"{MARK[str(c.status)]} {c.label}{extra}：{c.text}{tail}")
+        lines.append(f"{MARK[str(c.status)]} {c.label}{extra}：{c.shown or c.text}{tail}")
     lines.append(f"结论：{v.summary()}")
-    if v.priority:
+    if v.priority and not v.barred:
         label = next(c.label for c in v.clauses if not c.required)
-        lines.append(f"另：符合{label}，可优先申报。")
-    if v.reapply_from:
-        lines.append(f"上次获奖可再次申报日期：{v.reapply_from.isoformat()}")
-    lines.append("提示：本自查仅供参考，不代替正式资格审查（第十二条）。")
+        lines.append(claims.text("selfcheck.priority", ref=label))
+    revoked_known_clean = all(c.status == "met" for c in v.clauses if c.id == "24")
+    if v.reapply_from and v.valid_until and not v.barred and revoked_known_clean:
+        lines.append(claims.text("selfcheck.reapply", until=v.valid_until.isoformat(),
+                                 again=v.reapply_from.isoformat()))
+    lines.append(claims.text("selfcheck.disclaimer"))
     return "\n".join(lines) + "\n"
 
 

@@ -20,6 +20,7 @@ from bot.turn import Button, Reply, Turn, esc
 
 if TYPE_CHECKING:
     from bot.dialogue import Dialogue
+from knowledge.claims import load_claims
 from knowledge.eligibility import (
     FactsError,
     Question,
@@ -30,7 +31,8 @@ from knowledge.eligibility import (
     validate_facts,
     with_today,
 )
-from knowledge.numerals import to_int
+from knowledge.numerals import parse_int, read_years
+from knowledge.pack import Pack, load_pack
 
 FLOW = "selfcheck"
 PREFIX = "sc"
@@ -51,8 +53,10 @@ T_NUMBER_HINT = "请输入 0 到 {max} 之间的年数，例如 6、5.5 或 五�
 T_NUMBER_NEGATIVE = "年数不能是负数。"
 T_NUMBER_TOO_BIG = "{value} 年超出合理范围。"
 T_NUMBER_BAD = "没有看懂“{text}”。"
+T_NUMBER_APPROX = ("“{text}”正好落在{label}要求的{at_least}年上下，按这个说法无法判断是否满"
+                   "{at_least}年。请输入准确的年数（如 4.5 或 6）；拿不准请点“不确定”。")
 T_DATE_HINT = ("请输入获奖日期，例如 2021-12-20 或 2021年12月20日；从未获得过请点“没有”，"
-               "记不清日期请点“不确定”。")
+               "记不清日期请点“记不清日期”，不确定是否获得过请点“不确定”。")
 T_DATE_BAD = "没有看懂日期“{text}”。"
 T_DATE_FUTURE = "获奖日期 {date} 晚于今天，请检查。"
 T_PROGRESS = "<b>第{n}/{total}题</b>"
@@ -61,14 +65,12 @@ T_PROGRESS_FIRST = "<b>第1题</b>"
 T_RESULT_TITLE = "<b>自查结果 · {kind}</b>"
 T_KIND = {"organization": "组织奖（单位）", "individual": "个人奖（个人）"}
 T_VERDICT = "<b>结论：</b>{summary}"
-T_PRIORITY = "另：您符合{label}（质量创新并具有推广价值），可优先申报。"
-T_REAPPLY = "上次获奖的有效期至 {until}，{again} 起可再次申报（第四条、第十七条）。"
+# The verdict, priority, reapply date and disclaimer are legal claims: claims.yaml.
 T_STEPS = "<b>下一步（第十条至第十五条）</b>"
 T_PROCEDURE = "<b>条件具备后的申报流程（第十条至第十五条）</b>"
-T_DISCLAIMER = ("<i>提示：本自查只根据您的回答作初步判断，仅供参考，不代替正式的资格审查"
-                "（第十二条）。您的回答没有被保存。</i>")
 L_YES, L_NO, L_UNSURE = "是", "否", "不确定"
 L_NEVER, L_BACK, L_CANCEL, L_AGAIN = "没有", "↩ 上一题", "✖ 取消", "重新自查"
+L_NO_DATE = "记不清日期"
 
 _YES = {"是", "是的", "对", "对的", "有", "yes", "y", "符合", "具备", "嗯"}
 _NO = {"否", "不是", "不", "不对", "没有", "无", "no", "n", "不符合", "不具备", "没"}
@@ -76,6 +78,8 @@ _UNSURE = {"不确定", "不知道", "不清楚", "不好说", "说不清", "不
 _BACK = {"返回", "上一题", "上一步", "后退", "back", "↩", "↩ 上一题"}
 _CANCEL = {"取消", "退出", "结束", "cancel", "/cancel", "✖", "✖ 取消"}
 _NEVER = {"没有", "无", "没", "从未", "从来没有", "没获过", "没有获得过", "未获得过", "否", "no"}
+_NO_DATE = {"记不清", "记不清日期", "记不清了", "忘了", "不记得", "不记得了", "日期不详", "获得过",
+            "获得过但记不清日期", "有", "是", "获得过，记不清日期"}
 
 
 def register(d: Dialogue) -> None:
@@ -243,9 +247,11 @@ def _ask(turn: Turn, rules: Rules) -> Reply:
     elif q.kind == "number":
         rows = [[Button(L_UNSURE, f"{data}:u")]]
     elif q.kind == "date":
-        rows = [[Button(L_NEVER, f"{data}:none"), Button(L_UNSURE, f"{data}:u")]]
+        rows = [[Button(L_NEVER, f"{data}:none"), Button(L_NO_DATE, f"{data}:nd"),
+                 Button(L_UNSURE, f"{data}:u")]]
     rows.append([Button(L_BACK, f"{data}:back"), Button(L_CANCEL, f"{data}:cancel")])
-    return Reply(f"{head}\n{esc(q.text)}", rows, expects_text=q.kind in ("number", "date"))
+    text = q.text_for(answers.get("applicant_type"))
+    return Reply(f"{head}\n{esc(text)}", rows, expects_text=q.kind in ("number", "date"))
 
 
 def _answer(turn: Turn, rules: Rules, value: Any) -> list[Reply]:
@@ -302,21 +308,23 @@ def _parse(q: Question, text: str, today: dt.date) -> Any:
     if q.kind == "number":
         if word in _UNSURE:
             return None
-        return parse_years(text, q.max if q.max is not None else 200)
+        return parse_years(text, q.max if q.max is not None else 200, q.at_least, q.clause)
     if word in _UNSURE:
-        return "unknown"
+        return None  # not sure whether ever awarded: 第四条 and 第二十四条 stay unknown
+    if word in _NO_DATE:
+        return "unknown"  # awarded, the date not remembered
     if word in _NEVER:
         return "none"
     return parse_date(text, today).isoformat()
 
 
 def _button_value(q: Question, action: str) -> Any:
-    if q.kind == "choice" and action.startswith("c") and action[1:].isdigit():
-        i = int(action[1:])
-        return q.choices[i].value if i < len(q.choices) else _INVALID
-    if action == "u" and q.kind in ("yesno", "number"):
+    if q.kind == "choice" and action.startswith("c"):
+        i = parse_int(action[1:], hi=len(q.choices) - 1)
+        return q.choices[i].value if i is not None else _INVALID
+    if action == "u" and q.kind in ("yesno", "number", "date"):
         return None
-    if action == "u" and q.kind == "date":
+    if action == "nd" and q.kind == "date":
         return "unknown"
     if q.kind == "yesno" and action in ("y", "n"):
         return action == "y"
@@ -326,33 +334,41 @@ def _button_value(q: Question, action: str) -> Any:
 
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
-_NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)$")
 
 
-def parse_years(text: str, maximum: float) -> float | int:
-    """A number of years typed as 6, 5.5, ５, 5年, 五年, 五年半 or 十二; ValueError with a hint."""
+def parse_years(text: str, maximum: float, at_least: float | None = None,
+                clause: str | None = None) -> float | int:
+    """A number of years typed as 6, 5.5, ５, 5年, 五年, 五年半, 十二 or 约6年; ValueError with a
+    hint. With ``at_least`` (the clause's 5年以上), an approximation on both sides of it
+    (5年左右, 约5年, 差不多5年) is refused with a request for the number: never counted as met.
+    """
     hint = T_NUMBER_HINT.format(max=_fmt(maximum))
     s = text.strip().translate(_FULLWIDTH).replace(" ", "")
-    s = re.sub(r"^(大约|大概|约)", "", s)
-    s = re.sub(r"(左右|以上|多)$", "", s)
-    s = s.removesuffix("年")
-    half = s.endswith("半")
-    s = s.removesuffix("半").removesuffix("个").removesuffix("年").removesuffix("多")
-    if half and not s:
-        return 0.5
-    if m := _NUMBER.match(s):
-        value: float = float(m.group(1))
-    else:
-        n = to_int(s) if s else None
-        if n is None:
-            raise ValueError(T_NUMBER_BAD.format(text=text.strip()[:20]) + hint)
-        value = float(n)
-    value += 0.5 if half else 0
-    if value < 0:
+    if s.startswith("-") and read_years(s[1:]) is not None:
         raise ValueError(T_NUMBER_NEGATIVE + hint)
-    if value > maximum:
-        raise ValueError(T_NUMBER_TOO_BIG.format(value=_fmt(value)) + hint)
-    return int(value) if value.is_integer() else value
+    said = read_years(s)
+    if said is None:
+        raise ValueError(T_NUMBER_BAD.format(text=text.strip()[:20]) + hint)
+    if said.value > maximum:
+        raise ValueError(T_NUMBER_TOO_BIG.format(value=_fmt(said.value)) + hint)
+    if at_least is not None and said.approximate:
+        if said.at_least(at_least) is None:
+            raise ValueError(T_NUMBER_APPROX.format(text=text.strip()[:20], at_least=_fmt(at_least),
+                                                    label=_clause_label(clause)))
+        value = said.representative()
+    else:
+        value = said.value
+    return int(value) if float(value).is_integer() else value
+
+
+def _clause_label(clause: str | None) -> str:
+    from knowledge.pack import Ref
+
+    if not clause:
+        return "本项"
+    article, _, item = clause.partition(".")
+    a, i = parse_int(article), parse_int(item) if item else None
+    return Ref(a, i).label if a else "本项"
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
@@ -394,6 +410,8 @@ def facts_from_answers(rules: Rules, answers: dict[str, Any]) -> dict[str, Any]:
                 facts["previously_awarded"] = False
             elif value == "unknown":
                 facts["previously_awarded"] = True
+            elif value is None:
+                facts["previously_awarded"] = None  # asked, and not sure: unknown
             else:
                 facts.update({k: value for k in q.sets})
         else:
@@ -402,6 +420,8 @@ def facts_from_answers(rules: Rules, answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finish(turn: Turn, rules: Rules) -> Reply:
+    from bot.features.pack_status import notice_text
+
     answers = dict(turn.state[FLOW]["answers"])
     _clear(turn)
     try:
@@ -412,28 +432,39 @@ def _finish(turn: Turn, rules: Rules) -> Reply:
     turn.dialogue.emit("selfcheck_finished", turn, verdict=verdict.verdict)
     # The 预审单 travels with the reply (a channel that can print shows it); it is not stored.
     report = build_report(rules, answers, facts, verdict, turn.pack)
-    return Reply(render_result(verdict, rules), [[Button(L_AGAIN, f"{PREFIX}:new")]],
-                 data={"report": report})
+    notice = notice_text(turn, dated=not verdict.barred)
+    text = render_result(verdict, rules, notice=notice, pack=turn.pack)
+    return Reply(text, [[Button(L_AGAIN, f"{PREFIX}:new")]], data={"report": report})
 
 
-def render_result(v: Verdict, rules: Rules) -> str:
-    """Each clause ✅/❌/❓ with its text, the verdict, priority, next steps and a reminder."""
+def render_result(v: Verdict, rules: Rules, notice: str = "", pack: Pack | None = None) -> str:
+    """Each clause ✅/❌/❓ with what it asks, the verdict, and for an applicant who may apply the
+    priority, the date to apply again and the next steps; a barred applicant (第二十四条) gets
+    none of those. Then a reminder that this is not the official review."""
+    claims = load_claims(pack or load_pack())
     lines = [T_RESULT_TITLE.format(kind=T_KIND[v.applicant_type])]
+    if notice:
+        lines.insert(0, f"<i>ℹ️ {esc(notice)}</i>\n")
     for c in v.clauses:
+        if v.barred and not c.required:
+            continue  # no priority note to an applicant barred for good (第二十四条)
         extra = "（优先条件）" if not c.required else ""
-        lines.append(f"{MARK[str(c.status)]} <b>{esc(c.label)}</b>{extra}：{esc(c.text)}")
+        lines.append(f"{MARK[str(c.status)]} <b>{esc(c.label)}</b>{extra}：{esc(c.shown or c.text)}")
         if c.note:
             lines.append(f"    <i>{esc(c.note)}</i>")
     lines += ["", T_VERDICT.format(summary=esc(v.summary()))]
-    if v.priority:
-        label = next(c.label for c in v.clauses if not c.required)
-        lines.append(T_PRIORITY.format(label=esc(label)))
-    if v.reapply_from and v.valid_until:
-        lines.append(T_REAPPLY.format(until=v.valid_until.isoformat(),
-                                      again=v.reapply_from.isoformat()))
-    if rules.next_steps:
-        lines += ["", T_STEPS if v.verdict != "ineligible" else T_PROCEDURE]
-        lines += [f"{i}. {esc(st.text.rstrip('。'))}（{esc(st.ref.label)}）。"
-                  for i, st in enumerate(rules.next_steps, start=1)]
-    lines += ["", T_DISCLAIMER]
+    if not v.barred:
+        if v.priority:
+            label = next(c.label for c in v.clauses if not c.required)
+            lines.append(esc(claims.text("selfcheck.priority", ref=label)))
+        may_reapply = v.reapply_from and v.valid_until and all(
+            c.status == "met" for c in v.clauses if c.id == "24")
+        if may_reapply and v.reapply_from and v.valid_until:
+            lines.append(esc(claims.text("selfcheck.reapply", until=v.valid_until.isoformat(),
+                                         again=v.reapply_from.isoformat())))
+        if rules.next_steps:
+            lines += ["", T_STEPS if v.verdict != "ineligible" else T_PROCEDURE]
+            lines += [f"{i}. {esc(st.text.rstrip('。'))}（{esc(st.ref.label)}）。"
+                      for i, st in enumerate(rules.next_steps, start=1)]
+    lines += ["", f"<i>{esc(claims.text('selfcheck.disclaimer'))}</i>"]
     return "\n".join(lines)
