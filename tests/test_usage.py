@@ -56,9 +56,10 @@ def test_using_the_award_to_promote_a_product_is_flagged(word):
 
 
 def test_using_the_honour_after_expiry_is_flagged():
-    r = check("荣获2021年度沧州市政府质量奖", today=dt.date(2025, 12, 20))
+    assert check("荣获2021年度沧州市政府质量奖", today=dt.date(2025, 12, 20)).ok  # last day
+    r = check("荣获2021年度沧州市政府质量奖", today=dt.date(2025, 12, 21))
     assert r.problems == ["expired"]
-    assert "2025-12-19" in r.reply
+    assert "2025-12-20" in r.reply and "《民法典》第二百零一条、第二百零二条" in r.reply
 
 
 def test_a_revoked_award_may_not_be_used_at_all():
@@ -85,3 +86,39 @@ def test_the_check_usage_command_rejects_empty_text_in_chinese(capsys, monkeypat
     monkeypatch.setattr("sys.stdin", io.StringIO("   "))
     assert main(["check-usage"]) == 2
     assert "请提供" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", PACK.meta["award_names"])
+def test_every_name_of_this_honour_is_judged(name):
+    assert check(f"荣获{name}").problems == ["missing_year"], name
+    assert check(f"荣获2021年度{name}").ok, name
+
+
+@pytest.mark.parametrize("name", ["河北省政府质量奖", "石家庄市政府质量奖", "中国质量奖", "全国质量奖",
+                                  "河间市政府质量奖", "省政府质量奖", "县政府质量奖", "市长质量奖"])
+def test_another_honour_is_never_judged_by_this_awards_rule(name):
+    r = check(f"本公司是{name}获奖企业，2019年度{name}")
+    assert (r.ok, r.problems) == (True, []), r.reply
+    assert "不是沧州市政府质量奖" in r.reply and "2021年度" not in r.reply
+
+
+def test_with_several_awards_the_year_in_the_text_picks_the_award():
+    from knowledge.usage import Award, check_usage_awards
+
+    awards = [Award(2021, dt.date(2021, 12, 20)), Award(2016, dt.date(2016, 12, 20))]
+    today = dt.date(2023, 6, 1)
+    assert check_usage_awards("荣获2021年度沧州市政府质量奖", PACK, awards, today).ok
+    old = check_usage_awards("荣获2016年度沧州市政府质量奖", PACK, awards, today)
+    assert old.problems == ["expired"] and "2020-12-20 期满" in old.reply
+    none = check_usage_awards("荣获2019年度沧州市政府质量奖", PACK, awards, today)
+    assert none.problems == ["wrong_year"] and "2016、2021年度" in none.reply
+    bare = check_usage_awards("荣获沧州市政府质量奖", PACK, awards, today)
+    assert bare.problems == ["missing_year"] and "2021年度沧州市政府质量奖" in bare.reply
+    revoked = [Award(2021, dt.date(2021, 12, 20), revoked=True), awards[1]]
+    r = check_usage_awards("荣获2021年度沧州市政府质量奖", PACK, revoked, today)
+    assert r.problems == ["revoked"]
+
+
+def test_an_approving_reply_never_asserts_more_than_the_words_show():
+    r = check("我公司荣获2021年度沧州市政府质量奖。")
+    assert r.ok and "请确认" in r.reply and "用于形象宣传。" not in r.reply

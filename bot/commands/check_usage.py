@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from knowledge.errors import QabotError
     from knowledge.pack import load_pack
     from knowledge.usage import check_usage
-    from knowledge.validity import parse_date
+    from knowledge.validity import check_order, parse_date
 
     text = args.text
     if text is None or text == "-":
@@ -34,8 +34,11 @@ def run(args: argparse.Namespace) -> int:
     if args.award_year is not None and not 1000 <= args.award_year <= 9999:
         raise QabotError(f"获奖年度应为四位数字，如 2021（收到 {str(args.award_year)[:20]}）")
     award_date = parse_date(args.award_date) if args.award_date else None
+    today = today_arg(args.today)
+    if award_date is not None:
+        check_order(award_date, today)
     result = check_usage(text, load_pack(), award_year=args.award_year, award_date=award_date,
-                         today=today_arg(args.today), revoked=args.revoked)
+                         today=today, revoked=args.revoked)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
     else:
