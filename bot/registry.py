@@ -31,13 +31,16 @@ from bot.storage.models import (
     Binding,
     BotState,
     BroadcastDelivery,
+    PackStatus,
     ReminderSent,
     Subscriber,
     Winner,
 )
+from knowledge.claims import load_claims
 from knowledge.errors import QabotError
+from knowledge.numerals import parse_year
 from knowledge.pack import Pack
-from knowledge.validity import DateError, Validity, assess, parse_date, valid_until
+from knowledge.validity import DateError, Validity, assess_for, check_year, parse_date, period
 
 logger = logging.getLogger(__name__)
 
@@ -233,20 +236,21 @@ def _row(n: int, cells: Sequence[Any], columns: dict[str, int]) -> RosterRow:
     if kind is None:
         raise RosterError(f"第{n}行：奖项“{kind_text[:20]}”应为 组织奖 或 个人奖")
     raw_date = get("award_date")
-    if isinstance(raw_date, dt.datetime):
-        award_date = raw_date.date()
-    elif isinstance(raw_date, dt.date):
-        award_date = raw_date
-    else:
-        try:
+    try:
+        if isinstance(raw_date, dt.datetime):
+            award_date = check_year(raw_date.date())
+        elif isinstance(raw_date, dt.date):
+            award_date = check_year(raw_date)
+        else:
             award_date = parse_date(_cell(raw_date))
-        except DateError as e:
-            raise RosterError(f"第{n}行：认定{e}") from None
+    except DateError as e:
+        raise RosterError(f"第{n}行：认定{e}") from None
     year_text = _cell(get("year")).removesuffix("年度").removesuffix("年")
     if year_text:
-        if not (year_text.isdigit() and len(year_text) == 4):
+        parsed = parse_year(year_text)
+        if parsed is None:
             raise RosterError(f"第{n}行：年度“{year_text[:20]}”应为四位数字，如 2021")
-        award_year = int(year_text)
+        award_year = parsed
         if not award_year <= award_date.year <= award_year + 1:
             raise RosterError(f"第{n}行：年度 {award_year} 与认定日期 {award_date} 不相符")
     else:
@@ -275,8 +279,13 @@ class ImportReport:
 
 def import_roster(session: Session, rows: Iterable[RosterRow], pack: Pack,
                   now: dt.datetime) -> ImportReport:
-    """Add or update the rows in one transaction; importing the same rows again changes nothing."""
-    years = int(pack.value("validity_years"))
+    """Add or update the rows in one transaction; importing the same rows again changes nothing.
+
+    Warns (the import still goes through) when a year exceeds the 第四条 quota, when a winner
+    was awarded again while an earlier award was still valid (第十七条: 有效期满后可再次申报),
+    when such a repeat award is not marked 再次获奖, and when an earlier award was revoked
+    (第二十四条)."""
+    p = period(pack)
     report = ImportReport()
     rows = list(rows)
     keys = {r.identity[0] for r in rows}
@@ -288,7 +297,7 @@ def import_roster(session: Session, rows: Iterable[RosterRow], pack: Pack,
         for r in rows:
             values = {"name": r.name, "award_date": r.award_date, "doc_number": r.doc_number,
                       "notes": r.notes, "repeat_award": r.repeat_award,
-                      "valid_until": valid_until(r.award_date, years)}
+                      "valid_until": p.valid_until(r.award_date)}
             w = existing.get(r.identity)
             if w is None:
                 session.add(Winner(name_key=r.identity[0], kind=r.kind, award_year=r.award_year,
@@ -303,7 +312,7 @@ def import_roster(session: Session, rows: Iterable[RosterRow], pack: Pack,
             else:
                 report.unchanged += 1
         session.flush()
-        report.warnings = quota_warnings(session, pack)
+        report.warnings = quota_warnings(session, pack) + history_warnings(session, pack, keys)
         session.commit()
     except BaseException:
         session.rollback()
@@ -331,26 +340,73 @@ def quota_warnings(session: Session, pack: Pack, years: Iterable[int] | None = N
          .group_by(Winner.award_year, Winner.kind).order_by(Winner.award_year, Winner.kind))
     if years is not None:
         q = q.where(col(Winner.award_year).in_(list(years)))
+    claims = load_claims(pack)
     out = []
     for year, kind, count in session.exec(q):
         fact = limits[kind]
         if count > int(fact.value):
-            out.append(f"注意：{year}年度{KIND_LABEL[kind]}共 {count} 个（不含再次获奖），超过"
-                       f"{fact.ref.label}“{fact.text}”。")
+            out.append(claims.text("registry.quota", year=year, kind=KIND_LABEL[kind],
+                                   count=count, limit=fact.value))
     return out
 
 
-def list_winners(session: Session, *, include_revoked: bool = True) -> list[Winner]:
+def history_warnings(session: Session, pack: Pack,
+                     name_keys: Iterable[str] | None = None) -> list[str]:
+    """Awards to one winner that the measures rule out or that need a look (see import)."""
+    claims = load_claims(pack)
+    q = select(Winner).order_by(Winner.name_key, Winner.kind, Winner.award_date)
+    if name_keys is not None:
+        keys = sorted(set(name_keys))
+        if not keys:
+            return []
+        found: list[Winner] = []
+        for chunk in _chunks(keys, 500):
+            found += session.exec(q.where(col(Winner.name_key).in_(chunk)))
+    else:
+        found = list(session.exec(q))
+    by_winner: dict[tuple[str, str], list[Winner]] = {}
+    for w in found:
+        by_winner.setdefault((w.name_key, w.kind), []).append(w)
+    out: list[str] = []
+    for awards in by_winner.values():
+        for earlier, later in zip(awards, awards[1:], strict=False):
+            names = {"name": later.name, "year": later.award_year,
+                     "prev_year": earlier.award_year}
+            if earlier.status == REVOKED:
+                out.append(claims.text("registry.after_revocation", **names))
+            elif later.award_date <= earlier.valid_until:
+                out.append(claims.text("registry.repeat_while_valid", **names,
+                                       award_date=later.award_date.isoformat(),
+                                       prev_until=earlier.valid_until.isoformat()))
+            if not later.repeat_award:
+                out.append(claims.text("registry.repeat_unmarked", **names))
+    return out
+
+
+def list_winners(session: Session, *, include_revoked: bool = True,
+                 valid_on: dt.date | None = None) -> list[Winner]:
+    """The roster; ``include_revoked=False`` drops revoked awards; ``valid_on`` keeps only the
+    awards valid on that day (unrevoked and not yet expired: "currently valid")."""
     q = select(Winner).order_by(col(Winner.award_year).desc(), Winner.kind, Winner.name_key)
-    if not include_revoked:
+    if not include_revoked or valid_on is not None:
         q = q.where(Winner.status == ACTIVE)
+    if valid_on is not None:
+        q = q.where(col(Winner.valid_until) >= valid_on)
+        q = q.where(col(Winner.award_date) <= valid_on)
     return list(session.exec(q))
 
 
 def validity_of(w: Winner, today: dt.date, pack: Pack) -> Validity:
-    return assess(w.award_date, today, int(pack.value("validity_years")),
-                  revoked=w.status == REVOKED,
-                  revoked_may_reapply=bool(pack.value("revoked_may_reapply")))
+    return assess_for(pack, w.award_date, today, revoked=w.status == REVOKED)
+
+
+def barred_keys(session: Session, name_keys: Iterable[str]) -> set[str]:
+    """The winners (by name key) with a revoked award: 第二十四条, 今后不得申报."""
+    keys = sorted(set(name_keys))
+    if not keys:
+        return set()
+    return set(session.exec(select(Winner.name_key).where(Winner.status == REVOKED)
+                            .where(col(Winner.name_key).in_(keys)).distinct()))
 
 
 def export_csv(winners: Iterable[Winner]) -> str:
@@ -389,17 +445,36 @@ def find_winner(session: Session, name: str, year: int | None = None) -> Winner:
 
 
 def revoke(session: Session, name: str, reason: str, on: dt.date, now: dt.datetime,
-           year: int | None = None) -> Winner:
-    """第二十四条: revoke an award; no more reminders, no re-application."""
+           year: int | None = None, pack: Pack | None = None) -> Winner:
+    """第二十四条: revoke an award; no more reminders, no re-application.
+
+    Only what happens 在有效期内 is revoked: a date before the award or after its validity
+    ended is refused."""
     if not reason.strip():
         raise RegistryError("请说明撤销原因（第二十四条所列情形）")
     w = find_winner(session, name, year)
     if w.status == REVOKED:
         raise RegistryError(f"“{w.name}”（{w.award_year}年度）已于 {w.revoked_on} 撤销")
+    check_revocation_date(w, on, pack)
     w.status, w.revoked_on, w.revoked_reason, w.updated_at = REVOKED, on, reason.strip(), now
     session.add(w)
     session.commit()
     return w
+
+
+def check_revocation_date(w: Winner, on: dt.date, pack: Pack | None = None) -> None:
+    """Refuse a revocation dated before the award or after its validity (第二十四条 在有效期内)."""
+    from knowledge.pack import load_pack
+
+    pack = pack or load_pack()
+    claims = load_claims(pack)
+    until = period(pack).valid_until(w.award_date)
+    if on < w.award_date:
+        raise RegistryError(claims.text("revoke.before_award", date=on.isoformat(),
+                                        award_date=w.award_date.isoformat()))
+    if on > until:
+        raise RegistryError(claims.text("revoke.after_validity", date=on.isoformat(),
+                                        until=until.isoformat()))
 
 
 def expiring(session: Session, today: dt.date, within: int) -> list[Winner]:
@@ -554,3 +629,64 @@ def verify(session: Session, query: str, today: dt.date, pack: Pack,
                 select(Winner).where(Winner.name_key == k))]
     found.sort(key=lambda ws: (-ws[1], -ws[0].award_year))
     return [Match(w, validity_of(w, today, pack), s) for w, s in found[:limit]]
+
+
+# -- the pack's status: a recorded revision, the counting rule of stored dates ---------------
+
+
+@dataclass(frozen=True)
+class Supersession:
+    """Staff recorded that the measures were revised or replaced (``qabot pack supersede``)."""
+
+    by: str  # 文号
+    since: dt.date
+
+
+def supersession(session: Session, pack: Pack) -> Supersession | None:
+    row = session.get(PackStatus, pack.id)
+    if row is None or not row.superseded_by or row.superseded_from is None:
+        return None
+    return Supersession(row.superseded_by, row.superseded_from)
+
+
+def set_supersession(session: Session, pack: Pack, by: str | None, since: dt.date | None,
+                     now: dt.datetime) -> Supersession | None:
+    """Record (or, with ``by`` None, clear) a revision of the pack's measures."""
+    if by is not None:
+        by = by.strip()
+        if not by or len(by) > 100:
+            raise RegistryError("请写明修订或替代本办法的文件文号（100 字以内），如 沧政字〔2025〕1号")
+        if since is None:
+            raise RegistryError("请用 --from 写明新办法施行的日期，如 2025-07-01")
+        effective = pack.date("effective")
+        if effective and since <= effective:
+            raise RegistryError(f"修订日期 {since} 不晚于本办法施行日期 {effective}，请检查")
+    row = session.get(PackStatus, pack.id) or PackStatus(pack_id=pack.id)
+    row.superseded_by, row.superseded_from, row.updated_at = by, since if by else None, now
+    session.add(row)
+    session.commit()
+    return supersession(session, pack)
+
+
+def sync_valid_until(session: Session, pack: Pack, now: dt.datetime) -> int:
+    """Recompute stored expiry dates when the pack's counting rule or period changed (one value
+    in pack.yaml); returns how many rows changed. Cheap when nothing changed."""
+    p = period(pack)
+    counting = f"{p.counting}:{p.years}"
+    row = session.get(PackStatus, pack.id)
+    if row is not None and row.counting == counting:
+        return 0
+    changed = 0
+    for w in session.exec(select(Winner)):
+        until = p.valid_until(w.award_date)
+        if w.valid_until != until:
+            w.valid_until = until
+            session.add(w)
+            changed += 1
+    row = row or PackStatus(pack_id=pack.id)
+    row.counting, row.updated_at = counting, now
+    session.add(row)
+    session.commit()
+    if changed:
+        logger.info("recomputed %d expiry dates for the counting rule %s", changed, counting)
+    return changed

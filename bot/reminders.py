@@ -19,17 +19,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, exists, literal
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.storage.models import ACTIVE, INDIVIDUAL, Binding, ReminderSent, Winner
+from bot.storage.models import ACTIVE, INDIVIDUAL, REVOKED, Binding, ReminderSent, Winner
 from bot.turn import esc
+from knowledge.claims import load_claims
 from knowledge.pack import Pack
+from knowledge.validity import period
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -61,6 +65,8 @@ class Reminder:
     kind: str
     award_year: int
     valid_until: dt.date
+    # 第二十四条: another award of the same winner was revoked, so no "可再次申报"
+    barred: bool = False
 
 
 def due_milestone(valid_until: dt.date, today: dt.date) -> str | None:
@@ -83,8 +89,11 @@ def plan(session: Session, today: dt.date) -> list[Reminder]:
         col(ReminderSent.winner_id) == col(Winner.id),
         col(ReminderSent.chat_id) == col(Binding.chat_id),
         col(ReminderSent.milestone) == milestone))
+    other = aliased(Winner)
+    barred = exists().where(and_(other.name_key == col(Winner.name_key),
+                                 other.status == REVOKED))
     q = (select(Winner.id, Binding.chat_id, milestone, Winner.name, Winner.kind,
-                Winner.award_year, Winner.valid_until)
+                Winner.award_year, Winner.valid_until, barred)
          .join(Binding, col(Binding.winner_id) == col(Winner.id))
          .where(Winner.status == ACTIVE)  # revoked winners get nothing more (第二十四条)
          .where(col(Binding.active).is_(True))
@@ -110,43 +119,41 @@ def record(session: Session, r: Reminder, at: dt.datetime) -> bool:
 # -- the messages ----------------------------------------------------------------------------
 
 
-def _sentence(pack: Pack, article: int, contains: str) -> str:
-    for s in pack.regulation.article(article).sentences:
-        if contains in s.text:
-            return s.text
-    return pack.regulation.article(article).text
-
-
 def render(r: Reminder, pack: Pack, today: dt.date) -> str:
-    """The reminder as Telegram HTML, quoting the clause that applies."""
+    """The reminder as Telegram HTML: every legal sentence from the pack's claims.yaml, with
+    the clause it rests on quoted; the date to apply again only for a winner not barred by
+    第二十四条."""
+    claims = load_claims(pack)
     award = pack.award_name
-    wording = f"{r.award_year}年度{award}"
-    you = "您" if r.kind == INDIVIDUAL else "贵单位"
-    a4 = pack.fact("validity_years").ref.label
-    a17 = pack.regulation.article(17).label
-    a21 = pack.regulation.article(21)
-    use = _sentence(pack, 21, "需注明获奖年份")
-    stop = _sentence(pack, 21, "超过有效期后")
-    again = _sentence(pack, 17, "有效期满后可再次申报")
-    no_prize = _sentence(pack, 17, "不再给予物质奖励")
+    values = {"you": "您" if r.kind == INDIVIDUAL else "贵单位",
+              "wording": esc(f"{r.award_year}年度{award}"), "until": r.valid_until.isoformat()}
+    again = (r.valid_until + dt.timedelta(days=1)).isoformat()
     head = f"<b>{esc(award)}有效期提醒</b>\n{esc(r.name)}："
-    until = r.valid_until.isoformat()
+
+    def quoted(claim_id: str) -> str:
+        label = claims.get(claim_id).refs[0]
+        return f"\n<blockquote>{label.label}：{esc(claims.sentence(claim_id))}</blockquote>\n"
+
+    if r.barred:
+        tail = ""  # no date to apply again; the ban itself is never sent beside a date
+    elif r.milestone == "expired":
+        tail = claims.text("reminder.next_round") + quoted("reminder.next_round").rstrip("\n")
+    else:
+        tail = claims.text("reminder.reapply_from", again=again)
     if r.milestone in ("d180", "d90", "d30"):
-        left = (r.valid_until - today).days
-        return (f"{head}{you}的{esc(wording)}有效期至 {until}，还有 {left} 天"
-                f"（{a4}：奖项有效期四年）。\n"
-                f"有效期内可在形象宣传中使用荣誉称号，请写作“{esc(wording)}”，不得用于产品、"
-                f"包装等产品宣传：\n<blockquote>{a21.label}：{esc(use)}</blockquote>\n"
-                f"期满后可再次申报（{a17}）。")
+        return (head + claims.text("reminder.ahead", left=(r.valid_until - today).days, **values)
+                + "\n" + claims.text("reminder.use", wording=values["wording"])
+                + quoted("reminder.use") + tail).rstrip("\n")
     if r.milestone == "last_day":
-        return (f"{head}今天（{until}）是{you}的{esc(wording)}有效期的最后一天。"
-                f"明天起请停止使用荣誉称号，及时撤下宣传材料中的相关内容：\n"
-                f"<blockquote>{a21.label}：{esc(stop)}</blockquote>\n"
-                f"期满后可再次申报（{a17}）。")
-    return (f"{head}{you}的{esc(wording)}已于 {until} 期满，请停止使用荣誉称号：\n"
-            f"<blockquote>{a21.label}：{esc(stop)}</blockquote>\n"
-            f"可在下一轮申报中再次申报；再次获奖的，不再给予奖金，也不占用当年名额：\n"
-            f"<blockquote>{a17}：{esc(again)}{esc(no_prize)}</blockquote>")
+        return (head + claims.text("reminder.last_day", **values)
+                + quoted("reminder.expired") + tail).rstrip("\n")
+    return (head + claims.text("reminder.expired", **values) + quoted("reminder.expired")
+            + tail).rstrip("\n")
+
+
+def basis(pack: Pack) -> str:
+    """How the dates in reminders are counted (shown with them)."""
+    return period(pack).basis
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -161,7 +168,7 @@ class SendReport:
 
 
 def _chat(chat_id: str) -> int | str:
-    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+    return int(chat_id) if re.fullmatch(r"-?[0-9]{1,20}", chat_id) else chat_id
 
 
 def _wait_seconds(error: Any) -> float:

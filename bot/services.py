@@ -10,10 +10,12 @@ migrations, and gives sessions and the registry's operations with the clock fill
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from knowledge.pack import Pack, load_pack
 
@@ -22,9 +24,15 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
     from sqlmodel import Session
 
-    from bot.registry import ImportReport, Match
+    from bot.registry import ImportReport, Match, Supersession
     from bot.settings import Settings
     from bot.storage.models import Winner
+
+logger = logging.getLogger(__name__)
+
+# How long a process trusts the revision it last read (qabot pack supersede in another
+# process shows up within this time), and backs off after a failed read.
+SUPERSESSION_TTL = 10.0
 
 
 @dataclass
@@ -33,6 +41,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     pack: Pack
+    _supersession: tuple[float, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True,
@@ -43,8 +52,18 @@ class Services:
         engine = make_engine(settings.db_url)
         if migrate:
             upgrade_database(engine)
-        return cls(settings, engine, session_factory(engine),
-                   pack or load_pack(settings.knowledge_pack))
+        services = cls(settings, engine, session_factory(engine),
+                       pack or load_pack(settings.knowledge_pack))
+        if migrate:
+            services.sync_valid_until()
+        return services
+
+    def sync_valid_until(self) -> int:
+        """Recompute stored expiry dates if the pack's counting rule changed since last start."""
+        from bot import registry
+
+        with self.session() as s:
+            return registry.sync_valid_until(s, self.pack, self.now())
 
     def close(self) -> None:
         self.engine.dispose()
@@ -78,11 +97,13 @@ class Services:
             return registry.issue_code(s, name, self.now(), self.settings.bind_code_ttl_days,
                                        year)
 
-    def revoke(self, name: str, reason: str, year: int | None = None) -> Winner:
+    def revoke(self, name: str, reason: str, year: int | None = None, *,
+               on: dt.date | None = None) -> Winner:
         from bot import registry
 
         with self.session() as s:
-            return registry.revoke(s, name, reason, self.today(), self.now(), year)
+            return registry.revoke(s, name, reason, on or self.today(), self.now(), year,
+                                   self.pack)
 
     def expiring(self, within: int = 180) -> list[Winner]:
         from bot import registry
@@ -132,3 +153,38 @@ class Services:
 
         with self.session() as s:
             return registry.verify(s, query, today or self.today(), self.pack)
+
+    def barred_keys(self, name_keys: list[str]) -> set[str]:
+        """Winners (by name key) with a revoked award: 第二十四条, 今后不得申报."""
+        from bot import registry
+
+        with self.session() as s:
+            return registry.barred_keys(s, name_keys)
+
+    # -- the measures' status (qabot pack supersede) ------------------------------------------
+    def supersession(self) -> Supersession | None:
+        """The revision staff recorded, read at most every SUPERSESSION_TTL seconds; on a
+        database error the last value read is kept, so questions are still answered."""
+        from bot import registry
+
+        now = time.monotonic()
+        cached = self._supersession
+        if cached is not None and now - cached[0] < SUPERSESSION_TTL:
+            return cached[1]  # type: ignore[no-any-return]
+        value = cached[1] if cached is not None else None
+        try:
+            with self.session() as s:
+                value = registry.supersession(s, self.pack)
+        except Exception:  # noqa: BLE001 - a database outage must not stop answers
+            logger.warning("could not read the pack status; keeping the last value",
+                           exc_info=True)
+        self._supersession = (now, value)
+        return value
+
+    def set_supersession(self, by: str | None, since: dt.date | None) -> Supersession | None:
+        from bot import registry
+
+        with self.session() as s:
+            value = registry.set_supersession(s, self.pack, by, since, self.now())
+        self._supersession = (time.monotonic(), value)
+        return value

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-TODAY = dt.date(2025, 12, 1)  # award 2021-12-20 -> valid until 2025-12-19: the d30 reminder
+TODAY = dt.date(2025, 12, 1)  # award 2021-12-20 -> valid until 2025-12-20: the d30 reminder
 NOW = dt.datetime(2021, 12, 25, tzinfo=dt.UTC)
 WINNERS = 40
 KILLS = 20

@@ -37,7 +37,7 @@ def test_a_roster_in_utf8_is_imported_with_valid_until_computed(sessions):
     with sessions() as s:
         w = registry.find_winner(s, "沧州甲公司")
         assert (w.kind, w.award_year, w.valid_until, w.doc_number) == (
-            "organization", 2021, dt.date(2025, 12, 19), "沧政字〔2021〕1号")
+            "organization", 2021, dt.date(2025, 12, 20), "沧政字〔2021〕1号")
         assert registry.find_winner(s, "沧州乙公司").repeat_award is True
 
 
@@ -139,6 +139,70 @@ def test_a_revoked_award_records_date_and_reason(sessions):
             registry.revoke(s, "李四", "again", dt.date(2023, 1, 6), NOW)
 
 
+@pytest.mark.parametrize("on, message", [
+    (dt.date(2021, 12, 19), "早于认定日期"),  # before the award
+    (dt.date(2025, 12, 21), "在有效期内"),  # the day after its validity ended
+])
+def test_a_revocation_outside_the_validity_is_refused(sessions, on, message):
+    do_import(sessions, ROSTER)
+    with sessions() as s:
+        with pytest.raises(RegistryError, match=message):
+            registry.revoke(s, "沧州甲公司", "第二十四条（一）", on, NOW)
+        assert registry.find_winner(s, "沧州甲公司").status == "active"
+
+
+@pytest.mark.parametrize("on", [dt.date(2021, 12, 20), dt.date(2025, 12, 20)])
+def test_a_revocation_on_the_award_day_or_the_last_valid_day_is_accepted(sessions, on):
+    do_import(sessions, ROSTER)
+    with sessions() as s:
+        assert registry.revoke(s, "沧州甲公司", "第二十四条（一）", on, NOW).status == "revoked"
+
+
+def test_active_means_currently_valid_and_a_separate_filter_keeps_the_unrevoked(sessions):
+    do_import(sessions, ROSTER + "沧州丁公司,组织奖,2016,2016-12-20,,,\n")
+    with sessions() as s:
+        registry.revoke(s, "李四", "x", dt.date(2023, 1, 5), NOW)
+        today = dt.date(2024, 12, 19)  # 沧州乙公司 (2020-12-18) ended 2024-12-18
+        active = [w.name for w in registry.list_winners(s, valid_on=today)]
+        unrevoked = [w.name for w in registry.list_winners(s, include_revoked=False)]
+    assert active == ["沧州甲公司"]
+    assert sorted(unrevoked) == ["沧州丁公司", "沧州乙公司", "沧州甲公司"]
+
+
+def test_a_second_award_while_the_first_is_valid_warns_citing_article_17(sessions):
+    report = do_import(sessions, HEADER + "沧州甲公司,组织奖,2019,2019-12-20,,,\n"
+                       "沧州甲公司,组织奖,2021,2021-12-20,,,是\n")
+    assert report.added == 2
+    [warning] = report.warnings
+    assert "2019年度奖项当时仍在有效期内（至 2023-12-20）" in warning and "第十七条" in warning
+
+
+def test_a_repeat_award_not_marked_as_such_warns_about_prize_money(sessions):
+    report = do_import(sessions, HEADER + "李四,个人奖,2015,2015-12-20,,,\n"
+                       "李四,个人奖,2021,2021-12-20,,,\n")
+    assert len(report.warnings) == 1
+    assert "未标为再次获奖" in report.warnings[0] and "不再给予物质奖励" in report.warnings[0]
+    report = do_import(sessions, HEADER + "李四,个人奖,2015,2015-12-20,,,\n"
+                       "李四,个人奖,2021,2021-12-20,,,是\n")
+    assert report.warnings == []
+
+
+def test_an_award_after_a_revoked_one_warns_without_a_date(sessions):
+    do_import(sessions, HEADER + "李四,个人奖,2015,2015-12-20,,,\n")
+    with sessions() as s:
+        registry.revoke(s, "李四", "第二十四条（四）", dt.date(2016, 1, 5), NOW)
+    report = do_import(sessions, HEADER + "李四,个人奖,2021,2021-12-20,,,是\n")
+    [warning] = report.warnings
+    assert "今后不得申报" in warning
+    assert "2016-01-05" not in warning and "-" not in warning.split("今后不得申报")[1]
+
+
+@pytest.mark.parametrize("row", ["甲公司,组织奖,,1900-01-01,,,", "甲公司,组织奖,,2150-01-01,,,"])
+def test_an_award_date_out_of_range_is_refused_with_its_line(sessions, row):
+    with pytest.raises(RosterError, match="第2行.*超出范围"):
+        do_import(sessions, HEADER + row + "\n")
+
+
 def test_revoking_an_unknown_name_says_so(sessions):
     with sessions() as s, pytest.raises(RegistryError, match="名录中没有"):
         registry.revoke(s, "不存在", "x", dt.date(2023, 1, 5), NOW)
@@ -150,7 +214,7 @@ def test_expiring_lists_unrevoked_awards_ending_within_the_window(sessions):
         registry.revoke(s, "李四", "x", dt.date(2023, 1, 5), NOW)
         got = registry.expiring(s, dt.date(2025, 7, 1), 180)
         assert [w.name for w in got] == ["沧州甲公司"]
-        assert registry.expiring(s, dt.date(2025, 12, 20), 180) == []
+        assert registry.expiring(s, dt.date(2025, 12, 21), 180) == []
 
 
 def issue(sessions, name="沧州甲公司", now=NOW):

@@ -47,7 +47,13 @@ def test_revoke_and_expiring_and_code_work_from_the_command_line(cli, capsys):
     assert "沧州甲公司" in capsys.readouterr().out
     assert main(["winners", "code", "沧州甲公司"]) == 0
     assert "/bind " in capsys.readouterr().out
-    assert main(["winners", "revoke", "沧州甲公司", "--reason", "第二十四条（一）"]) == 0
+    assert main(["winners", "revoke", "沧州甲公司", "--reason", "第二十四条（一）",
+                 "--date", "2025-12-21"]) == 2  # the day after its validity: refused
+    assert "在有效期内" in capsys.readouterr().err
+    assert main(["winners", "revoke", "沧州甲公司", "--reason", "第二十四条（一）",
+                 "--date", "2024-05-01"]) == 0
+    out = capsys.readouterr().out
+    assert "追缴奖金" in out and "今后不得申报市政府质量奖" in out
     assert main(["winners", "expiring", "--today", "2025-07-01"]) == 0
     assert "没有到期" in capsys.readouterr().out.splitlines()[-1]
     assert main(["winners", "revoke", "不存在", "--reason", "x"]) == 2

@@ -13,7 +13,7 @@ from knowledge.pack import load_pack
 
 PACK = load_pack()
 NOW = dt.datetime(2021, 12, 25, tzinfo=dt.UTC)
-VU = dt.date(2025, 12, 19)  # award 2021-12-20
+VU = dt.date(2025, 12, 20)  # award 2021-12-20, 《民法典》第二百零二条
 ROSTER = ("名称,奖项,年度,认定日期,文号,备注,再次获奖\n"
           "沧州甲公司,组织奖,2021,2021-12-20,,,\n"
           "李四,个人奖,2021,2021-12-20,,,\n").encode()
@@ -94,7 +94,7 @@ async def test_after_downtime_only_the_latest_missed_milestone_is_sent(bound):
     assert rep.sent == 2
     with bound() as s:
         assert {r.milestone for r in s.exec(select(ReminderSent))} == {"expired"}
-    assert "已于 2025-12-19 期满" in bot.sent[0][1]
+    assert "已于 2025-12-20 期满" in bot.sent[0][1]
 
 
 async def test_an_award_that_ended_more_than_a_year_ago_is_no_longer_planned(bound):

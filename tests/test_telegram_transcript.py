@@ -54,4 +54,4 @@ async def test_a_full_conversation_question_selfcheck_bind_status(fake: FakeBotA
     assert "第" in answer.text and "fb:up" in answer.button_data()
     assert "自查结果" in verdict.text and "✅" in verdict.text
     assert "沧州示例机械有限公司" in bound.text
-    assert "有效期至 2027-12-19" in status.text and "第二十一条" in status.text
+    assert "有效期至 2027-12-20" in status.text and "第二十一条" in status.text

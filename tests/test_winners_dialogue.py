@@ -39,7 +39,10 @@ def test_a_winner_binds_with_the_code_staff_issued_and_sees_the_status(dialogue)
     code = issued.split("<code>")[1].split("</code>")[0]
     assert "绑定成功" in say(dialogue, f"/bind {code}")
     status = say(dialogue, "/status")
-    assert "沧州甲公司" in status and "2025-12-19" in status and "2021年度沧州市政府质量奖" in status
+    assert "沧州甲公司" in status and "2021年度沧州市政府质量奖" in status
+    # 《民法典》第二百零一条、第二百零二条: through the same date four years on, the basis named
+    assert "有效期至 2025-12-20（第四条，期间按《民法典》第二百零一条、第二百零二条计算）" in status
+    assert "有效期满后可再次申报，即 2025-12-21 起（第十七条）" in status
 
 
 def test_staff_commands_are_refused_to_the_public(dialogue):
@@ -91,7 +94,7 @@ def test_without_a_database_the_feature_says_it_needs_one_but_usage_still_works(
 def test_staff_list_the_roster_in_chat_with_validity(dialogue):
     out = say(dialogue, "/winners", staff=True)
     assert "获奖名录（2 条）" in out
-    assert "沧州甲公司  至 2025-12-19 有效" in out and "李四  至 2024-12-17 有效" in out
+    assert "沧州甲公司  至 2025-12-20 有效" in out and "李四  至 2024-12-18 有效" in out
     assert "沧州甲" in say(dialogue, "/winners 甲", staff=True)
     assert "没有包含" in say(dialogue, "/winners 不存在", staff=True)
     assert "仅限" in say(dialogue, "/winners")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     imp = ws.add_parser("import", help="导入名录（CSV：UTF-8/GBK，或 .xlsx）")
     imp.add_argument("file", metavar="文件")
     ls = ws.add_parser("list", help="列出名录")
-    ls.add_argument("--active", action="store_true", help="只列出未撤销的")
+    ls.add_argument("--active", action="store_true",
+                    help="只列出目前有效的（未撤销且在有效期内，第四条、第二十四条）")
+    ls.add_argument("--not-revoked", action="store_true", help="只列出未撤销的（含已期满的）")
+    ls.add_argument("--today", metavar="日期", help="以哪一天判断是否有效（默认今天）")
     ex = ws.add_parser("export", help="导出为 CSV（Excel 可直接打开）")
     ex.add_argument("-o", "--output", metavar="文件", help="写入文件（默认输出到屏幕）")
     rv = ws.add_parser("revoke", help="撤销奖项（第二十四条）")
@@ -27,7 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rv.add_argument("--reason", required=True, metavar="原因", 
                     help="撤销原因，如 第二十四条（一）…")
     rv.add_argument("--year", type=int, metavar="年度", help="同名多次获奖时指定年度")
-    rv.add_argument("--date", metavar="日期", help="撤销日期（默认今天）")
+    rv.add_argument("--date", metavar="日期",
+                    help="撤销日期（默认今天；须在认定日期之后、有效期之内，第二十四条）")
     exp = ws.add_parser("expiring", help="列出即将到期的奖项")
     exp.add_argument("--within", type=int, default=180, metavar="天",
                      help="多少天内到期（默认 180）")
@@ -56,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
                 raise QabotError(f"无法读取文件：{args.file}") from None
             print(services.import_roster_bytes(data, path.name).summary())
         elif args.action == "list":
-            _print_list(services, include_revoked=not args.active)
+            today = parse_date(args.today) if args.today else services.today()
+            _print_list(services, today, include_revoked=not args.not_revoked,
+                        valid_on=today if args.active else None)
         elif args.action == "export":
             text = services.export_csv()
             if args.output:
@@ -68,11 +75,15 @@ def run(args: argparse.Namespace) -> int:
             else:
                 sys.stdout.write(text)
         elif args.action == "revoke":
+            from bot.features.winners import revoked_text
+            from knowledge.claims import load_claims
+
             when = parse_date(args.date) if args.date else services.today()
             with services.session() as s:
-                w = registry.revoke(s, args.name, args.reason, when, services.now(), args.year)
-            print(f"已撤销：{w.name}（{w.award_year}年度），原因：{w.revoked_reason}。"
-                  "此后不再发送提醒，今后不得申报（第二十四条）。")
+                w = registry.revoke(s, args.name, args.reason, when, services.now(), args.year,
+                                    services.pack)
+            print(revoked_text(services.pack, w, w.name, w.revoked_reason or ""))
+            print(load_claims(services.pack).text("revoke.barred"))
         elif args.action == "expiring":
             today = parse_date(args.today) if args.today else services.today()
             with services.session() as s:
@@ -96,17 +107,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_list(services: Services, include_revoked: bool) -> None:
+def _print_list(services: Services, today: dt.date, include_revoked: bool,
+                valid_on: dt.date | None) -> None:
     from bot import registry
 
     names = {"valid": "有效", "expiring": "即将到期", "expired": "已期满", "revoked": "已撤销"}
-    today = services.today()
     with services.session() as s:
-        winners = registry.list_winners(s, include_revoked=include_revoked)
-    if not winners:
+        winners = registry.list_winners(s, include_revoked=include_revoked, valid_on=valid_on)
+        empty = not winners and not registry.list_winners(s)
+    if empty:
         print("名录为空。用 qabot winners import 文件 导入。")
+    elif not winners:
+        print("没有符合条件的奖项。")
     for w in winners:
         v = registry.validity_of(w, today, services.pack)
         flag = "（再次获奖）" if w.repeat_award else ""
-        print(f"{w.award_year}  {registry.KIND_LABEL[w.kind]}  {w.name}{flag}  "
-              f"有效期至 {v.valid_until}  {names[v.state]}")
+        state = (f"已撤销（{w.revoked_on}）" if v.state == "revoked"
+                 else f"有效期至 {v.valid_until}  {names[v.state]}")
+        print(f"{w.award_year}  {registry.KIND_LABEL[w.kind]}  {w.name}{flag}  {state}")

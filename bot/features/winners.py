@@ -9,8 +9,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.turn import Button, Reply, Turn, esc
+from knowledge.claims import load_claims
 from knowledge.errors import QabotError
-from knowledge.usage import check_usage, correct_wording, reply_html
+from knowledge.numerals import parse_int, parse_year
+from knowledge.usage import Award, check_usage_awards, correct_wording, reply_html
 
 if TYPE_CHECKING:
     from bot.dialogue import Dialogue
@@ -20,29 +22,23 @@ logger = logging.getLogger(__name__)
 
 STATE_NAMES = {"valid": "有效", "expiring": "即将到期", "expired": "已期满", "revoked": "已撤销"}
 
+# What states law (validity, the honour, revocation) is in the pack's claims.yaml; these are
+# the rest: usage, prompts and confirmations.
 TEXTS = {
     "no_db": "这项功能需要获奖名录数据库，当前未连接数据库。请联系质量奖办公室。",
     "bind_usage": "用法：/bind 绑定码（绑定码由质量奖办公室提供，形如 ABCD-EFGH-JKLM）。",
-    "bound": "绑定成功：{name}（{year}年度{kind}）。有效期到期前会按时提醒您。"
-             "发送 /status 查看有效期，/unbind 解除绑定。",
     "not_bound": "本聊天还没有绑定获奖单位。请向质量奖办公室索取绑定码，然后发送 /bind 绑定码。",
     "unbound": "已解除绑定，不再发送有效期提醒。",
     "forget_ask": "将删除与本聊天有关的全部记录（绑定、提醒记录、订阅、会话状态），且无法恢复。确定吗？",
     "forgotten": "已删除与本聊天有关的全部记录（共 {n} 条）。",
     "cancelled": "已取消。",
     "verify_usage": "用法：/verify 单位或个人名称，例如 /verify 沧州某某有限公司。",
-    "verify_none": "名录中没有找到与“{q}”相近的获奖单位或个人。"
-                   "（名单以市政府公告为准，第十五条、第二十条。）",
     "usage_ask": "请把要检查的宣传文字发给我（例如网站简介、宣传册文字），我按第二十一条检查。",
     "code_usage": "用法：/code 获奖单位名称 [年度]",
     "expiring_none": "{days} 天内没有到期的奖项。",
     "winners_none": "名录是空的。把获奖名单（CSV 或 .xlsx）作为文件发给我即可导入。",
     "revoke_usage": "用法：/revoke 获奖单位名称 [年度] 撤销原因\n"
                     "例如：/revoke 沧州某某有限公司 2021 发生重大质量事故（第二十四条第（一）项）",
-    "revoke_ask": "确认撤销 <b>{name}</b>（{year}年度{kind}）的奖项吗？\n原因：{reason}\n"
-                  "撤销后不再发送提醒，该单位或个人今后不得申报（第二十四条）。",
-    "revoked": "已撤销 <b>{name}</b>（{year}年度）的奖项，原因：{reason}。"
-               "请按第二十四条收回奖牌（奖杯）和证书、追缴奖金并向社会公告。",
 }
 
 
@@ -58,23 +54,39 @@ def _no_db() -> list[Reply]:
     return [Reply(TEXTS["no_db"])]
 
 
-def _status_line(svc: Services, w: Any, turn: Turn) -> str:
+def _status_line(svc: Services, w: Any, turn: Turn, barred: bool = False) -> str:
+    """One bound award: validity (with the counting basis), the honour, applying again.
+
+    A revoked award, or any award of a winner barred by 第二十四条, is shown no date to apply
+    again and no next step."""
     from bot import registry
 
+    claims = load_claims(svc.pack)
     v = registry.validity_of(w, turn.today, svc.pack)
     kind = registry.KIND_LABEL[w.kind]
-    lines = [f"<b>{esc(w.name)}</b>（{w.award_year}年度{kind}）",
-             f"有效期至 {v.valid_until}，状态：{STATE_NAMES[v.state]}"
-             + (f"，还有 {v.days_left} 天" if v.days_left >= 0 and v.state != "revoked" else "")]
-    if v.may_use_honor:
-        lines.append(f"可在形象宣传中使用荣誉称号，写作“{esc(correct_wording(svc.pack, w.award_year))}”，"
-                     "不得用于产品宣传（第二十一条）。")
-    elif v.state == "revoked":
-        lines.append("奖项已撤销，不得使用荣誉称号，今后不得申报（第二十四条）。")
+    lines = [f"<b>{esc(w.name)}</b>（{w.award_year}年度{kind}）"]
+    if v.state == "revoked":
+        lines.append(claims.text("status.revoked_state"))
+        lines.append(claims.text("status.revoked"))
     else:
-        lines.append("已过有效期，不得继续沿用荣誉称号（第二十一条）；可再次申报（第十七条）。")
+        left = f"，还有 {v.days_left} 天" if v.days_left >= 0 else ""
+        lines.append(claims.text("status.validity", until=v.valid_until.isoformat(),
+                                 state=STATE_NAMES[v.state], left=left))
+        if v.may_use_honor:
+            lines.append(claims.text("status.use", wording=esc(correct_wording(svc.pack,
+                                                                              w.award_year))))
+            if not barred and v.reapply_from:
+                lines.append(claims.text("status.reapply_from",
+                                         again=v.reapply_from.isoformat()))
+        elif not barred:
+            lines.append(claims.text("status.expired"))
+        else:
+            lines.append(claims.text("status.expired_no_reapply"))
     if w.repeat_award:
-        lines.append("本次为再次获奖：不给予物质奖励，不占用当年名额（第十七条）。")
+        lines.append(claims.text("status.repeat"))
+    sup = svc.supersession() if hasattr(svc, "supersession") else None
+    if sup is not None and w.award_date >= sup.since:
+        lines.append(claims.text("status.later_text"))
     return "\n".join(lines)
 
 
@@ -88,7 +100,10 @@ def register(d: Dialogue) -> None:
         winners = svc.bound_winners(_chat(turn))
         if not winners:
             return [Reply(TEXTS["not_bound"])]
-        return [Reply("\n\n".join(_status_line(svc, w, turn) for w in winners))]
+        barred = svc.barred_keys([w.name_key for w in winners])
+        # one message per award: a revoked award's ban never shares a message with a date
+        return [Reply(_status_line(svc, w, turn, w.name_key in barred and w.status != "revoked"))
+                for w in winners]
 
     @d.command("bind", "用绑定码绑定获奖单位，接收有效期提醒")
     def bind(turn: Turn, arg: str) -> list[Reply]:
@@ -103,8 +118,13 @@ def register(d: Dialogue) -> None:
             w = svc.bind(_chat(turn), arg)
         except QabotError as e:
             return [Reply(esc(e))]
-        return [Reply(TEXTS["bound"].format(name=esc(w.name), year=w.award_year,
-                                            kind=registry.KIND_LABEL[w.kind]))]
+        v = registry.validity_of(w, turn.today, svc.pack)
+        names = {"name": esc(w.name), "year": w.award_year, "kind": registry.KIND_LABEL[w.kind]}
+        claims = load_claims(svc.pack)
+        if v.state == "expired":  # no reminder will come: do not promise one
+            return [Reply(claims.text("bind.bound_expired", **names,
+                                      until=v.valid_until.isoformat()))]
+        return [Reply(claims.text("bind.bound", **names))]
 
     @d.command("unbind", "解除绑定，不再接收提醒")
     def unbind(turn: Turn, arg: str) -> list[Reply]:
@@ -140,18 +160,19 @@ def register(d: Dialogue) -> None:
             return [Reply(TEXTS["verify_usage"])]
         from bot import registry
 
+        claims = load_claims(svc.pack)
         matches = svc.verify(arg[:100], turn.today)
         if not matches:
-            return [Reply(TEXTS["verify_none"].format(q=esc(arg[:40])))]
+            return [Reply(claims.text("verify.none", q=esc(arg[:40])))]
         lines = []
         for m in matches:
             w, v = m.winner, m.validity
             current = v.state in ("valid", "expiring")
-            verdict = "是有效期内的获奖者" if current else (
-                "奖项已撤销（第二十四条）" if v.state == "revoked" else "奖项已过有效期")
+            key = "verify.current" if current else (
+                "verify.revoked" if v.state == "revoked" else "verify.expired")
+            verdict = claims.text(key, until=v.valid_until.isoformat())
             lines.append(f"{'✅' if current else '❌'} <b>{esc(w.name)}</b>："
-                         f"{w.award_year}年度{registry.KIND_LABEL[w.kind]}，有效期至 "
-                         f"{v.valid_until}，{verdict}。")
+                         f"{w.award_year}年度{registry.KIND_LABEL[w.kind]}，{verdict}。")
         if matches[0].score < 100:
             lines.insert(0, f"没有与“{esc(arg[:40])}”完全相同的名称，最接近的是：")
         return [Reply("\n".join(lines))]
@@ -189,8 +210,10 @@ def register(d: Dialogue) -> None:
         svc = _services(turn)
         if svc is None:
             return _no_db()
-        # isdecimal, not isdigit (² is a digit int() refuses); five digits keep the date valid
-        days = int(arg) if arg.isdecimal() and len(arg) <= 5 else 180
+        # one parser for typed numbers (² is a digit to isdigit() that int() refuses); five
+        # digits keep the date arithmetic valid
+        days = parse_int(arg, hi=99_999) if arg else None
+        days = 180 if days is None else days
         from bot import registry
 
         with svc.session() as s:
@@ -217,8 +240,10 @@ def _register_staff_registry(d: Dialogue) -> None:
             lines = []
             for w in rows[:50]:
                 v = registry.validity_of(w, turn.today, svc.pack)
+                state = (f"已撤销（{w.revoked_on}）" if v.state == "revoked"
+                         else f"至 {v.valid_until} {STATE_NAMES[v.state]}")
                 lines.append(f"{w.award_year} {registry.KIND_LABEL[w.kind]} {esc(w.name)}"
-                             f"  至 {v.valid_until} {STATE_NAMES[v.state]}")
+                             f"  {state}")
             warnings = registry.quota_warnings(s, svc.pack)
         if not rows:
             return [Reply(TEXTS["winners_none"] if not arg.strip()
@@ -236,8 +261,9 @@ def _register_staff_registry(d: Dialogue) -> None:
         if len(parts) < 2:
             return [Reply(TEXTS["revoke_usage"])]
         name, year, reason_parts = parts[0], None, parts[1:]
-        if reason_parts[0].isdecimal() and len(reason_parts[0]) == 4 and len(reason_parts) > 1:
-            year, reason_parts = int(reason_parts[0]), reason_parts[1:]
+        typed_year = parse_year(reason_parts[0]) if len(reason_parts) > 1 else None
+        if typed_year is not None:
+            year, reason_parts = typed_year, reason_parts[1:]
         reason = " ".join(reason_parts)[:200]
         from bot import registry
 
@@ -246,13 +272,15 @@ def _register_staff_registry(d: Dialogue) -> None:
                 w = registry.find_winner(s, name, year)
                 if w.status == registry.REVOKED:
                     return [Reply(f"“{esc(w.name)}”（{w.award_year}年度）已于 {w.revoked_on} 撤销。")]
+                registry.check_revocation_date(w, turn.today, svc.pack)  # 在有效期内
                 info = {"name": w.name, "year": w.award_year, "kind": registry.KIND_LABEL[w.kind]}
         except QabotError as e:
             return [Reply(esc(e))]
         turn.state["pending_revoke"] = {"name": info["name"], "year": info["year"],
                                         "reason": reason}
-        text = TEXTS["revoke_ask"].format(name=esc(info["name"]), year=info["year"],
-                                          kind=info["kind"], reason=esc(reason))
+        text = load_claims(svc.pack).text(
+            "revoke.ask", name=f"<b>{esc(info['name'])}</b>", year=info["year"],
+            kind=info["kind"], reason=esc(reason))
         return [Reply(text, [[Button("确认撤销", "wrevoke:yes"), Button("取消", "wrevoke:no")]])]
 
     @d.button("wrevoke")
@@ -266,32 +294,41 @@ def _register_staff_registry(d: Dialogue) -> None:
         if svc is None:
             return _no_db()
         try:
-            w = svc.revoke(str(pending["name"]), str(pending["reason"]), pending.get("year"))
+            w = svc.revoke(str(pending["name"]), str(pending["reason"]), pending.get("year"),
+                           on=turn.today)
         except QabotError as e:
             return [Reply(esc(e))]
         logger.info("award revoked by staff user %s: %s (%s)", turn.user_id, w.name,
                        w.award_year)
-        return [Reply(TEXTS["revoked"].format(name=esc(w.name), year=w.award_year,
-                                              reason=esc(w.revoked_reason or "")))]
+        return [Reply(revoked_text(svc.pack, w, f"<b>{esc(w.name)}</b>",
+                                   esc(w.revoked_reason or "")))]
+
+
+def revoked_text(pack: Any, w: Any, name: str, reason: str) -> str:
+    """What staff are told after a revocation: 第二十四条's duties, without 追缴奖金 for a repeat
+    award that brought no prize money (第十七条)."""
+    claims = load_claims(pack)
+    duties = "revoke.duties_repeat" if w.repeat_award else "revoke.duties"
+    return "".join([claims.text("revoke.done", name=name, year=w.award_year, reason=reason),
+                    claims.text(duties)])
 
 
 def _name_year(arg: str) -> tuple[str, int | None]:
     name, _, last = arg.strip().rpartition(" ")
-    if name and last.isdigit() and len(last) == 4:
-        return name.strip(), int(last)
+    year = parse_year(last) if name else None
+    if year is not None:
+        return name.strip(), year
     return arg.strip(), None
 
 
 def _check(turn: Turn, text: str) -> list[Reply]:
-    """Check promotional text; a chat bound to one award is checked against that award."""
+    """Check promotional text against the awards bound to this chat: the year written in the
+    text picks the award (its 年度 from the registry); an expired or revoked one is flagged."""
     svc = _services(turn)
-    kw: dict[str, Any] = {}
+    awards: list[Award] = []
     if svc is not None:
-        winners = svc.bound_winners(_chat(turn))
-        if len(winners) == 1:
-            w = winners[0]
-            kw = {"award_year": w.award_year, "award_date": w.award_date, "today": turn.today,
-                  "revoked": w.status == "revoked"}
-    result = check_usage(text, turn.pack, **kw)
+        awards = [Award(w.award_year, w.award_date, w.status == "revoked")
+                  for w in svc.bound_winners(_chat(turn))]
+    result = check_usage_awards(text, turn.pack, awards, turn.today)
     head = "✅ " if result.ok else "⚠️ "
     return [Reply(head + reply_html(result))]
