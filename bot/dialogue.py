@@ -62,6 +62,9 @@ class Dialogue:
         self.flows: dict[str, FlowFunc] = {}
         self.fallback: CommandFunc | None = None
         self.listeners: list[Listener] = []
+        # Functions that see every turn's replies (e.g. the notice that the measures were
+        # revised): (turn, what was asked: "/article", "btn:art" or "text", replies) -> replies
+        self.reply_filters: list[Callable[[Turn, str, list[Reply]], list[Reply]]] = []
         self._tz = ZoneInfo(str(self.pack.meta.get("timezone", "Asia/Shanghai")))
         register_all(self, features)
 
@@ -139,8 +142,20 @@ class Dialogue:
         finally:
             self.emit("turn", turn, seconds=time.perf_counter() - start)
 
+    def _filtered(self, turn: Turn, asked: str, replies: list[Reply]) -> list[Reply]:
+        for f in self.reply_filters:
+            replies = f(turn, asked, replies)
+        return replies
+
     def _on_text(self, turn: Turn, text: str) -> list[Reply]:
         text = _clean(text)
+        if text.startswith(("/", "／")):
+            asked = "/" + text[1:].partition(" ")[0].split("@", 1)[0].lower()
+        else:
+            asked = "text"
+        return self._filtered(turn, asked, self._answer_text(turn, text))
+
+    def _answer_text(self, turn: Turn, text: str) -> list[Reply]:
         if not text:
             return [Reply("请输入您的问题，例如：<i>公示期几天</i>。发送 /help 查看全部功能。")]
         if text.startswith(("/", "／")):
@@ -170,7 +185,7 @@ class Dialogue:
         if prefix in self.staff_buttons and not turn.is_staff:
             logger.warning("non-staff user %s pressed a staff button %s", turn.user_id, prefix)
             return [Reply(STAFF_ONLY)]
-        return func(turn, rest)
+        return self._filtered(turn, f"btn:{prefix}", func(turn, rest))
 
 
 def _clean(text: str) -> str:

@@ -18,6 +18,7 @@ FEATURES = [
     "bot.features.subscribe",  # /subscribe /unsubscribe, staff /notice (issue 5)
     "bot.features.feedback",  # 👍/👎 and staff /feedback (issue 5)
     "bot.features.teach",  # triage buttons, /synonym /learned /stats /hot, 热点问题 (issue 13)
+    "bot.features.pack_status",  # the notice that the measures were revised (issue 10)
 ]
 
 
