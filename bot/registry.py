@@ -563,6 +563,15 @@ def bind(session: Session, chat_id: str, code: str, now: dt.datetime) -> Winner:
     return w
 
 
+def mark_expiry_told(session: Session, winner_id: int, chat_id: str, now: dt.datetime) -> None:
+    """A chat bound after the award expired was told so in the bind reply: record the day-after
+    notice as sent, so no reminder follows a reply that promised none."""
+    if session.get(ReminderSent, (winner_id, chat_id, "expired")) is None:
+        session.add(ReminderSent(winner_id=winner_id, chat_id=chat_id, milestone="expired",
+                                 sent_at=now))
+        session.commit()
+
+
 def bound_winners(session: Session, chat_id: str) -> list[Winner]:
     q = (select(Winner).join(Binding, col(Binding.winner_id) == col(Winner.id))
          .where(Binding.chat_id == chat_id).where(col(Binding.active).is_(True))

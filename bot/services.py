@@ -130,6 +130,12 @@ class Services:
         with self.session() as s:
             return registry.bind(s, str(chat_id), code, self.now())
 
+    def mark_expiry_told(self, winner_id: int, chat_id: str) -> None:
+        from bot import registry
+
+        with self.session() as s:
+            registry.mark_expiry_told(s, winner_id, str(chat_id), self.now())
+
     def unbind(self, chat_id: str) -> int:
         from bot import registry
 

@@ -123,3 +123,40 @@ def test_a_cancelled_or_stale_revoke_changes_nothing(dialogue):
 def test_revoke_without_a_reason_shows_how_to_use_it(dialogue):
     assert "用法" in say(dialogue, "/revoke 沧州甲公司", staff=True)
     assert "没有" in say(dialogue, "/revoke 不存在的公司 原因", staff=True)
+
+
+def test_binding_an_expired_award_promises_no_reminder_and_none_is_sent(dialogue, services):
+    import asyncio
+
+    from bot import reminders
+
+    code, _ = services.issue_code("李四")  # 2020-12-18: expired on 2024-12-18
+    later = dt.date(2025, 1, 10)
+    turn = dialogue.turn({}, today=later, chat_id="3003")
+    [bound] = dialogue.on_text(turn, f"/bind {code}")
+    assert "已于 2024-12-18 届满" in bound.html and "不再发送有效期提醒" in bound.html
+    assert "会按时提醒" not in bound.html
+
+    class Bot:
+        sent: list = []
+
+        async def send_message(self, **kw):
+            self.sent.append(kw)
+
+    bot = Bot()
+    asyncio.run(reminders.send_due(bot, services.sessions, PACK, later))
+    assert [m for m in bot.sent if m["chat_id"] == 3003] == []
+
+
+def test_usage_with_several_awards_bound_picks_the_award_by_the_year_written(services):
+    services.import_roster_bytes("名称,奖项,年度,认定日期,文号,备注,再次获奖\n"
+                                 "沧州甲公司,组织奖,2016,2016-12-20,,,\n".encode(), "r.csv")
+    for year in (2016, 2021):
+        code, _ = services.issue_code("沧州甲公司", year)
+        services.bind("4004", code)
+    d = Dialogue(PACK, services=services, features=["bot.features.winners"])
+    assert "✅" in say(d, "/usage 荣获2021年度沧州市政府质量奖", chat="4004")
+    old = say(d, "/usage 荣获2016年度沧州市政府质量奖", chat="4004")
+    assert "⚠️" in old and "2020-12-20 期满" in old and "不得继续沿用" in old
+    none = say(d, "/usage 荣获2018年度沧州市政府质量奖", chat="4004")
+    assert "2016、2021年度" in none

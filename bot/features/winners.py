@@ -121,7 +121,8 @@ def register(d: Dialogue) -> None:
         v = registry.validity_of(w, turn.today, svc.pack)
         names = {"name": esc(w.name), "year": w.award_year, "kind": registry.KIND_LABEL[w.kind]}
         claims = load_claims(svc.pack)
-        if v.state == "expired":  # no reminder will come: do not promise one
+        if v.state == "expired":  # no reminder will come: do not promise one, send none
+            svc.mark_expiry_told(w.id, _chat(turn))
             return [Reply(claims.text("bind.bound_expired", **names,
                                       until=v.valid_until.isoformat()))]
         return [Reply(claims.text("bind.bound", **names))]
