@@ -27,6 +27,7 @@ T_YES, T_NO, T_UNSURE = "是", "否", "不确定"
 T_YEARS = "{n} 年"
 T_NEVER = "没有"
 T_AWARDED_DATE_UNKNOWN = "获得过，日期不确定"
+T_AWARD_UNSURE = "不确定是否获得过"
 T_SKIPPED = "未问（不适用）"
 T_MET_FROM = "{date} 起满足{label}"
 T_MET_FROM_BASIS = "（按您填写的年数推算，以证明材料为准）"
@@ -50,6 +51,8 @@ def build_report(rules: Rules, answers: dict[str, Any], facts: Facts, verdict: V
     clauses = []
     dates: list[dt.date] = []
     for c in verdict.clauses:
+        if barred and not c.required:
+            continue  # no priority to an applicant barred for good (第二十四条)
         rule = rules.clause(c.id)
         met_from = None
         if c.status is Status.NOT_MET and not barred and not rule.permanent:
@@ -63,9 +66,10 @@ def build_report(rules: Rules, answers: dict[str, Any], facts: Facts, verdict: V
             "required": c.required,
             "status": str(c.status),
             "status_text": T_STATUS[str(c.status)],
-            "text": c.text,
+            "text": c.shown or c.text,  # what was checked (第二十四条: not the bare ban)
             "note": c.note,
-            "answers": [{"question": q.text, "answer": _answer_text(q, answers)}
+            "answers": [{"question": q.text_for(verdict.applicant_type),
+                         "answer": _answer_text(q, answers)}
                         for q in rules.questions
                         if q.clause == c.id and q.applies(verdict.applicant_type)],
             "evidence": rule.evidence if c.status is Status.UNKNOWN else "",
@@ -109,6 +113,8 @@ def _answer_text(q: Question, answers: dict[str, Any]) -> str:
         if value is None:
             return T_UNSURE
         return T_YEARS.format(n=int(value) if float(value).is_integer() else value)
+    if value is None:
+        return T_AWARD_UNSURE
     if value == "none":
         return T_NEVER
     if value == "unknown":

@@ -42,11 +42,13 @@ def test_half_a_year_short_is_met_six_months_later():
 
 
 def test_a_valid_previous_award_is_met_the_day_it_may_be_applied_for_again():
+    from knowledge.validity import reapply_from_for
+
     r = report(previously_awarded=True, previous_award_date="2023-05-10")
-    v = evaluate(validate_facts({**CLEAN_ORG, "previously_awarded": True,
-                                 "previous_award_date": "2023-05-10"}), PACK)
     assert clause(r, "4")["status"] == "not_met"
-    assert clause(r, "4")["met_from"] == v.reapply_from.isoformat()
+    # the verdict gives no date to an ineligible applicant; the rules' own date is the one
+    assert clause(r, "4")["met_from"] == reapply_from_for(PACK, dt.date(2023, 5, 10)).isoformat()
+    assert clause(r, "4")["met_from"] == "2027-05-11"  # 《民法典》第二百零一条、第二百零二条
 
 
 def test_a_clause_time_cannot_fix_gets_no_date():
@@ -77,3 +79,25 @@ def test_an_individual_short_of_years_in_quality_work_gets_the_date():
     f = validate_facts(facts)
     r = build_report(RULES, {}, f, evaluate(f, PACK), PACK)
     assert clause(r, "8.1")["met_from"] == "2028-03-01"
+
+
+def test_a_clean_applicant_is_shown_what_was_checked_not_the_ban():
+    r = report()
+    assert clause(r, "24")["text"] == "未曾被撤销市政府质量奖奖项"
+    assert all("今后不得申报" not in c["text"] for c in r["clauses"])
+
+
+def test_a_barred_applicant_is_shown_no_priority_clause():
+    r = report(quality_innovation=True, previously_awarded=True,
+               previous_award_date="2012-01-10", previously_revoked=True)
+    assert [c["id"] for c in r["clauses"] if not c["required"]] == []
+    assert "今后不得申报" in r["summary"]
+
+
+def test_not_sure_whether_ever_awarded_reads_as_such():
+    r = build_report(RULES, {"applicant_type": "organization", "previous_award": None},
+                     validate_facts({**CLEAN_ORG, "previously_awarded": None}),
+                     evaluate(validate_facts({**CLEAN_ORG, "previously_awarded": None}), PACK),
+                     PACK)
+    answers = [a["answer"] for a in clause(r, "4")["answers"]]
+    assert answers == ["不确定是否获得过"]

@@ -98,7 +98,7 @@ def test_the_evaluated_result_names_the_documents_that_would_settle_each_clause(
     from knowledge.pack import load_pack
 
     v = evaluate(validate_facts({**ORG}), load_pack())
-    assert any("信用报告" in e for e in v.clause("7.4").evidence)
+    assert "信用报告" in v.clause("7.4").evidence
     detailed = v.to_json(detail=True)
     assert all(c["evidence"] for c in detailed["clauses"])
     assert detailed["clauses"][-1]["shown"] == "未曾被撤销市政府质量奖奖项"
