@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -46,7 +47,8 @@ def webhook_route(app: Application, path: str, secret_token: str | None) -> Rout
                 logger.warning("webhook request without the right secret token refused")
                 return PlainTextResponse("403", status_code=403)
         length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_BODY:
+        # ASCII digits only: "²".isdigit() is true and int() refuses it (a 500 before)
+        if not re.fullmatch(r"[0-9]{1,12}", length) or int(length) > MAX_BODY:
             return PlainTextResponse("413", status_code=413)
         body = bytearray()
         async for chunk in request.stream():  # never buffer more than the limit
