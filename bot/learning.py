@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -106,7 +107,7 @@ def log_question(factory: sessionmaker[Session], text: str, kind: str, articles:
 
 
 def articles_of(row_articles: str) -> list[int]:
-    return [int(a) for a in row_articles.split(",") if a.strip().isdigit()]
+    return [int(a) for a in row_articles.split(",") if re.fullmatch(r"\s*[0-9]{1,6}\s*", a)]
 
 
 def purge(session: Session, now: dt.datetime, days: int) -> int:

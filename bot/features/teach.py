@@ -135,7 +135,8 @@ def fresh(d: Dialogue) -> Retriever:
 
 
 def _int(text: str, limit: int = 9) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= limit else None
+    # ASCII digits only (isdigit() also says yes to ², which int() refuses)
+    return int(text) if re.fullmatch(rf"[0-9]{{1,{limit}}}", text) else None
 
 
 def _short(text: str, n: int = 40) -> str:
