@@ -35,7 +35,7 @@ from knowledge.eligibility import (
 from knowledge.lexicon import normalize
 from knowledge.numerals import CN_NUMERAL, to_int
 from knowledge.pack import Pack
-from knowledge.validity import add_years, assess
+from knowledge.validity import add_years, assess_for
 
 _CLAUSE_SPLIT = re.compile(r"[，。？！,.?!；;\s]+")
 _NUM = rf"[0-9]+(?:\.[0-9]+)?|[{CN_NUMERAL}]+"
@@ -407,10 +407,7 @@ class FactReader:
 
     def _validity(self, kind: str, award: tuple[dt.date, dt.date], text: str,
                   today: dt.date) -> Reading:
-        years = int(self.pack.value("validity_years"))
-        ends = [assess(d, today, years,
-                       revoked_may_reapply=bool(self.pack.value("revoked_may_reapply")))
-                for d in award]
+        ends = [assess_for(self.pack, d, today) for d in award]  # the pack's counting rule
         states = {v.state for v in ends}
         info: dict[str, Any] = {
             "award_from": award[0], "award_to": award[1],
@@ -426,10 +423,10 @@ class FactReader:
                          _said_date(award),
                          _MISSING_AWARD_DATE if award[0] != award[1] else "")
         reading = self._judge("validity", kind, [stated], today)
-        verdicts = []
-        for raw in reading.engine_facts:
-            verdicts.append(evaluate(validate_facts(raw), self.pack))
-        info["reapply_from"] = tuple(v.reapply_from for v in verdicts if v.reapply_from)
+        # the day after the last valid day (the verdict names no date to an applicant it finds
+        # ineligible, so the date comes from the validity rule itself)
+        info["reapply_from"] = tuple(dict.fromkeys(v.reapply_from for v in ends
+                                                   if v.reapply_from))
         missing = reading.missing if (info["state"] == "depends"
                                       or info["may_use_honor"] is None) else ()
         return Reading("validity", kind, reading.findings, missing, reading.engine_facts,

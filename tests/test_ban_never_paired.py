@@ -151,6 +151,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                 for r in press("wrevoke:yes", chat, st, staff=True):
                     messages.append((f"/revoke confirmed {state_name}", r.html))
 
+        # questions that state facts (the verdict before the quote), in every state
+        for question in ("奖项被撤销了还能申报吗", "我们的奖被撤销过，什么时候能重新申报",
+                         "2021年12月20日拿的奖现在还能用吗", "2020年6月1日拿的奖现在还能用吗",
+                         "2019年获的奖什么时候能再报", "我们2023年3月获奖，现在能再申报吗",
+                         "2021年获奖的现在还能用吗", "公司成立四年半能报吗"):
+            for r in say(question, "chat-question"):
+                messages.append((f"question {question}", r.html))
         for r in say("/verify 完全不存在的名字", "chat-none"):
             messages.append(("/verify none", r.html))
         for r in say("/status", "chat-none"):

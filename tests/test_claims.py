@@ -39,7 +39,7 @@ def sample_values(claim: Claim) -> dict[str, str]:
 def test_the_register_holds_every_kind_of_legal_statement():
     prefixes = {c.id.split(".")[0] for c in CLAIMS}
     assert {"selfcheck", "clause", "note", "validity", "status", "verify", "revoke",
-            "registry", "reminder", "usage", "notice", "bind"} <= prefixes
+            "registry", "reminder", "usage", "notice", "bind", "answer"} <= prefixes
     assert len(CLAIMS) >= 60
 
 
@@ -100,7 +100,7 @@ def test_every_claim_is_used_by_the_code_and_every_claim_the_code_names_exists()
     sources = "\n".join(p.read_text(encoding="utf-8") for folder in ("bot", "knowledge")
                         for p in (ROOT / folder).rglob("*.py"))
     named = set(re.findall(r"""["']((?:selfcheck|note|validity|status|verify|revoke|registry|"""
-                           r"""reminder|usage|notice|bind)\.[a-z0-9_.]+)["']""", sources))
+                           r"""reminder|usage|notice|bind|answer)\.[a-z0-9_.]+)["']""", sources))
     ids = {c.id for c in CLAIMS}
     assert named <= ids, named - ids
     eligibility = PACK.load_yaml("eligibility.yaml")

@@ -13,6 +13,7 @@ from knowledge.retrieval import Answer, Retriever
 
 if TYPE_CHECKING:
     from bot.dialogue import Dialogue
+    from knowledge.pack import Pack
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +65,8 @@ T_FACT_YES = "就您说的“{stated}”而言，符合{label}。"
 T_FACT_YES_PART = "就您说的“{stated}”而言，符合{label}；这一项的其他要求请一并核实。"
 T_FACT_DEPENDS = "要看{missing}（依据{label}）。"
 T_FACT_SELFCHECK = "其他条件可发送 /selfcheck 逐条自查。这只是按您说的情况作的初步判断，以正式的资格审查为准（第十二条）。"
-T_REVOKED = "不能。依据{label}，奖项被撤销的单位或个人今后不得申报。"
-T_VALID_USE = "还在有效期内，可以在形象宣传中使用荣誉称号（须注明获奖年份，不得用于产品宣传，第二十一条）。"
-T_EXPIRED_USE = "已过有效期，不得继续沿用荣誉称号（第二十一条）；有效期满后可再次申报（第十七条）。"
-T_VALID_UNTIL = "按获奖日期{said}计算，有效期至{until}（第四条）。"
-T_REAPPLY_YES = "可以再次申报：有效期已届满（第十七条）。"
-T_REAPPLY_NOT_YET = "有效期内还不能再次申报；{again}起可再次申报（第四条、第十七条）。"
-T_DEPENDS_DATE = "要看确切的获奖日期：按{said}计算，有效期至{until}（第四条）。"
+# what the verdict says about revocation, validity and re-application is law: claims.yaml
+# (answer.*), with the article it rests on and the counting basis beside every date
 SMALLTALK = {
     "greeting": "您好！我是质量奖助手，可以回答《{title}》的问题，例如 <i>公示期几天</i>、"
                 "<i>公司成立四年能申报吗</i>；也可以发送 /selfcheck 自查申报条件。",
@@ -208,14 +204,17 @@ def _span(pair: tuple) -> str:
     return _date(lo) if lo == hi else f"{_date(lo)}至{_date(hi)}之间"
 
 
-def verdict_lines(ans: Answer) -> str:
+def verdict_lines(ans: Answer, pack: Pack | None = None) -> str:
     """The rules' verdict on the facts a question states, before the quote."""
+    from knowledge.claims import load_claims
+    from knowledge.pack import load_pack
+
     rd = ans.reading
     if rd is None:
         return ""
+    claims = load_claims(pack or load_pack())
     if rd.topic == "revoked":
-        f = rd.findings[0]
-        return esc(T_REVOKED.format(label=f.label))
+        return esc(claims.text("answer.revoked"))
     if rd.topic == "validity":
         v = rd.validity
         said = rd.findings[0].stated if rd.findings else ""
@@ -223,23 +222,23 @@ def verdict_lines(ans: Answer) -> str:
         lines = []
         if v.get("asks_reapply"):
             if v["may_reapply"] is True:
-                lines.append(T_REAPPLY_YES)
+                lines.append(claims.text("answer.reapply_yes"))
             elif v["may_reapply"] is False and v.get("reapply_from"):
-                lines.append(T_REAPPLY_NOT_YET.format(again=_span(
+                lines.append(claims.text("answer.reapply_not_yet", again=_span(
                     (min(v["reapply_from"]), max(v["reapply_from"])))))
             else:
-                lines.append(T_DEPENDS_DATE.format(said=said, until=until))
+                lines.append(claims.text("answer.depends_date", said=said, until=until))
             if v["may_reapply"] is not None:
-                lines.append(T_VALID_UNTIL.format(said=said, until=until))
+                lines.append(claims.text("answer.valid_until", said=said, until=until))
         else:
             if v["may_use_honor"] is True:
-                lines.append(T_VALID_USE)
+                lines.append(claims.text("answer.valid_use"))
             elif v["may_use_honor"] is False:
-                lines.append(T_EXPIRED_USE)
+                lines.append(claims.text("answer.expired_use"))
             if v["may_use_honor"] is None:
-                lines.append(T_DEPENDS_DATE.format(said=said, until=until))
+                lines.append(claims.text("answer.depends_date", said=said, until=until))
             else:
-                lines.append(T_VALID_UNTIL.format(said=said, until=until))
+                lines.append(claims.text("answer.valid_until", said=said, until=until))
         return esc("".join(lines))
     lines = []
     for f in rd.findings:
@@ -281,7 +280,7 @@ def _declined(d: Dialogue, ans: Answer) -> Reply:
 def _verdict_reply(d: Dialogue, ans: Answer) -> Reply:
     """Verdict first, then the clauses quoted, then the self-check."""
     r = retriever(d)
-    parts = [verdict_lines(ans)]
+    parts = [verdict_lines(ans, d.pack)]
     shown = []
     for n in dict.fromkeys(s.article for s in ans.quotes):
         quotes = [s for s in ans.quotes if s.article == n]
