@@ -68,6 +68,7 @@ class Language:
                 "|".join(f"(?:{p})" for p in entry.get("answer") or ["$^"]))
         measures = "".join(data.get("count_measures") or [])
         self._count_of = re.compile(rf"(?:几|多少)[{measures}]([\u4e00-\u9fff]{{1,3}})")
+        self.question_words = frozenset(str(w) for w in data.get("question_words") or ())
         self.dependent_openers = tuple(data.get("dependent_openers") or ())
         self.dependent_after_semicolon = tuple(data.get("dependent_after_semicolon") or ())
         self.smalltalk: dict[str, str] = {}

@@ -54,6 +54,9 @@ INTENT_MISS = 0.9
 _SPECIFIC = frozenset({"amount", "count", "duration", "when", "who", "where"})
 # A question naming one kind of award (个人奖) moves away from an article about the other.
 KIND_PENALTY = 0.75
+# The name of a kind of award in a question (组织奖, 个人奖) says which kind, not what about it:
+# it weighs this much in finding the article (the kind is matched separately).
+KIND_NAME_WEIGHT = 0.4
 # Band thresholds; calibration.yaml in the pack overrides them (benchmarks/calibrate.py).
 CONFIDENT = 0.28  # at or above: a confident answer
 REFUSE = 0.12  # below: the measures do not cover the question
@@ -241,7 +244,7 @@ class Retriever:
         self.refuse = float(cal.get("refuse", REFUSE))
         self.refuse_unanchored = float(cal.get("refuse_unanchored", REFUSE_UNANCHORED))
         aids = pack.load_yaml("questions.yaml") or {}
-        self.stopwords: set[str] = set(aids.get("stopwords") or [])
+        self.stopwords: set[str] = set(aids.get("stopwords") or []) | self.lang.question_words
         # colloquial -> canonical words of the measures
         self.synonyms: dict[str, list[str]] = defaultdict(list)
         for canon, variants in (aids.get("synonyms") or {}).items():
@@ -271,7 +274,9 @@ class Retriever:
         # taught to the segmenter, so that 参加评选 still yields 参加 and 评选.
         extra |= {c for cs in self.synonyms.values() for c in cs}
         extra |= {k.name for k in self.kinds}
-        self.seg = Segmenter({w for w in extra if all(is_cjk(c) for c in w)})
+        self._kind_names = {k.name for k in self.kinds}
+        self.seg = Segmenter({w for w in extra | self.lang.question_words
+                              if all(is_cjk(c) for c in w)})
         # the pack's compound terms, indexed with the words inside them
         self._compounds = {w for w in extra if len(w) >= 3}
 
@@ -632,6 +637,8 @@ class Retriever:
         query, oov, words = q.query, q.oov, q.words
         if not query:
             return []
+        query = {t: min(w, KIND_NAME_WEIGHT) if t in self._kind_names else w
+                 for t, w in query.items()}
         w_scores = self.words.scores(query)
         w_ideal = self.words.ideal(query, oov) or 1.0
         qb = dict.fromkeys(q.bigrams, 1.0)
@@ -692,9 +699,14 @@ class Retriever:
         return [h for h in hits if h.score > 0][:5]
 
     def _article_kind(self, number: int) -> frozenset[str]:
-        """The kinds of award an article's opening sentence names (第七条: 单位; 第八条: 个人)."""
+        """The kinds of award an article is about: those its opening sentence names (第七条:
+        单位; 第八条: 个人), and any kind a later sentence is about on its own (第十六条's
+        second sentence: the individual prize's reward)."""
         units = [u for u in self._article_units(number) if not u.heading]
-        return units[0].kinds if units else frozenset()
+        if not units or not units[0].kinds:
+            return frozenset()
+        alone = {k for u in units[1:] if len(u.kinds) == 1 for k in u.kinds}
+        return units[0].kinds | alone
 
     @staticmethod
     def _coverage(words: list[str], oov: dict[str, float]) -> float:
@@ -818,10 +830,13 @@ class Retriever:
         wanted = set(intent.kinds & u.answers)
         if "duration" in wanted and query is not None and not self._duration_of(u, query):
             wanted.discard("duration")
-        if "count" in wanted and intent.count_of:
-            # 几个部门 counts departments: only a sentence about them answers
-            counted = intent.count_of
-            if counted not in u.sentence.text and not self._is_kind_word(counted):
+        counted = intent.count_of
+        if "count" in intent.kinds and counted and not self._is_kind_word(counted):
+            # 几个部门 counts departments: only a sentence about them answers, and one naming
+            # them (…办公室及有关部门) says which they are
+            if counted in u.sentence.text:
+                wanted.add("count")
+            else:
                 wanted.discard("count")
         return len(wanted)
 
@@ -879,8 +894,41 @@ class Retriever:
         else:
             chosen = [best] + [u for sc, u in scored if u is not best and u.sentence.item is None
                                and sc >= S_ALSO * best_score][:2]
+        chosen += self._answering(scored, chosen, q)
+        chosen += self._continuations(units, chosen, q)
         quotes = self._with_lead(number, chosen, q.intent)
         return [self._excerpt(s, asked) for s in quotes], False
+
+    def _answering(self, scored: list[tuple[float, Unit]], chosen: list[Unit],
+                   q: _Query) -> list[Unit]:
+        """The sentence that gives what the question asks for (a body, an amount, a count, a
+        duration, a date, a place) when the sentences chosen on their words do not: 谁负责巡访
+        quotes 第二十三条's 建立…巡访制度 *and* the sentence naming who does it."""
+        specific = q.intent.kinds & _SPECIFIC
+        if not specific:
+            return []
+        wanted = replace(q.intent, kinds=specific)
+        if any(self._intent_match(u, wanted, q.query) for u in chosen):
+            return []
+        qb = set(q.bigrams)
+        found = [(sc, u) for sc, u in scored if u not in chosen
+                 and self._intent_match(u, wanted, q.query)
+                 and self._lexical(u, q.query, qb) > 0]
+        return [max(found, key=lambda x: x[0])[1]] if found else []
+
+    def _continuations(self, units: list[Unit], chosen: list[Unit], q: _Query) -> list[Unit]:
+        """The sentences that continue a chosen one (…填报申报表；对申报材料…进行审查，签署审查
+        意见后推荐至…) when they too speak to the question: one sentence of the text, cut at a
+        semicolon, is quoted whole."""
+        qb = set(q.bigrams)
+        keep = {u.sentence.index for u in chosen}
+        out = []
+        for u in units:
+            if (u.antecedent in keep and u.sentence.index not in keep
+                    and self._lexical(u, q.query, qb) > 0):
+                keep.add(u.sentence.index)
+                out.append(u)
+        return out
 
     def sentence_score(self, u: Unit, q: _Query, qb: set[str] | None = None,
                        few: bool = False) -> float:
