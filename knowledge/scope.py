@@ -78,7 +78,9 @@ class Scope:
         ours = set(self.place_words) | set(self.inside) | {normalize(self.place)}
         others = [p for p in _places() if not any(p in o or o in p for o in ours)]
         self.other_places = others
-        self._other_place = re.compile(f"(?P<place>{_alternation(others)}){owner}{noun}")
+        self._other_place = re.compile(
+            f"(?P<place>{_alternation(others)})(?:(?:也|还|都|自己)?有(?:个|一个|自己的)?)?"
+            f"(?P<award>{owner}{noun})")
         self._levels: list[tuple[re.Pattern[str], str]] = []
         for lv in data.get("levels") or []:
             words = [normalize(str(w)) for w in lv.get("words") or []]
@@ -89,6 +91,12 @@ class Scope:
         self._programme = re.compile(_alternation(names)) if names else None
         bg = str(prog.get("background") or "$^")
         self._background = re.compile(f"(?:{bg})[^，。？！,?!]{{0,4}}$")
+        # after the scheme: this award named (首席质量官申请个人奖) or the scheme weighed against
+        # its conditions (有ISO认证就行吗): a fact about the applicant, not the subject
+        after = [str(p) for p in prog.get("background_after") or []]
+        after += [re.escape(normalize(str((e or {}).get("name", k))))
+                  for k, e in (data.get("kinds") or {}).items()]
+        self._background_after = re.compile("|".join(f"(?:{p})" for p in after) or "$^")
         self._topics: list[_Topic] = []
         for t in data.get("topics") or []:
             pats = [str(p) for p in t.get("patterns") or []]
@@ -109,15 +117,19 @@ class Scope:
     def check(self, text: str) -> Decline | None:
         """The reason a normalised question is outside the measures, or None."""
         if m := self._other_place.search(text):
-            other = m.group(0)
+            other = m.group("place") + m.group("award")  # 天津也有政府质量奖: 天津政府质量奖
             return Decline(OTHER_PLACE, self._message("other_place", other), other)
         for rx, _name in self._levels:
             if m := rx.search(text):
                 other = m.group(0)
                 return Decline(OTHER_LEVEL, self._message("other_level", other), other)
         if self._programme is not None:
+            facts_end = None  # the end of the last scheme read as a fact about the applicant
             for m in self._programme.finditer(text):
-                if self._background.search(text[:m.start()]):
+                if (self._background.search(text[:m.start()])
+                        or self._background_after.search(text[m.end():])
+                        or (facts_end is not None and m.start() - facts_end <= 4)):
+                    facts_end = m.end()
                     continue  # 没有通过ISO9001认证能报吗: a fact about the applicant
                 other = m.group(0)
                 return Decline(OTHER_PROGRAMME, self._message("other_programme", other), other)

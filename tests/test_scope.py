@@ -78,12 +78,25 @@ def test_the_decline_names_the_other_award_and_this_one(d):
     ("没评上能申请行政复议吗", "复议"),
     ("拿了个人奖评职称能加分吗", "职称"),
     ("获奖企业有技改补贴吗", "补贴"),
+    ("评上组织奖以后参加政府采购能优先吗", "政府采购"),
+    ("拿了质量奖批工业用地会不会照顾一点", "用地"),
+    ("获奖单位投标时能加分吗", "招投标"),
 ])
 def test_topics_the_measures_do_not_address_are_declined_with_the_reason(d, question, reason):
     row = answer_json(d, question)
     assert row["abstained"] and reason in str(row["reply"])
     # this award's amounts and durations are no answer to a question the measures leave open
     assert not [f for f in FIGURES[:9] if f in str(row["reply"])]
+
+
+@pytest.mark.parametrize("question, other", [
+    ("听说石家庄也有个政府质量奖，那边给多少奖金", "石家庄政府质量奖"),
+    ("任丘的县级质量奖要什么条件", "县级质量奖"),
+])
+def test_an_award_another_place_or_level_has_is_declined_by_its_name(d, question, other):
+    row = answer_json(d, question)
+    assert row["abstained"] and other in str(row["reply"])
+    assert not [f for f in FIGURES if f in str(row["reply"])]
 
 
 def test_this_years_dates_are_declined_with_article_ten_offered(d):
@@ -101,6 +114,10 @@ def test_this_years_dates_are_declined_with_article_ten_offered(d):
     ("获奖企业偷税漏税会被撤销吗", 24),
     ("这个奖是咱市里最高的质量荣誉吗", 2),
     ("每年什么时候开始申报", 10),
+    # a scheme the applicant has or a title the applicant holds is a fact, not the subject
+    ("我在厂里当首席质量官，能报个人奖吗", 8),
+    ("质量管理体系要健全，有ISO9001认证就够了吗", 7),
+    ("只做过体系认证、没推行卓越绩效，影响申报吗", 7),
 ])
 def test_questions_that_only_mention_other_places_or_topics_stay_in_scope(question, article):
     ans = retriever_for().ask(question, today=dt.date(2025, 6, 30))

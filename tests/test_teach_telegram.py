@@ -77,8 +77,8 @@ async def test_staff_turn_an_unanswered_question_into_an_answer_every_bot_gives(
 
 async def test_out_of_scope_with_a_reason_declines_the_question_and_its_paraphrase(
         fake: FakeBotAPI, db_url: str):
-    # answered (wrongly) from 第七条's 可优先申报: a 👎 brings it to staff
-    question = "获奖企业能优先获得建设用地指标吗"
+    # answered (wrongly) from 第七条's 经营异常名录: a 👎 brings it to staff
+    question = "获奖企业能不能进市里的重点企业名录"
     async with running_bot(fake, settings_for(fake, db_url)):
         [answer] = await say(fake, ALICE, question)
         await press(fake, ALICE, answer, "fb:down")
@@ -86,7 +86,7 @@ async def test_out_of_scope_with_a_reason_declines_the_question_and_its_paraphra
         item = group_message(groups, question)
         [reasons] = await press(fake, STAFF, item, button(item, "lrn:o:"))
         [taught] = await press(fake, STAFF, reasons, button(reasons, "lrn:r:", "税收"))
-        [again] = await say(fake, BOB, "获奖单位能优先获得建设用地指标吗")
+        [again] = await say(fake, BOB, "获奖单位能不能进市里的重点企业名录")
         [money] = await say(fake, BOB, "质量奖的奖金有多少")
     assert "👎" in item.text
     assert "已学会" in taught.text and "不在办法范围内" in taught.text
