@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/calibrate.py            # print the thresholds and their costs
     .venv/bin/python benchmarks/calibrate.py --write    # also write the pack's calibration.yaml
 
-A question the scope rules decline is left out (scope decides it, not the score). For the
-rest, the best article's score decides the band:
+An in-scope question the scope rules decline is left out (scope decides it, not the score).
+An out-of-scope question they decline is scored as if they had not: the refusal scores are the
+second line of defence, for out-of-scope questions no rule knows yet. The best article's score
+decides the band:
 
 - below ``refuse`` the bot says the measures do not cover the question. Chosen to minimise
   2 x in-scope questions refused + out-of-scope questions answered: a refused answerable
@@ -15,10 +17,10 @@ rest, the best article's score decides the band:
   only "best" (1 each) + wrong or out-of-scope answers shown confidently (2 each: a confident
   wrong answer is the worst outcome).
 
-Calibration sets: the development sets (``../shared/eval``), the older benchmark sets, and the
-``_a`` blind splits and the scope split. The ``_b`` blind splits are never used here: they stay
-the held-out test. The pack's own sample questions are left out too (they are in the index, so
-their scores say nothing about new questions).
+Calibration sets: the development sets (``../shared/eval``), the older benchmark sets, the
+``_a`` blind splits, the scope split and the ``d`` splits. The ``_b`` and ``c`` blind splits
+are never used here: they stay the held-out test. The pack's own sample questions are left out
+too (they are in the index, so their scores say nothing about new questions).
 """
 
 from __future__ import annotations
@@ -32,16 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import retrieval_bench as rb  # noqa: E402
 
 CALIBRATION_SETS = ["dev", "dev_answers", "extra", "probe", "blind applicants_a",
-                    "blind people_a", "blind scope"]
+                    "blind people_a", "blind scope", "blind d1", "blind d2"]
+assert not set(CALIBRATION_SETS) & rb.HELD_OUT  # the held-out splits are never calibrated on
 GRID = [round(0.02 + 0.005 * i, 3) for i in range(100)]  # 0.02 .. 0.515
 
 
-Obs = tuple[float, bool, bool, bool]
+Obs = tuple[float, bool, bool, bool, bool]
 
 
 def observations() -> list[Obs]:
-    """(top score, in scope, top-1 right, anchored) for every question the scope rules let
-    through."""
+    """(top score, in scope, top-1 right, anchored, caught by the scope rules) for every
+    question the scope rules let through, and for every out-of-scope question scored as if
+    the rules had not caught it: the refusal scores are the second line of defence, for
+    out-of-scope questions no rule knows yet, so they are set on what such questions score."""
     from knowledge.retrieval import retriever_for
 
     r = retriever_for()
@@ -49,13 +54,16 @@ def observations() -> list[Obs]:
     for name in CALIBRATION_SETS:
         for q, gold, _must, _must_not in rb.items_of(name) or []:
             ans = r.ask(q)
+            caught = ans.decline is not None
+            if caught and not gold:
+                ans = r.ask(q, scoped=False)
             if ans.decline is not None or ans.kind in {"smalltalk", "empty", "reference",
                                                        "no_such_article"}:
                 continue
             top = ans.ranked[0] if ans.ranked else None
             score = top.score if top else 0.0
             out.append((score, bool(gold), bool(top and top.article in gold),
-                        r.anchored(ans.text)))
+                        r.anchored(ans.text), caught))
     return out
 
 
@@ -63,7 +71,7 @@ def calibrate(obs: list[Obs]) -> dict[str, tuple[float, int]]:
     """Thresholds and their costs: refuse (anchored questions), refuse_unanchored, confident."""
 
     def refuse_cost(t: float, anchored: bool) -> int:
-        return sum((2 if ins else 1) for s, ins, _, a in obs if a == anchored
+        return sum((2 if ins else 1) for s, ins, _, a, _c in obs if a == anchored
                    and ((ins and s < t) or (not ins and s >= t)))
 
     refuse = min(GRID, key=lambda t: (refuse_cost(t, True), t))
@@ -72,9 +80,9 @@ def calibrate(obs: list[Obs]) -> dict[str, tuple[float, int]]:
 
     def confident_cost(t: float) -> int:
         cost = 0
-        for s, ins, right, a in obs:
-            if s < (refuse if a else unanchored):
-                continue
+        for s, ins, right, a, caught in obs:
+            if caught or s < (refuse if a else unanchored):
+                continue  # declined: no band to choose
             if ins and right and s < t:
                 cost += 1
             elif (not ins or not right) and s >= t:
@@ -93,15 +101,17 @@ def main() -> int:
     a = ap.parse_args()
     obs = observations()
     cal = calibrate(obs)
-    n_in = sum(1 for _, ins, _, _ in obs if ins)
-    n_un = sum(1 for *_, a in obs if not a)
+    n_in = sum(1 for _, ins, *_ in obs if ins)
+    n_un = sum(1 for _, _, _, a, _ in obs if not a)
+    n_caught = sum(1 for *_, caught in obs if caught)
     notes = {
         "refuse": "cost: 2 x in-scope refused + out-of-scope answered (anchored questions)",
         "refuse_unanchored": f"cost, the same, among the {n_un} questions naming nothing "
                              "of the award",
         "confident": "cost: right but hedged + 2 x wrong or out of scope but confident",
     }
-    print(f"{len(obs)} questions scored ({n_in} in scope, {len(obs) - n_in} out of scope)")
+    print(f"{len(obs)} questions scored ({n_in} in scope, {len(obs) - n_in} out of scope, "
+          f"{n_caught} of them caught by the scope rules)")
     for key, (value, cost) in cal.items():
         print(f"{key}: {value}  ({notes[key]}: {cost})")
     if a.write:
@@ -110,7 +120,8 @@ def main() -> int:
         path = load_pack().path / "calibration.yaml"
         lines = ["# Written by benchmarks/calibrate.py: the score bands of knowledge/retrieval.py,",
                  f"# calibrated on {', '.join(CALIBRATION_SETS)}",
-                 f"# ({len(obs)} questions the scope rules let through, {n_in} in scope).",
+                 f"# ({len(obs)} questions, {n_in} in scope; the {n_caught} out-of-scope ones the",
+                 "# scope rules catch are scored without them for the refusal scores only).",
                  "# Do not edit by hand; rerun the script."]
         lines += [f"{key}: {value}  # {notes[key]}: {cost}" for key, (value, cost) in cal.items()]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

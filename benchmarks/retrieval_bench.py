@@ -53,8 +53,13 @@ SETS: dict[str, Path | str] = {
     "blind scope": BLIND / "scope.yaml",
     "blind applicants_b": BLIND / "applicants_b.yaml",
     "blind people_b": BLIND / "people_b.yaml",
+    "blind d1": BLIND / "d1.yaml",
+    "blind d2": BLIND / "d2.yaml",
+    "blind c1": BLIND / "c1.yaml",
+    "blind c2": BLIND / "c2.yaml",
 }
-HELD_OUT = {"blind applicants_b", "blind people_b"}  # figures only, never their lines
+# figures only, never their lines (c1/c2: the held-out test of issue 9's second round)
+HELD_OUT = {"blind applicants_b", "blind people_b", "blind c1", "blind c2"}
 FOLLOWUPS = BLIND / "followups.yaml"
 LINE = re.compile(r"^- \{q: (?P<q>.*?), gold: \[(?P<gold>[\d, ]*)\]"
                   r"(?:, must: \[(?P<must>[^\]]*)\])?(?:, must_not: \[(?P<must_not>[^\]]*)\])?\}\s*$")

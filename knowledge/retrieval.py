@@ -144,6 +144,7 @@ class Answer:
     text: str = ""  # the normalised question the answer was found for
     reading: Reading | None = None  # facts the question states and the rules' verdict
     followup: str = ""  # next (之后呢) | more (还有呢) | done (nothing more in the article)
+    shown: int = 1  # how many of the first hits are quoted (two when they score alike)
 
     @property
     def articles(self) -> list[int]:
@@ -563,8 +564,9 @@ class Retriever:
         band_best = hits[0].score < self.confident or (
             q.intent.kinds & _SPECIFIC == {"duration"}
             and not self.answers_duration(hits[0].article, q))
-        close = [] if band_best else [
-            h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score]
+        close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score
+                 and h.article not in self.never_related.get(hits[0].article, set())
+                 and hits[0].article not in self.never_related.get(h.article, set())]
         kind = "best" if band_best else ("ambiguous" if close else "answer")
         quotes: list[Sentence] = []
         whole = False
@@ -577,14 +579,14 @@ class Retriever:
                       if not wants or wants & q.intent.kinds]
         floor = max(2 * REFUSE, RELATED_RATIO * hits[0].score)
         if band_best:
-            related = [h for h in hits[1:4] if h.score >= REFUSE]
+            related = [h for h in hits[1 + len(close):4] if h.score >= REFUSE]
         else:
             related = [h for h in hits[1 + len(close):] if h.score >= floor][:3]
         banned = set().union(*(self.never_related.get(h.article, set())
                                for h in hits[: 1 + len(close)]))
         related = [h for h in related if h.article not in banned]
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
-                      intent=q.intent, notes=notes, text=text)
+                      intent=q.intent, notes=notes, text=text, shown=1 + len(close))
 
     def _verdict(self, raw: str, q: _Query, reading: Reading, hits: list[Hit]) -> Answer:
         """A question that states facts: the clauses they bear on, quoted after the verdict."""

@@ -112,7 +112,10 @@ class Scope:
         for entry in (aids.get("articles") or {}).values():
             anchors += [normalize(str(t)) for t in (entry or {}).get("terms") or []
                         if len(str(t)) >= 3]
-        self._anchor = re.compile(_alternation(anchors)) if anchors else None
+        patterns = [_alternation(anchors)] if anchors else []
+        # 往市里报, 不想报: applying said with the bare verb (not 年报, 报销, 报纸)
+        patterns += [str(p) for p in data.get("anchor_patterns") or []]
+        self._anchor = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
     def check(self, text: str) -> Decline | None:
         """The reason a normalised question is outside the measures, or None."""

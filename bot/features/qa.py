@@ -52,6 +52,7 @@ T_NEARBY = "办法中相关的规定："
 T_NEARBY_REF = "相关条款："
 T_VERIFY = "查询某个单位或个人是否获奖，可发送 /verify 名称。"
 T_BEST = "没有找到直接回答这个问题的规定。最相关的是{cite}："
+T_BEST_SECOND = "与之相近的还有{cite}："
 T_ALSO = "您也可以看："
 T_BOTH = "以下两条都与您的问题有关："
 T_RELATED = "相关条款："
@@ -149,11 +150,16 @@ def answer_reply(d: Dialogue, ans: Answer) -> Reply:
         return Reply(f"📖 {cite(d, n)}\n{_quote_lines(d, ans.quotes)}{_notes(ans)}",
                      _nav_buttons(d, [], full=n))
     if ans.kind == "best":
+        parts = []
+        for i, n in enumerate(ans.articles[:ans.shown]):
+            quotes = [s for s in ans.quotes if s.article == n]
+            body = _quote_lines(d, quotes) if quotes else \
+                f"<blockquote>{esc(d.pack.regulation.article(n).text)}</blockquote>"
+            parts.append((T_BEST if i == 0 else T_BEST_SECOND).format(cite=cite(d, n))
+                         + "\n" + body)
+        parts[-1] += _notes(ans)
         n = ans.articles[0]
-        quotes = [s for s in ans.quotes if s.article == n]
-        body = _quote_lines(d, quotes) if quotes else f"<blockquote>{esc(d.pack.regulation.article(n).text)}</blockquote>"
-        parts = [T_BEST.format(cite=cite(d, n)) + "\n" + body + _notes(ans)]
-        others = [x for x in ans.articles[1:4]]
+        others = [x for x in ans.articles[ans.shown:ans.shown + 3]]
         if others:
             parts.append(T_ALSO + "；".join(f"{article_label(d, x)} {esc(r.title(x))}"
                                             for x in others))
@@ -257,7 +263,7 @@ def verdict_lines(ans: Answer, pack: Pack | None = None) -> str:
 def _declined(d: Dialogue, ans: Answer) -> Reply:
     r = retriever(d)
     dec = ans.decline
-    if dec is None:
+    if dec is None or not dec.reason:  # nothing of the measures: the general answer
         text = T_NOT_COVERED.format(
             title=esc(d.pack.title), award=esc(d.pack.award_name),
             examples="、".join(f"<i>{esc(e)}</i>" for e in EXAMPLES[:3]))
