@@ -110,6 +110,7 @@ class FactReader:
         self.award_words = [normalize(w) for w in data.get("award") or []]
         self.validity_asks = [normalize(w) for w in data.get("validity_asks") or []]
         self.reapply_asks = [normalize(w) for w in data.get("reapply_asks") or []]
+        self.use_asks = [normalize(w) for w in data.get("use_asks") or []]
         self.application_words = [normalize(w) for w in data.get("application_date_words") or []]
         self.eligibility_asks = [normalize(w) for w in data.get("eligibility_asks") or []]
         self.after_award = [normalize(w) for w in data.get("after_award") or []]
@@ -417,6 +418,9 @@ class FactReader:
             "may_reapply": _same(v.may_reapply for v in ends),
             "asks_reapply": any(w in text for w in self.reapply_asks)
             and not any(w in text for w in self.validity_asks),
+            # 还挂着有问题没: whether the honour may still be used, not only until when
+            "asks_use": any(w in text for w in self.use_asks)
+            and not any(w in text for w in self.validity_asks if w not in self.use_asks),
         }
         # re-application: the self-check's clause 4 for the same award date
         stated = _Stated("previous_award_date", tuple(dict.fromkeys(d.isoformat() for d in award)),

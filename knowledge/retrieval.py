@@ -88,6 +88,7 @@ S_ITEM_ALSO = 0.75  # another item this close to the best item is quoted too
 S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item scores this close
 
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
+_YEAR_NUMBER = re.compile(r"^(?:19|20)[0-9]{2}(?:年|$)")
 _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
 _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
@@ -428,12 +429,18 @@ class Retriever:
     # -- text to terms ------------------------------------------------------------------
     def _words(self, text: str, index: bool = False) -> list[str]:
         out = []
-        number = False  # the previous word was a number: 7 个 -> 个, 30 万元 -> 万元
+        # the previous word was a number (7 个 -> 个, 30 万元 -> 万元) or a year (2020 年)
+        number: bool | str = False
         for w in self.seg.cut(text):
             if m := _NUM_UNIT.match(w):
-                if m.group(1):
+                # 2020年 is a date, not a number of years: its 年 says nothing
+                year = bool(_YEAR_NUMBER.match(w))
+                if m.group(1) and not year:
                     out.append(m.group(1))
-                number = not m.group(1)
+                number = "year" if year and not m.group(1) else bool(not m.group(1))
+                continue
+            if number == "year" and w in ("年", "年度"):
+                number = False
                 continue
             if number and w in _UNITS:
                 out.append(w)
@@ -554,7 +561,10 @@ class Retriever:
                           intent=q.intent, text=text)
         if scoped and (decline := self.scope.check(text)):
             return self._declined(raw, q, decline)
-        if today is not None and (reading := self.facts.read(text, today)) is not None:
+        reading = self.facts.read(text, today) if today is not None else None
+        if reading is not None and reading.topic == "validity" and "amount" in q.intent.kinds:
+            reading = None  # 期满后再评上还能再拿30万吗: the money, not the validity, is asked
+        if reading is not None:
             return self._verdict(raw, q, reading, hits)
         floor = self.refuse if self._anchored(q) or prefer else self.refuse_unanchored
         if not hits or hits[0].score < floor:
@@ -565,8 +575,7 @@ class Retriever:
             q.intent.kinds & _SPECIFIC == {"duration"}
             and not self.answers_duration(hits[0].article, q))
         close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score
-                 and h.article not in self.never_related.get(hits[0].article, set())
-                 and hits[0].article not in self.never_related.get(h.article, set())]
+                 and not self._apart(h.article, [hits[0].article])]
         kind = "best" if band_best else ("ambiguous" if close else "answer")
         quotes: list[Sentence] = []
         whole = False
@@ -582,9 +591,8 @@ class Retriever:
             related = [h for h in hits[1 + len(close):4] if h.score >= REFUSE]
         else:
             related = [h for h in hits[1 + len(close):] if h.score >= floor][:3]
-        banned = set().union(*(self.never_related.get(h.article, set())
-                               for h in hits[: 1 + len(close)]))
-        related = [h for h in related if h.article not in banned]
+        shown = [h.article for h in hits[: 1 + len(close)]]
+        related = [h for h in related if not self._apart(h.article, shown)]
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
                       intent=q.intent, notes=notes, text=text, shown=1 + len(close))
 
@@ -605,12 +613,26 @@ class Retriever:
             units = self._article_units(reading.article)
             quotes = [u.sentence for u in units if "duration" in u.answers][:1]
             extra = 17 if reading.validity.get("asks_reapply") else 21
-            arts.append(extra)
-            quotes += [u.sentence for u in self._article_units(extra) if not u.heading]
+            rule = [u.sentence for u in self._article_units(extra) if not u.heading]
+            if reading.validity.get("asks_reapply") or reading.validity.get("asks_use"):
+                # the rule asked about leads (may we apply again, may we still use it), then
+                # the validity it rests on
+                arts.insert(0, extra)
+                quotes = rule + quotes
+            else:
+                arts.append(extra)
+                quotes += rule
         ranked = [Hit(a, 1.0) for a in arts] + [h for h in hits if h.article not in arts]
-        related = [h for h in hits if h.article not in arts][:2]
+        related = [h for h in hits if h.article not in arts
+                   and not self._apart(h.article, arts)][:2]
         return Answer(raw, "answer", [Hit(a, 1.0) for a in arts] + related, quotes,
                       ranked=ranked, intent=q.intent, text=q.text, reading=reading)
+
+    def _apart(self, number: int, shown: list[int]) -> bool:
+        """An article that must never sit beside one shown: 第二十四条's ban beside 第四条's
+        or 第十七条's next application, either way round (the pack's ``never_related``)."""
+        return any(number in self.never_related.get(n, ()) or n in self.never_related.get(
+            number, ()) for n in shown)
 
     def _anchored(self, q: _Query) -> bool:
         """The question names the award, a step of it, or reaches one of the measures'

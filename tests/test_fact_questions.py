@@ -104,6 +104,9 @@ def test_a_validity_or_reapplication_verdict_agrees_with_the_validity_rule(r, d,
     # date to an applicant still inside the validity: it is ineligible)
     again = {e.reapply_from for e in ends}
     assert set(v["reapply_from"]) == again
+    assert ans.articles[0] == case["lead"], ans.articles
+    # a date and a next application never sit beside 第二十四条's ban, even as a title
+    assert 24 not in ans.articles and "第二十四条" not in reply_of(d, case["q"])
     first = reply_of(d, case["q"]).splitlines()[0]
     if case["asks"] == "use":
         expected = {True: "还在有效期内", False: "已过有效期", None: "要看确切的获奖日期"}
