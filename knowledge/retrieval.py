@@ -52,6 +52,10 @@ W_INTENT = 0.08
 # a body, a place) is multiplied by this.
 INTENT_MISS = 0.9
 _SPECIFIC = frozenset({"amount", "count", "duration", "when", "who", "where"})
+_MISSED = _SPECIFIC | {"consequence"}  # an article with no sentence of these kinds loses
+# The first SENTENCE_RERANK articles (within half the best score) are reordered by their score
+# plus W_SENTENCE x the share of the question their best sentence answers.
+SENTENCE_RERANK, W_SENTENCE = 3, 0.1
 # A question naming one kind of award (个人奖) moves away from an article about the other.
 KIND_PENALTY = 0.75
 # The name of a kind of award in a question (组织奖, 个人奖) says which kind, not what about it:
@@ -706,7 +710,7 @@ class Retriever:
                                if u.answers & q.intent.kinds
                                and any(t in u.words for t in query)), default=0)
                 score += W_INTENT * matched
-                specific = q.intent.kinds & _SPECIFIC
+                specific = q.intent.kinds & _MISSED
                 if specific and not any(u.answers & specific for u in units):
                     score *= INTENT_MISS
                 elif specific == {"duration"} and not self.answers_duration(art.number, q):
@@ -720,7 +724,31 @@ class Retriever:
             score *= damp
             hits.append(Hit(art.number, round(score, 4), wn, bn, qn))
         hits.sort(key=lambda h: (-h.score, h.article))
-        return [h for h in hits if h.score > 0][:5]
+        hits = [h for h in hits if h.score > 0][:5]
+        return self._by_sentence(q, hits)
+
+    def _by_sentence(self, q: _Query, hits: list[Hit]) -> list[Hit]:
+        """The first articles reordered by how well their best sentence answers: the share of
+        what the question could score that one sentence scores (its words, and the intents
+        it answers). The scores stay where they were (the bands are calibrated on them)."""
+        if len(hits) < 2:
+            return hits
+        qb = set(q.bigrams)
+        ideal = (sum(w * self._sentence_idf(t) for t, w in q.query.items())
+                 + 0.5 * sum(self._sentence_idf(b) for b in qb)
+                 + S_INTENT * min(len(q.intent.kinds), 2)) or 1.0
+        top = hits[0].score
+        keyed = []
+        for i, h in enumerate(hits):
+            key = h.score
+            if i < SENTENCE_RERANK and h.score >= 0.5 * top:
+                best = max((self.sentence_score(u, q, qb) for u in self._article_units(h.article)
+                            if not u.heading), default=0.0)
+                key += W_SENTENCE * min(best / ideal, 1.0)
+            keyed.append((key, h))
+        keyed.sort(key=lambda x: (-x[0], x[1].article))
+        scores = [h.score for h in hits]
+        return [replace(h, score=sc) for (_, h), sc in zip(keyed, scores, strict=True)]
 
     def _article_kind(self, number: int) -> frozenset[str]:
         """The kinds of award an article is about: those its opening sentence names (第七条:
