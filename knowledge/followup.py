@@ -30,6 +30,12 @@ from knowledge.retrieval import Answer, Hit, Retriever
 
 TOPIC_TURNS = 4  # a topic is forgotten after this many turns about something else
 FOLLOW_BOOST = 0.25  # how much an elliptical follow-up leans on the topic's article
+# ... and when a sentence of that article not quoted yet (or of an article shown whole) shares
+# the follow-up's words: it answers, whatever else scores higher on its own
+ANSWERS_BOOST = 1.0
+# a follow-up asking what comes next or what else (那到期以后呢, 评的时候也优先吗) is answered by
+# a sentence not quoted yet
+NEW_CUES = re.compile(r"(?:以后|之后|然后|后来|接下来)(?:怎么办|咋办|怎样|会怎样)?$|也")
 SHORT = 10  # characters of content: a message this short leans on the topic
 _ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
@@ -62,15 +68,52 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
     ans = r.ask(text, today=today)
     if topic and _elliptical(r, norm) and ans.kind not in {"reference", "smalltalk", "empty"} \
             and ans.decline is None and ans.reading is None:
-        leaning = r.ask(text, today=today, prefer=tuple(topic["articles"][:1]),
-                        boost=FOLLOW_BOOST)
-        if not leaning.abstained:
-            ans = leaning
+        quoted = topic.get("shown") or {}
+        arts = [int(a) for a in topic["articles"][:2] if str(a) in quoted] or \
+            [int(topic["articles"][0])]
+        new = bool(NEW_CUES.search(_PARTICLES.sub("", norm)))
+        art, boost = arts[0], FOLLOW_BOOST
+        speaking = _speaking(r, arts, norm, topic, unseen=new)
+        if speaking is None and new and not ans.abstained:
+            # 那到期以后呢 after 有效期四年，期满后可重新申报, 评的时候也优先吗 after 可优先申报:
+            # the first candidate with something not quoted yet
+            others = [h.article for h in ans.ranked[:3] if h.article not in arts]
+            speaking = next((a for a in others
+                             if _speaking(r, [a], norm, topic, unseen=True) is not None), None)
+        if speaking is not None:
+            # 查实了会怎样 after 第十五条: its 经调查属实的… answers
+            art, boost = speaking, ANSWERS_BOOST
+            if ans.articles and ans.articles[0] == art and not ans.abstained:
+                boost = 0.0  # it answers on its own
+        if boost:
+            leaning = r.ask(text, today=today, prefer=(art,), boost=boost)
+            if not leaning.abstained:
+                ans = leaning
     if ans.kind in {"smalltalk", "empty"}:
         return ans, _aged(topic)
     if ans.abstained:
         return ans, _aged(topic)
     return ans, _remember(r, ans, None)
+
+
+def _speaking(r: Retriever, arts: list[int], norm: str, topic: dict[str, Any],
+              unseen: bool) -> int | None:
+    """The topic's article with the sentence that shares most with the follow-up, if any does.
+    ``unseen``: the follow-up asks for what comes next or what else (以后呢, 也…吗), so a
+    sentence already quoted does not count (one read in a whole article does)."""
+    q = r.prepare(norm)
+    qb = set(q.bigrams)
+    seen = {} if topic.get("whole") or not unseen else topic.get("shown") or {}
+    best, found = 0.0, None
+    for art in arts:
+        skip = set(seen.get(str(art), []))
+        for u in r.units(art):
+            if u.heading or u.sentence.index in skip:
+                continue
+            score = r.lexical(u, q, qb)
+            if score > best:
+                best, found = score, art
+    return found
 
 
 def _live(topic: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -104,8 +147,10 @@ def _remember(r: Retriever, ans: Answer, previous: dict[str, Any] | None, *,
     entities = sorted(ans.intent.entities) if ans.intent and ans.intent.entities else (
         list((previous or {}).get("entities") or []) if continuing else [])
     candidates = ans.candidates or list((previous or {}).get("candidates") or [])
+    whole = ans.whole_article or (ans.kind == "reference" and not ans.quotes)
     return {"query": q[:200], "articles": ans.articles[:2] or (previous or {}).get("articles", []),
-            "candidates": candidates[:5], "shown": shown, "entities": entities, "age": 0}
+            "candidates": candidates[:5], "shown": shown, "entities": entities, "age": 0,
+            "whole": whole}
 
 
 def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:

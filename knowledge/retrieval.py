@@ -53,6 +53,8 @@ W_INTENT = 0.08
 INTENT_MISS = 0.9
 _SPECIFIC = frozenset({"amount", "count", "duration", "when", "who", "where"})
 _MISSED = _SPECIFIC | {"consequence"}  # an article with no sentence of these kinds loses
+# a sentence giving one of these is quoted beside the ones chosen on their words
+_ANSWERED = _SPECIFIC | {"consequence", "reason"}
 # The first SENTENCE_RERANK articles (within half the best score) are reordered by their score
 # plus W_SENTENCE x the share of the question their best sentence answers.
 SENTENCE_RERANK, W_SENTENCE = 3, 0.1
@@ -944,8 +946,14 @@ class Retriever:
         elif best.opens_list:
             return self._whole_list(units, asked), False
         else:
+            # beside a sentence that gives what is asked for (有效期四年 for 能用几年), another
+            # is quoted only if it gives it too
+            specific = replace(q.intent, kinds=q.intent.kinds & _SPECIFIC)
+            needs = (bool(specific.kinds) and bool(self._intent_match(best, specific, q.query))
+                     and not q.intent.kinds & {"consequence", "reason", "basis", "conditions"})
             chosen = [best] + [u for sc, u in scored if u is not best and u.sentence.item is None
-                               and sc >= S_ALSO * best_score][:2]
+                               and sc >= S_ALSO * best_score
+                               and (not needs or self._intent_match(u, specific, q.query))][:2]
         chosen += self._answering(scored, chosen, q)
         chosen += self._continuations(units, chosen, q)
         quotes = self._with_lead(number, chosen, q.intent)
@@ -956,16 +964,17 @@ class Retriever:
         """The sentence that gives what the question asks for (a body, an amount, a count, a
         duration, a date, a place) when the sentences chosen on their words do not: 谁负责巡访
         quotes 第二十三条's 建立…巡访制度 *and* the sentence naming who does it."""
-        specific = q.intent.kinds & _SPECIFIC
+        specific = q.intent.kinds & _ANSWERED
         if not specific:
             return []
         wanted = replace(q.intent, kinds=specific)
         if any(self._intent_match(u, wanted, q.query) for u in chosen):
             return []
         qb = set(q.bigrams)
+        few = len(scored) <= 2  # 为啥要制定 in a two-sentence article: 为落实… answers
         found = [(sc, u) for sc, u in scored if u not in chosen
                  and self._intent_match(u, wanted, q.query)
-                 and self._lexical(u, q.query, qb) > 0]
+                 and (few or self._lexical(u, q.query, qb) > 0)]
         return [max(found, key=lambda x: x[0])[1]] if found else []
 
     def _continuations(self, units: list[Unit], chosen: list[Unit], q: _Query) -> list[Unit]:
@@ -995,6 +1004,10 @@ class Retriever:
         if asked and u.kinds & asked:
             score += S_KIND
         return score
+
+    def lexical(self, u: Unit, q: _Query, qb: set[str] | None = None) -> float:
+        """The IDF of the words and bigrams a sentence shares with a prepared question."""
+        return self._lexical(u, q.query, set(q.bigrams) if qb is None else qb)
 
     def _lexical(self, u: Unit, query: dict[str, float], qb: set[str]) -> float:
         lex = sum(w * self._sentence_idf(t) for t, w in query.items() if t in u.words)

@@ -108,6 +108,29 @@ def test_after_that_moves_to_the_next_step_of_the_procedure(d):
     assert "初选名单" in chat.say("再之后呢") and chat.outcome["articles"][0] == 14
 
 
+def test_after_expiry_gives_what_the_measures_say_next_not_the_validity_again(d):
+    chat = Chat(d)
+    assert "有效期四年" in chat.say("奖项能管几年")
+    reply = chat.say("那过期以后呢")
+    # what happens after expiry: the honour may no longer be used, and one may apply again
+    assert "不得继续沿用" in reply and ("可再次申报" in reply or "可重新申报" in reply)
+    assert chat.outcome["articles"][0] != 4
+
+
+def test_also_asks_about_something_not_quoted_yet(d):
+    chat = Chat(d)
+    assert "可优先申报" in chat.say("哪类单位能优先申报")
+    reply = chat.say("那评审的时候也有优先吗")
+    assert "可优先获奖" in reply and chat.outcome["articles"][0] == 9
+
+
+def test_a_follow_up_about_the_article_just_shown_is_answered_from_it(d):
+    chat = Chat(d)
+    chat.say("第十五条")
+    reply = chat.say("那要是调查属实呢")
+    assert chat.outcome["articles"][0] == 15 and "取消其获奖资格" in reply
+
+
 def test_an_item_number_alone_reads_the_item_of_the_article_being_discussed(d):
     chat = Chat(d)
     chat.say("二十四")
