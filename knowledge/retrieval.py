@@ -270,7 +270,8 @@ class Retriever:
             self.titles[int(num)] = str(entry.get("title") or "")
             self.terms[int(num)] = [normalize(str(t)) for t in entry.get("terms") or []]
             self.notes[int(num)] = [
-                (frozenset(n.get("for") or ()), _fill(str(n["text"]), pack.meta))
+                (frozenset(n.get("for") or ()), tuple(normalize(str(w)) for w in n.get("words") or ()),
+                 _fill(str(n["text"]), pack.meta))
                 for n in entry.get("notes") or []]
             for q in entry.get("questions") or []:
                 if isinstance(q, dict):
@@ -590,8 +591,7 @@ class Retriever:
             qs, w = self.select(h.article, q)
             quotes += qs
             whole = whole or w
-            notes += [t for wants, t in self.notes.get(h.article, [])
-                      if not wants or wants & q.intent.kinds]
+            notes += self._notes_for(h.article, q, always=True)
         floor = max(2 * REFUSE, RELATED_RATIO * hits[0].score)
         if band_best:
             related = [h for h in hits[1 + len(close):4] if h.score >= REFUSE]
@@ -633,6 +633,13 @@ class Retriever:
                    and not self._apart(h.article, arts)][:2]
         return Answer(raw, "answer", [Hit(a, 1.0) for a in arts] + related, quotes,
                       ranked=ranked, intent=q.intent, text=q.text, reading=reading)
+
+    def _notes_for(self, number: int, q: _Query, always: bool = False) -> list[str]:
+        """The pack's notes under an article that the question asks for: by its intents
+        (``for``: when) or its words (``words``: 文号); ``always``: a note asking for neither."""
+        return [text for wants, words, text in self.notes.get(number, [])
+                if (always and not wants and not words) or wants & q.intent.kinds
+                or any(w in q.text for w in words)]
 
     def _apart(self, number: int, shown: list[int]) -> bool:
         """An article that must never sit beside one shown: 第二十四条's ban beside 第四条's
@@ -824,7 +831,7 @@ class Retriever:
             qs, whole = self.select(number, q, require_match=True)
             quotes = qs if not whole else []
         hit = Hit(number, 1.0)
-        notes = [t for wants, t in self.notes.get(number, []) if wants & q.intent.kinds]
+        notes = self._notes_for(number, q)
         return Answer(raw, "reference", [hit], quotes, whole, requested=number,
                       item=item if not whole else None, intent=q.intent, notes=notes,
                       text=text)
