@@ -68,7 +68,7 @@ CONFIDENT = 0.28  # at or above: a confident answer
 REFUSE = 0.12  # below: the measures do not cover the question
 # below, for a question that names nothing of the award (scope.yaml `anchors`)
 REFUSE_UNANCHORED = 0.3
-CLOSE_RATIO = 0.85  # a second article this close to the first is quoted too
+CLOSE_RATIO = 0.75  # a second article this close to the first is quoted too
 # A question is tied to an article by a word that few articles use (at most ANCHOR_DF of
 # them) or by a close sample question; otherwise its score is damped.
 ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
@@ -90,7 +90,7 @@ MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
 S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
 S_ALSO = 0.7  # another sentence scoring this close to the best is quoted too
-S_ITEM_ALSO = 0.75  # another item this close to the best item is quoted too
+S_ITEM_ALSO = 0.65  # another item this close to the best item is quoted too
 S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item scores this close
 
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
