@@ -52,7 +52,7 @@ W_INTENT = 0.08
 # a body, a place) is multiplied by this.
 INTENT_MISS = 0.9
 _SPECIFIC = frozenset({"amount", "count", "duration", "when", "who", "where"})
-_MISSED = _SPECIFIC | {"consequence"}  # an article with no sentence of these kinds loses
+_MISSED = _SPECIFIC | {"consequence", "reason"}  # an article with none of these kinds loses
 # a sentence giving one of these is quoted beside the ones chosen on their words
 _ANSWERED = _SPECIFIC | {"consequence", "reason"}
 # The first SENTENCE_RERANK articles (within half the best score) are reordered by their score
@@ -961,7 +961,8 @@ class Retriever:
             chosen = [best] + [u for sc, u in scored if u is not best and u.sentence.item is None
                                and sc >= S_ALSO * best_score
                                and (not needs or self._intent_match(u, specific, q.query))][:2]
-        chosen += self._answering(scored, chosen, q)
+        if bonus < LEARNED_HINT_BONUS:  # what staff chose is the answer, as they chose it
+            chosen += self._answering(scored, chosen, q)
         chosen += self._continuations(units, chosen, q)
         quotes = self._with_lead(number, chosen, q.intent)
         return [self._excerpt(s, asked) for s in quotes], False
