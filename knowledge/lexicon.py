@@ -60,10 +60,16 @@ def is_cjk(ch: str) -> bool:
 class Segmenter:
     """jieba on a compact dictionary, with a pack's own terms added."""
 
-    def __init__(self, extra_words: set[str] | frozenset[str] = frozenset()) -> None:
+    def __init__(self, extra_words: set[str] | frozenset[str] = frozenset(),
+                 strong_words: set[str] | frozenset[str] = frozenset()) -> None:
         self._tk = _tokenizer()
         for w in sorted(extra_words):
             if len(w) >= 2 and w not in self._tk.FREQ:
+                self._tk.add_word(w, freq=2000)
+        # words that must win over a more frequent neighbour (能上市里的新闻: 上 + 市里, not
+        # 上市 + 里)
+        for w in sorted(strong_words):
+            if len(w) >= 2 and self._tk.FREQ.get(w, 0) < 2000:
                 self._tk.add_word(w, freq=2000)
         self.general_words = self._tk.FREQ
 

@@ -284,8 +284,10 @@ class Retriever:
         extra |= {c for cs in self.synonyms.values() for c in cs}
         extra |= {k.name for k in self.kinds}
         self._kind_names = {k.name for k in self.kinds}
+        self._places = {normalize(w) for w in self.scope.place_words + self.scope.inside}
         self.seg = Segmenter({w for w in extra | self.lang.question_words
-                              if all(is_cjk(c) for c in w)})
+                              if all(is_cjk(c) for c in w)},
+                             {w for w in self.scope.place_words if all(is_cjk(c) for c in w)})
         # the pack's compound terms, indexed with the words inside them
         self._compounds = {w for w in extra if len(w) >= 3}
 
@@ -471,7 +473,8 @@ class Retriever:
         for w in words:
             query[w] = max(query.get(w, 0.0), 1.0)
             if w not in self.vocabulary:
-                oov[w] = 1.0 if len(w) > 1 else 0.5
+                # the measures' own place (市里, 咱市) is no word against the question
+                oov[w] = 0.0 if w in self._places else 1.0 if len(w) > 1 else 0.5
         covered: set[str] = set()
         # Synonyms: a colloquial word or phrase maps onto the measures' own words.
         # When the variant explains a word the measures never use (挪用 -> 挪作他用), the
@@ -606,7 +609,11 @@ class Retriever:
         """A question that states facts: the clauses they bear on, quoted after the verdict."""
         quotes: list[Sentence] = []
         arts = [reading.article]
-        if reading.topic == "eligibility":
+        if reading.topic == "eligibility" and "conditions" in q.intent.kinds and any(
+                u.opens_list for u in self._article_units(reading.article)):
+            # 干了8年，还要满足啥: the verdict on what was said, then every condition
+            quotes = self._whole_list(self._article_units(reading.article), frozenset())
+        elif reading.topic == "eligibility":
             for item in reading.items:
                 quotes += self._with_lead(reading.article, [
                     u for u in self._article_units(reading.article) if u.sentence.item == item],

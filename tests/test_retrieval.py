@@ -208,3 +208,56 @@ def test_a_sentence_without_its_subject_is_quoted_with_the_sentence_before(r):
     texts = [s.text for s in ans.quotes]
     assert any(t.startswith("该单位或个人今后不得申报") for t in texts)
     assert any(t.startswith("获奖单位或个人在有效期内如发生下列情形之一的") for t in texts)
+
+
+def test_a_who_question_quotes_the_sentence_naming_who_beside_the_one_it_matched(r):
+    # 第二十三条: 建立…定期巡访…制度 matches the words; the next sentence names who does it
+    ans = r.ask("获奖单位的回访由谁负责")
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 23 and "领导小组办公室及有关部门" in texts
+
+
+def test_a_clause_cut_at_a_semicolon_is_quoted_with_its_continuation(r):
+    # 第六条: …促进本行业、本地区质量提升；负责推荐优秀单位和个人申报…
+    ans = r.ask("市直部门能推荐企业参评吗")
+    texts = [s.text for s in ans.quotes if s.article == 6]
+    assert any(t.startswith("负责推荐优秀单位和个人") for t in texts)
+
+
+def test_a_year_is_a_date_not_a_number_of_years(r):
+    words = r.prepare("我们2020年拿过组织奖").query
+    assert "年" not in words
+
+
+def test_the_measures_own_place_is_not_cut_into_another_word(r):
+    # 能上市里的新闻: 上 + 市里, not 上市 (going public) + 里
+    assert "上市" not in r.prepare("获奖企业能上市里的新闻吗").query
+
+
+@pytest.mark.parametrize("question, article", [
+    ("奖金标准是多少", 16),
+    ("评上以后会不会上电视宣传", 20),
+    ("获奖单位要不要给其他企业介绍经验", 22),
+    ("县市场监管局推荐时对材料负什么责任", 6),
+])
+def test_everyday_words_reach_the_measures_words(r, question, article):
+    ans = r.ask(question)
+    assert not ans.abstained and ans.articles[0] == article, ans.articles
+
+
+def test_a_penalty_from_the_tax_office_is_a_fact_not_a_tax_question(r):
+    ans = r.ask("公司去年被税务局处罚过，还能报吗")
+    assert ans.decline is None and not ans.abstained and ans.articles[0] == 7
+
+
+def test_a_stated_fact_asking_what_else_is_needed_gets_every_condition(r):
+    import datetime as dt
+
+    ans = r.ask("我做质量管理9年了，报个人奖还要满足啥", today=dt.date(2025, 6, 30))
+    assert ans.reading is not None and ans.reading.topic == "eligibility"
+    assert {s.item for s in ans.quotes if s.item} == {1, 2, 3, 4}
+
+
+def test_the_document_number_is_shown_when_asked(r):
+    ans = r.ask("这个办法的文号是什么")
+    assert ans.articles[0] == 26 and any("沧政字〔2020〕14号" in n for n in ans.notes)
