@@ -83,8 +83,11 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
         if speaking is not None:
             # 查实了会怎样 after 第十五条: its 经调查属实的… answers
             art, boost = speaking, ANSWERS_BOOST
-            if ans.articles and ans.articles[0] == art and not ans.abstained:
-                boost = 0.0  # it answers on its own
+            # it answers on its own: from that article, or (a question asked again) from the
+            # topic, unless the follow-up wants something not quoted yet
+            if ans.articles and not ans.abstained and (
+                    ans.articles[0] == art or (not new and ans.articles[0] in arts)):
+                boost = 0.0
         if boost:
             leaning = r.ask(text, today=today, prefer=(art,), boost=boost)
             if not leaning.abstained:

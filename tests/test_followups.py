@@ -131,6 +131,13 @@ def test_a_follow_up_about_the_article_just_shown_is_answered_from_it(d):
     assert chat.outcome["articles"][0] == 15 and "取消其获奖资格" in reply
 
 
+def test_a_question_asked_again_gets_the_same_answer(d):
+    chat = Chat(d)
+    first = chat.say("评上以后奖金能拿多少")
+    assert "30万元" in first
+    assert chat.say("评上以后奖金能拿多少") == first
+
+
 def test_an_item_number_alone_reads_the_item_of_the_article_being_discussed(d):
     chat = Chat(d)
     chat.say("二十四")

@@ -15,7 +15,7 @@ from handlers.telegram.guard import FLOOD_GATE, FloodGate
 
 CAROL = 1003
 UNANSWERED = "俺家铺子开张才三年多，够不够格报这个"  # written for these tests; the pack declines it
-PARAPHRASE = "铺子开张才三年多，够格报吗"
+PARAPHRASE = "俺家铺子开张才三年多，够格吗"
 
 
 def button(sent: Sent, prefix: str, label: str = "", *, exact: bool = False) -> str:
