@@ -111,6 +111,10 @@ class FactReader:
         self.validity_asks = [normalize(w) for w in data.get("validity_asks") or []]
         self.reapply_asks = [normalize(w) for w in data.get("reapply_asks") or []]
         self.use_asks = [normalize(w) for w in data.get("use_asks") or []]
+        # the articles a validity verdict quotes (the validity; may one apply again; may one
+        # still use the honour)
+        self.validity_articles = {str(k): int(v) for k, v in
+                                  (data.get("validity_articles") or {}).items()}
         self.application_words = [normalize(w) for w in data.get("application_date_words") or []]
         self.eligibility_asks = [normalize(w) for w in data.get("eligibility_asks") or []]
         self.after_award = [normalize(w) for w in data.get("after_award") or []]
@@ -433,8 +437,10 @@ class FactReader:
                                                    if v.reapply_from))
         missing = reading.missing if (info["state"] == "depends"
                                       or info["may_use_honor"] is None) else ()
+        arts = self.validity_articles
+        info["rule_article"] = arts["reapply"] if info["asks_reapply"] else arts["use"]
         return Reading("validity", kind, reading.findings, missing, reading.engine_facts,
-                       4, (), info)
+                       arts["validity"], (), info)
 
 
 def _same(values: Any) -> bool | None:

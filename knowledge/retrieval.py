@@ -625,7 +625,7 @@ class Retriever:
         else:
             units = self._article_units(reading.article)
             quotes = [u.sentence for u in units if "duration" in u.answers][:1]
-            extra = 17 if reading.validity.get("asks_reapply") else 21
+            extra = int(reading.validity["rule_article"])
             rule = [u.sentence for u in self._article_units(extra) if not u.heading]
             if reading.validity.get("asks_reapply") or reading.validity.get("asks_use"):
                 # the rule asked about leads (may we apply again, may we still use it), then
