@@ -12,8 +12,9 @@ the top article's full text and never declines. The follow-up dialogues
 (``benchmarks/blind/followups.yaml``) go through our ``Dialogue`` turn by turn, and through the
 baseline one message at a time.
 
-The ``_b`` blind files are the held-out test split: only their aggregate figures are printed;
-``--show-misses`` lists misses of every other set.
+The ``c`` blind files (and the ``_b`` ones, held out in issue 9's first round) are the held-out
+test splits: only their aggregate figures are printed; ``--show-misses`` lists misses of every
+other set.
 
 Speed: warm answer latency in process (the whole rendered answer; median and p99 of several
 passes) beside the baseline's, and the cold start of a ``qabot ask`` process (wall time and

@@ -584,8 +584,13 @@ class Retriever:
         band_best = hits[0].score < self.confident or (
             q.intent.kinds & _SPECIFIC == {"duration"}
             and not self.answers_duration(hits[0].article, q))
+        # a runner-up is quoted too when it scores alike and, if the first gives what is
+        # asked for (奖金给多少: an amount), gives it too (第二十四条's 追缴奖金 does not)
+        specific = replace(q.intent, kinds=q.intent.kinds & _SPECIFIC)
+        needs = bool(specific.kinds) and self._gives(hits[0].article, specific, q)
         close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score
-                 and not self._apart(h.article, [hits[0].article])]
+                 and not self._apart(h.article, [hits[0].article])
+                 and (not needs or self._gives(h.article, specific, q))]
         kind = "best" if band_best else ("ambiguous" if close else "answer")
         quotes: list[Sentence] = []
         whole = False
@@ -640,6 +645,10 @@ class Retriever:
                    and not self._apart(h.article, arts)][:2]
         return Answer(raw, "answer", [Hit(a, 1.0) for a in arts] + related, quotes,
                       ranked=ranked, intent=q.intent, text=q.text, reading=reading)
+
+    def _gives(self, number: int, intent: Intent, q: _Query) -> bool:
+        """Some sentence of the article gives the kind of answer asked for."""
+        return any(self._intent_match(u, intent, q.query) for u in self._article_units(number))
 
     def _notes_for(self, number: int, q: _Query, always: bool = False) -> list[str]:
         """The pack's notes under an article that the question asks for: by its intents
