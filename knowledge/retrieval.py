@@ -254,6 +254,9 @@ class Retriever:
         aids = pack.load_yaml("questions.yaml") or {}
         self.stopwords: set[str] = set(aids.get("stopwords") or []) | self.lang.question_words
         # colloquial -> canonical words of the measures
+        self._synonym_index: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
+        self._canon_cache: dict[str, list[str]] = {}
+        self._kind_cache: dict[int, frozenset[str]] = {}
         self.synonyms: dict[str, list[str]] = defaultdict(list)
         for canon, variants in (aids.get("synonyms") or {}).items():
             for v in variants or []:
@@ -384,6 +387,24 @@ class Retriever:
                 self._scope.append((o.reason, vec, _norm(vec), anchors))
         self.learned = learned
 
+    def _canon_words(self, canon: str) -> list[str]:
+        words = self._canon_cache.get(canon)
+        if words is None:
+            words = self._canon_cache[canon] = self._words(canon)
+        return words
+
+    def _synonyms_in(self, text: str) -> list[tuple[str, list[str]]]:
+        """The synonyms whose first character is in the text (the candidates for ``in``)."""
+        index = self._synonym_index
+        if index is None or index[0] is not self.synonyms:
+            by_char: dict[str, list[str]] = defaultdict(list)
+            for variant in self.synonyms:
+                if variant:
+                    by_char[variant[0]].append(variant)
+            index = self._synonym_index = (self.synonyms, by_char)
+        found = {v for ch in set(text) for v in index[1].get(ch, ())}
+        return [(v, self.synonyms[v]) for v in found]
+
     def _terms(self, text: str, expand: bool = True) -> set[str]:
         """A sample question's words and bigrams (weighed by :meth:`_weigh` for cosine
         matching). The pack's samples carry their synonyms' words too, so that a question and a
@@ -479,12 +500,12 @@ class Retriever:
         # Synonyms: a colloquial word or phrase maps onto the measures' own words.
         # When the variant explains a word the measures never use (挪用 -> 挪作他用), the
         # measures' word takes its place at full weight; otherwise it is a weaker extra.
-        for variant, canons in self.synonyms.items():
+        for variant, canons in self._synonyms_in(text):
             if variant in text:
                 covered.add(variant)
                 weight = 1.0 if any(w in variant or variant in w for w in oov) else EXPANSION_WEIGHT
                 for c in canons:
-                    for cw in self._words(c):
+                    for cw in self._canon_words(c):
                         query[cw] = max(query.get(cw, 0.0), weight)
         # Homophones: one to three adjacent words of the question that together sound like
         # one of the pack's terms (公式期 -> 公示期). Windows follow word boundaries, so that
@@ -714,6 +735,8 @@ class Retriever:
             # Staff taught this question (or all but a word of it): its words are in scope
             # (铺子, 开张). Only then: 获奖证书能不能拿去银行申请贷款 is not 奖金能不能拿去还银行贷款.
             oov = {w: 0.0 if w in taught else v for w, v in oov.items()}
+        # words few articles use: one of them in an article ties the question to it
+        rare = {t for t in query if 0 < self.words.df.get(t, 0) <= self._anchor_df}
         coverage = self._coverage(words, oov)
         damp = min(1.0, coverage / FULL_COVERAGE)
         asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
@@ -724,16 +747,14 @@ class Retriever:
             qn = min(best_q.get(art.number, 0.0), 1.0)
             score = W_WORD * wn + W_BIGRAM * bn + W_QUESTION * qn
             score = max(score, 0.9 * min(lift.get(art.number, 0.0), 1.0))
-            if qn < ANCHOR_QUESTION and not any(
-                    t in self._article_words[i] and self.words.df[t] <= self._anchor_df
-                    for t in query):
+            if qn < ANCHOR_QUESTION and rare.isdisjoint(self._article_words[i]):
                 # Only common words (工作, 单位, 申报) tie the question to this article.
                 score *= UNANCHORED_DAMPING
             if score > 0 and q.intent.kinds:
                 units = self._article_units(art.number)
                 matched = max((self._intent_match(u, q.intent, query) for u in units
                                if u.answers & q.intent.kinds
-                               and any(t in u.words for t in query)), default=0)
+                               and not u.words.keys().isdisjoint(query)), default=0)
                 score += W_INTENT * matched
                 specific = q.intent.kinds & _MISSED
                 if specific and not any(u.answers & specific for u in units):
@@ -779,11 +800,13 @@ class Retriever:
         """The kinds of award an article is about: those its opening sentence names (第七条:
         单位; 第八条: 个人), and any kind a later sentence is about on its own (第十六条's
         second sentence: the individual prize's reward)."""
-        units = [u for u in self._article_units(number) if not u.heading]
-        if not units or not units[0].kinds:
-            return frozenset()
-        alone = {k for u in units[1:] if len(u.kinds) == 1 for k in u.kinds}
-        return units[0].kinds | alone
+        found = self._kind_cache.get(number)
+        if found is None:
+            units = [u for u in self._article_units(number) if not u.heading]
+            found = frozenset() if not units or not units[0].kinds else units[0].kinds | {
+                k for u in units[1:] if len(u.kinds) == 1 for k in u.kinds}
+            self._kind_cache[number] = found
+        return found
 
     @staticmethod
     def _coverage(words: list[str], oov: dict[str, float]) -> float:
