@@ -450,9 +450,14 @@ def revoke(session: Session, name: str, reason: str, on: dt.date, now: dt.dateti
 
     Only what happens 在有效期内 is revoked: a date before the award or after its validity
     ended is refused."""
+    return revoke_winner(session, find_winner(session, name, year), reason, on, now, pack)
+
+
+def revoke_winner(session: Session, w: Winner, reason: str, on: dt.date, now: dt.datetime,
+                  pack: Pack | None = None) -> Winner:
+    """第二十四条 for one award row (what a confirmation button names: its id)."""
     if not reason.strip():
         raise RegistryError("请说明撤销原因（第二十四条所列情形）")
-    w = find_winner(session, name, year)
     if w.status == REVOKED:
         raise RegistryError(f"“{w.name}”（{w.award_year}年度）已于 {w.revoked_on} 撤销")
     check_revocation_date(w, on, pack)
@@ -591,9 +596,10 @@ def forget(session: Session, chat_id: str) -> int:
     n = 0
     for model in (Binding, BindAttempt, ReminderSent, Subscriber, BroadcastDelivery):
         n += session.exec(delete(model).where(model.chat_id == chat_id)).rowcount or 0
-    n += session.exec(delete(BotState)
-                      .where(col(BotState.namespace).in_(["user_data", "chat_data"]))
-                      .where(BotState.key == chat_id)).rowcount or 0
+    prefix = chat_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":"
+    n += session.exec(delete(BotState)  # every conversation in the chat (bot.state)
+                      .where(col(BotState.namespace) == "conv")
+                      .where(col(BotState.key).like(f"{prefix}%", escape="\\"))).rowcount or 0
     session.commit()
     return int(n)
 

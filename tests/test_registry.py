@@ -268,13 +268,16 @@ def test_forget_deletes_every_row_about_the_chat_and_nothing_else(sessions):
         w = registry.find_winner(s, "沧州甲公司")
         s.add(ReminderSent(winner_id=w.id, chat_id="1001", milestone="d180"))
         s.add(Subscriber(chat_id="1001"))
-        s.add(BotState(namespace="chat_data", key="1001", data="{}"))
+        # every member's conversation in the chat goes; another chat's (10010 shares the
+        # prefix) and another chat's member in it stay
+        for key in ("1001:1001", "1001:42", "10010:10010", "2002:1001"):
+            s.add(BotState(namespace="conv", key=key, data="{}"))
         s.add(BindAttempt(chat_id="1001", attempted_at=NOW))
         s.commit()
-        assert registry.forget(s, "1001") == 5
+        assert registry.forget(s, "1001") == 6
         assert [b.chat_id for b in s.exec(select(Binding))] == ["2002"]
         assert s.exec(select(ReminderSent)).all() == []
-        assert s.exec(select(BotState)).all() == []
+        assert sorted(r.key for r in s.exec(select(BotState))) == ["10010:10010", "2002:1001"]
 
 
 def test_unbind_stops_the_binding(sessions):

@@ -4,7 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from bot.storage import (
     alembic_config,
@@ -13,7 +13,7 @@ from bot.storage import (
     session_factory,
     upgrade_database,
 )
-from bot.storage.models import BotState, PackStatus, Winner
+from bot.storage.models import BotState, PackStatus, ReminderSent, Winner
 
 
 def _head() -> str:
@@ -85,6 +85,9 @@ def test_upgrading_a_first_migration_database_with_rows_loses_nothing(db_url: st
                           " VALUES (1, '1001', 'd180', :now)"), {"now": now})
         conn.execute(text("INSERT INTO bot_state (namespace, key, data, updated_at)"
                           " VALUES ('chat_data', '1001', '{\"a\": 1}', :now)"), {"now": now})
+        conn.execute(text("INSERT INTO bot_state (namespace, key, data, updated_at)"
+                          " VALUES ('user_data', '1001', '{\"flow\": \"selfcheck\"}', :now)"),
+                     {"now": now})
         conn.execute(text("INSERT INTO subscriber (chat_id, active, subscribed_at)"
                           " VALUES ('1001', true, :now)"), {"now": now})
         conn.execute(text("INSERT INTO question_log (text, kind, articles, created_at)"
@@ -108,7 +111,14 @@ def test_upgrading_a_first_migration_database_with_rows_loses_nothing(db_url: st
             "revoked", dt.date(2022, 3, 1), "第二十四条（四）", True)
         assert b.valid_until == dt.date(2024, 12, 20)
         assert s.get(PackStatus, "cangzhou-2020").counting == "civil_code:4"
-        assert s.get(BotState, ("chat_data", "1001")).data == '{"a": 1}'
+        # 0005: a user's state becomes the state of that user in their private chat; PTB's
+        # chat_data was never used by the dialogue
+        assert s.get(BotState, ("conv", "1001:1001")).data == '{"flow": "selfcheck"}'
+        assert s.get(BotState, ("user_data", "1001")) is None
+        assert s.get(BotState, ("chat_data", "1001")) is None
+        # 0005: rows recorded before are sent reminders, not claims
+        sent = s.exec(select(ReminderSent)).one()
+        assert sent.sent_at == now and sent.claimed_until is None
     with eng.connect() as conn:
         for table in ("binding", "reminder_sent", "subscriber", "question_log"):
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1

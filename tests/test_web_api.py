@@ -103,7 +103,9 @@ def test_selfcheck_unknowns_name_a_document_that_would_settle_them(settings):
 
 
 def _sid(tab: Browser) -> str:
-    return tab.client.app.state.chat.tokens.check(tab.token).id
+    """The state key of the tab's conversation (the session is its own chat and user)."""
+    chat = tab.client.app.state.chat.tokens.check(tab.token).chat_id
+    return f"{chat}:{chat}"
 
 
 def test_a_selfcheck_continues_after_the_server_restarts(db_url: str):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, PrimaryKeyConstraint, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime
@@ -88,7 +88,11 @@ class BindAttempt(SQLModel, table=True):
 
 
 class ReminderSent(SQLModel, table=True):
-    """A reminder that reached a chat: at most one per (winner, chat, milestone)."""
+    """A reminder claimed for a chat, then sent: at most one per (winner, chat, milestone).
+
+    Written before sending (``holder``, ``claimed_until``, ``sent_at`` None): every other
+    process skips it. ``sent_at`` is set once Telegram accepted the message; a claim past
+    ``claimed_until`` without ``sent_at`` belonged to a process that died, and may be taken."""
 
     __tablename__ = "reminder_sent"
     __table_args__ = (PrimaryKeyConstraint("winner_id", "chat_id", "milestone"),)
@@ -96,7 +100,9 @@ class ReminderSent(SQLModel, table=True):
     winner_id: int = Field(foreign_key="winner.id", ondelete="CASCADE")
     chat_id: str = Field(index=True)
     milestone: str
-    sent_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: dt.datetime | None = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    holder: str | None = None
+    claimed_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PackStatus(SQLModel, table=True):
@@ -116,7 +122,8 @@ class PackStatus(SQLModel, table=True):
 
 
 class BotState(SQLModel, table=True):
-    """PTB persistence: user_data / chat_data / bot_data / conversations / callback_data."""
+    """JSON rows by (namespace, key): each conversation's dialogue state (namespace ``conv``,
+    ``bot.state``), the web's signing secret."""
 
     __tablename__ = "bot_state"
     __table_args__ = (PrimaryKeyConstraint("namespace", "key"),)
@@ -145,12 +152,28 @@ class Broadcast(SQLModel, table=True):
 
 
 class BroadcastDelivery(SQLModel, table=True):
+    """A notice claimed for a subscriber, then sent (claimed and recorded as ReminderSent)."""
+
     __tablename__ = "broadcast_delivery"
     __table_args__ = (PrimaryKeyConstraint("broadcast_id", "chat_id"),)
 
     broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
     chat_id: str
-    sent_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: dt.datetime | None = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    holder: str | None = None
+    claimed_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TelegramUpdate(SQLModel, table=True):
+    """An update one process took to handle: a second delivery of it is not answered again.
+    Rows older than a few days are purged (Telegram keeps an update at most 24 hours)."""
+
+    __tablename__ = "telegram_update"
+    __table_args__ = (PrimaryKeyConstraint("bot_id", "update_id"),)
+
+    bot_id: int = Field(sa_type=BigInteger)
+    update_id: int = Field(sa_type=BigInteger)
+    seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class QuestionLog(SQLModel, table=True):

@@ -33,10 +33,11 @@ from starlette.staticfiles import StaticFiles
 from bot.dialogue import DB_UNAVAILABLE, Dialogue, is_database_outage
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.settings import Settings
+from bot.state import StateStore, conversation_key
 from bot.turn import Reply, Turn
 from handlers.web.guard import T_TOO_MANY, BodyLimit, BodyTooLarge, RateLimiter, SecurityHeaders
 from handlers.web.render import replies_json
-from handlers.web.sessions import BadToken, Session, Tokens, WebStates, install_secret
+from handlers.web.sessions import BadToken, Session, Tokens, install_secret
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +91,12 @@ class WebChat:
         self.metrics = metrics
         self.hot_questions = hot_questions
         self.engine = engine
-        self.states = WebStates(engine)
+        self.states = StateStore(engine)
         secret = (settings.web_session_secret.get_secret_value().encode()
                   if settings.web_session_secret else install_secret(engine))
         self.tokens = Tokens(secret, settings.web_session_hours * 3600)
         self.per_ip = RateLimiter(settings.web_rate_per_ip)
         self.per_session = RateLimiter(settings.web_rate_per_session)
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     # -- pages -------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
@@ -155,7 +155,7 @@ class WebChat:
             except BadToken:
                 session = None
         token, session = self.tokens.issue(session.id if session else None)
-        replies = await self._turn(session, lambda turn: self.dialogue.on_text(turn, "/start"))
+        replies = await self._turn(session, lambda turn: self._greet(turn, resumed))
         pack = self.dialogue.pack
         return {"token": token, "expires_in": self.tokens.max_age, "resumed": resumed,
                 "replies": replies_json(replies),
@@ -184,6 +184,15 @@ class WebChat:
             raise ApiError(400, "bad_button", T_BAD_BUTTON)
         replies = await self._turn(session, lambda turn: self._on_button(turn, data))
         return {"replies": replies_json(replies)}
+
+    def _greet(self, turn: Turn, resumed: bool) -> list[Reply]:
+        """The start screen. Opening the page again is not a command the user typed: input
+        the dialogue was waiting for (a questionnaire's number) is still awaited."""
+        flow = turn.state.get("flow")
+        replies = self.dialogue.on_text(turn, "/start")
+        if resumed and flow is not None:
+            turn.state["flow"] = flow
+        return replies
 
     def _on_text(self, turn: Turn, text: str) -> list[Reply]:
         stripped = text.strip()
@@ -256,32 +265,16 @@ class WebChat:
         return body
 
     async def _turn(self, session: Session, act: Callable[[Turn], list[Reply]]) -> list[Reply]:
-        """Run one turn of this session: state read fresh, written before the reply returns.
-
-        One session's turns run one at a time (a double click waits its turn); the database
-        work runs in a worker thread so the event loop keeps serving others.
-        """
-        lock, users = self._locks.get(session.id, (asyncio.Lock(), 0))
-        self._locks[session.id] = (lock, users + 1)
-        try:
-            async with lock:
-                return await to_thread.run_sync(self._turn_sync, session, act)
-        finally:
-            lock, users = self._locks[session.id]
-            if users <= 1:
-                del self._locks[session.id]
-            else:
-                self._locks[session.id] = (lock, users - 1)
+        """Run one turn of this session: its state held (locked against every process on the
+        database), read fresh, and written before the reply returns. The database work runs
+        in a worker thread so the event loop keeps serving others."""
+        return await to_thread.run_sync(self._turn_sync, session, act)
 
     def _turn_sync(self, session: Session, act: Callable[[Turn], list[Reply]]) -> list[Reply]:
-        state = self.states.load(session.id)
-        before = repr(state)
-        turn = self.dialogue.turn(state, chat_id=session.chat_id, user_id=session.chat_id,
-                                  is_staff=False, channel="web")
-        replies = act(turn)
-        if repr(turn.state) != before:
-            self.states.save(session.id, turn.state)
-        return replies
+        with self.states.hold(conversation_key(session.chat_id, session.chat_id)) as state:
+            turn = self.dialogue.turn(state, chat_id=session.chat_id, user_id=session.chat_id,
+                                      is_staff=False, channel="web")
+            return act(turn)
 
 
 def _too_many(wait: float) -> ApiError:

@@ -61,9 +61,12 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "text": html_to_text(reply.html),
         "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons],
         "expects_text": reply.expects_text,
-        # A dialogue that edits its previous message (issue 11) sets this; the page then
-        # replaces its last bot bubble instead of adding one.
-        "replace_previous": bool(getattr(reply, "edit", False)),
+        # In answer to a press, this reply takes the place of the pressed message (the
+        # questionnaire is one message): the page replaces its last bot bubble.
+        "replace_previous": reply.replace,
+        # A short note about the press itself (used up, someone else's): the page shows it
+        # as a note, not as an answer.
+        "popup": reply.popup,
         "report": report if isinstance(report, dict) else None,
     }
 

@@ -6,10 +6,10 @@ token is ``v1.<session id and issue time>.<HMAC-SHA256>``; a forged or expired t
 refused. Nothing about the person is stored: the session id is random, and the state is the
 same JSON the Telegram chat keeps (a questionnaire in progress, the last question).
 
-State lives in the ``bot_state`` table (namespace ``web``) of the project's database and is
-committed before the reply is sent, read fresh for every request, so a restart or a second
-process continues the same conversation. (Issue 11's write-through store for every channel
-replaces ``WebStates`` once it lands.)
+State is kept by ``bot.state.StateStore`` like every channel's: one row per conversation in
+the ``bot_state`` table (the session is its own chat and user, ``web:<id>``), held under a
+lock every process respects, read fresh and committed before the reply is sent, so a restart
+or a second process continues the same conversation.
 """
 
 from __future__ import annotations
@@ -23,17 +23,15 @@ import secrets
 import struct
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage import session_factory, session_scope
-from bot.storage.models import BotState, utcnow
+from bot.storage.models import BotState
 
 logger = logging.getLogger(__name__)
 
-NAMESPACE = "web"
 SECRET_NAMESPACE = "web_secret"
 _VERSION = "v1"
 _ID_BYTES = 16
@@ -126,43 +124,3 @@ def install_secret(engine: Engine) -> bytes:
             row = s.get(BotState, (SECRET_NAMESPACE, "session"))
             assert row is not None
             return bytes.fromhex(json.loads(row.data))
-
-
-class WebStates:
-    """Load and save a web session's dialogue state (JSON) by session id."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._dialect = engine.dialect.name
-
-    def load(self, session_id: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            data = conn.execute(select(BotState.data).where(
-                BotState.namespace == NAMESPACE, BotState.key == session_id)).scalar_one_or_none()
-        if data is None:
-            return {}
-        try:
-            state = json.loads(data)
-        except ValueError:
-            logger.error("web state %s is not JSON; starting afresh", session_id[:8])
-            return {}
-        return state if isinstance(state, dict) else {}
-
-    def save(self, session_id: str, state: dict[str, Any]) -> None:
-        """Write the state (committed on return); an empty state deletes the row."""
-        table = BotState.__table__
-        with self.engine.begin() as conn:
-            if not state:
-                conn.execute(delete(BotState).where(BotState.namespace == NAMESPACE,
-                                                    BotState.key == session_id))
-                return
-            values = {"namespace": NAMESPACE, "key": session_id, "updated_at": utcnow(),
-                      "data": json.dumps(state, ensure_ascii=False, sort_keys=True, default=str)}
-            if self._dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
-            stmt = insert(table).values(**values)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["namespace", "key"],
-                set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at}))

@@ -195,6 +195,7 @@
   function showReplies(replies, fromButton) {
     var first = null;
     replies.forEach(function (r) {
+      if (r.popup) { addNote(r.text); return; }
       var div = addReply(r, true);
       history.push({ who: "bot", reply: r });
       if (!first) first = div;
