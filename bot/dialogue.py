@@ -28,6 +28,7 @@ from bot.turn import (
     Reply,
     Turn,
     esc,
+    owner_tag,
 )
 from knowledge.pack import Pack, load_pack
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 DB_UNAVAILABLE = "数据库暂时不可用，请稍后再试。"
 STAFF_ONLY = "抱歉，这个命令仅限质量奖办公室工作人员使用。"
+NOT_YOURS = "这个按钮属于另一位用户的对话，您点它不会改变任何内容。您可以自己发送命令或问题。"
 
 Listener = Callable[[str, Turn, dict[str, Any]], None]
 
@@ -167,6 +169,10 @@ class Dialogue:
             if cmd.staff and not turn.is_staff:
                 logger.warning("non-staff user %s tried staff command /%s", turn.user_id, name)
                 return [Reply(STAFF_ONLY)]
+            # Any command ends input the bot was waiting for (/usage, then /help, then a
+            # question: the question is a question). A flow that survives a command (the
+            # questionnaire's buttons) keeps its own data and re-arms itself on a press.
+            turn.ended_flow = turn.state.pop("flow", None)
             return cmd.func(turn, arg.strip())
         flow = turn.state.get("flow")
         if flow in self.flows:
@@ -179,6 +185,10 @@ class Dialogue:
 
     def _on_button(self, turn: Turn, data: str) -> list[Reply]:
         prefix, _, rest = (data or "").partition(":")
+        prefix, mark, owner = prefix.partition("~")
+        if mark and owner != owner_tag(turn.user_id):
+            # a button of another user's message (a group): it changes nothing
+            return [Reply(NOT_YOURS, popup=True)]
         func = self.buttons.get(prefix)
         if func is None:
             return [Reply("这个按钮已失效，请重新发送命令或问题。")]

@@ -105,6 +105,17 @@ class Services:
             return registry.revoke(s, name, reason, on or self.today(), self.now(), year,
                                    self.pack)
 
+    def revoke_by_id(self, winner_id: int, reason: str, *, on: dt.date | None = None) -> Winner:
+        """Revoke the award a confirmation named (its row id), not whatever matches a name."""
+        from bot import registry
+        from bot.storage.models import Winner as WinnerRow
+
+        with self.session() as s:
+            w = s.get(WinnerRow, winner_id)
+            if w is None:
+                raise registry.RegistryError("名录中已没有这个获奖记录，未撤销。")
+            return registry.revoke_winner(s, w, reason, on or self.today(), self.now(), self.pack)
+
     def expiring(self, within: int = 180) -> list[Winner]:
         from bot import registry
 

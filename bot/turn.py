@@ -25,11 +25,14 @@ def esc(text: object) -> str:
 @dataclass(frozen=True)
 class Button:
     label: str
-    data: str  # callback data: at most 64 bytes (Telegram's limit)
+    data: str = ""  # callback data: at most 64 bytes (Telegram's limit)
+    url: str | None = None  # a link instead (a deep link into a private chat)
 
     def __post_init__(self) -> None:
         if len(self.data.encode("utf-8")) > 64:
             raise ValueError(f"callback data too long: {self.data!r}")
+        if bool(self.data) == bool(self.url):
+            raise ValueError("a button has either callback data or a url")
 
 
 @dataclass
@@ -42,6 +45,13 @@ class Reply:
     # Structured data a richer channel may show besides the text (the web's 预审单 print view
     # reads ``data["report"]``); channels that do not know a key ignore it.
     data: dict[str, Any] | None = None
+    # A short note about the button just pressed (someone else's, used up, superseded): shown
+    # as a pop-up on the button where the channel has one (Telegram's answerCallbackQuery),
+    # else as a message. Plain text, no HTML.
+    popup: bool = False
+    # In answer to a button press: this reply takes the place of the message that carried the
+    # button (the questionnaire is one message, edited per step) instead of a new message.
+    replace: bool = False
 
 
 @dataclass
@@ -55,10 +65,44 @@ class Turn:
     user_id: str | None = None
     is_staff: bool = False
     channel: str = "terminal"  # or "telegram", "web"
+    is_group: bool = False  # a group chat: what is self-assessed goes to a private chat
+    is_chat_admin: bool = False  # the sender administers this group (Telegram tells)
+    # The message as the sender formatted it (bold, links…), as escaped HTML, where the
+    # channel has formatting; staff's /notice keeps it.
+    html_text: str | None = None
+    # Makes a link that opens a private chat with the bot at ``payload`` (Telegram's
+    # ``t.me/<bot>?start=<payload>``), where the channel has one.
+    deep_link: Callable[[str], str | None] | None = None
+    # What becomes of the pressed message's keyboard once the turn is answered: "keep",
+    # "remove" (a one-shot prompt), or "drop:<prefix>" (only buttons whose data starts with
+    # <prefix>: 👍/👎 once voted). The channel applies it.
+    pressed: str = "keep"
+    # The input a command just ended (the dialogue ends it before any command runs): /cancel
+    # says what it cancelled.
+    ended_flow: str | None = None
+
+    def owned(self, data: str) -> str:
+        """Button data only this turn's user may press: ``prefix:rest`` becomes
+        ``prefix~<owner>:rest`` (the dialogue refuses anyone else with a pop-up)."""
+        prefix, sep, rest = data.partition(":")
+        return f"{prefix}~{owner_tag(self.user_id)}{sep}{rest}"
 
     @property
     def pack(self) -> Pack:
         return self.dialogue.pack
+
+
+def owner_tag(user_id: object) -> str:
+    """A short tag of a user id for button data (64 bytes at most): six base-36 digits."""
+    import zlib
+
+    n = zlib.crc32(str(user_id).encode("utf-8"))
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    for _ in range(6):
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out
 
 
 CommandFunc = Callable[[Turn, str], list[Reply]]

@@ -145,10 +145,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                 messages.append((f"/winners {state_name}", r.html))
             latest = max(w.award_year for w in awards)
             st: dict = {}
-            for r in say(f"/revoke {name} {latest} 弄虚作假", chat, staff=True, state=st):
+            prompt = say(f"/revoke {name} {latest} 弄虚作假", chat, staff=True, state=st)
+            for r in prompt:
                 messages.append((f"/revoke {state_name}", r.html))
             if "pending_revoke" in st:
-                for r in press("wrevoke:yes", chat, st, staff=True):
+                confirm = next(b.data for r in prompt for row in r.buttons for b in row
+                               if b.label == "确认撤销")
+                for r in press(confirm, chat, st, staff=True):
                     messages.append((f"/revoke confirmed {state_name}", r.html))
 
         # questions that state facts (the verdict before the quote), in every state

@@ -291,7 +291,9 @@ def test_a_database_error_behind_a_button_gets_the_polite_reply_too(tmp_path: Pa
     svc.forget = down  # type: ignore[method-assign]
     d = Dialogue(services=svc)
     try:
-        [reply] = d.on_button(d.turn({}, chat_id="1001"), "wforget:yes")
+        state: dict = {}
+        [ask] = d.on_text(d.turn(state, chat_id="1001"), "/forget")
+        [reply] = d.on_button(d.turn(state, chat_id="1001"), ask.buttons[0][0].data)
     finally:
         svc.close()
     assert reply.html == DB_UNAVAILABLE

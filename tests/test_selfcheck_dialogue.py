@@ -467,11 +467,47 @@ def test_a_button_from_an_earlier_question_is_refused_politely(chat: Chat) -> No
     old = chat.data("否")
     chat.press("是")
     turn = chat.d.turn(chat.state, today=TODAY)
-    chat.last = chat.d.on_button(turn, old)
-    out = chat.html
-    assert "已失效" in out
-    assert "第3/12题" in out  # the current question, unchanged
+    before = json.dumps(chat.state, sort_keys=True)
+    out = chat.d.on_button(turn, old)
+    assert len(out) == 1 and out[0].popup and "已失效" in out[0].html
+    assert "没有改变" in out[0].html
+    # the press changed nothing: the answer it would have given, the question being asked
+    assert json.dumps(chat.state, sort_keys=True) == before
     assert chat.state["selfcheck"]["answers"]["registered_in_cangzhou"] is True
+    assert chat.state["selfcheck"]["current"] == "years_in_operation"
+
+
+def test_a_button_answers_the_question_it_names_never_the_current_one(chat: Chat) -> None:
+    chat.say("/selfcheck")
+    chat.press("单位")
+    yes_to_registered = chat.data("是")  # a button of the question 注册在沧州
+    chat.press("是")
+    # the same update delivered again (a retried webhook, a lost acknowledgement)
+    out = chat.d.on_button(chat.d.turn(chat.state, today=TODAY), yes_to_registered)
+    assert out[0].popup
+    assert "years_in_operation" not in chat.state["selfcheck"]["answers"]
+
+
+def test_a_button_of_a_restarted_questionnaire_is_refused(chat: Chat) -> None:
+    chat.say("/selfcheck")
+    old = chat.data("单位")
+    chat.say("/selfcheck")
+    out = chat.d.on_button(chat.d.turn(chat.state, today=TODAY), old)
+    assert out[0].popup and "已结束或已重新开始" in out[0].html
+    assert chat.state["selfcheck"]["answers"] == {}
+
+
+def test_a_press_advances_the_questionnaire_in_place(chat: Chat) -> None:
+    chat.say("/selfcheck")
+    out = chat.d.on_button(chat.d.turn(chat.state, today=TODAY), chat.data("单位"))
+    assert out[-1].replace  # the next question takes the place of the pressed message
+    out = chat.d.on_button(chat.d.turn(chat.state, today=TODAY), _data_of(out, "是"))
+    assert out[-1].replace
+    assert "已答" in out[-1].html and "是" in out[-1].html  # the answers given so far
+
+
+def _data_of(replies: list, label: str) -> str:
+    return next(b.data for r in replies for row in r.buttons for b in row if b.label == label)
 
 
 @pytest.mark.parametrize("data", [
@@ -517,7 +553,7 @@ def test_a_corrupted_state_is_dropped_not_crashed_on(chat: Chat) -> None:
     chat.say("是")
     assert "selfcheck" not in chat.state or chat.state.get("flow") != "selfcheck"
     chat.state.update({"flow": "selfcheck", "selfcheck": {"answers": {}, "history": [],
-                                                           "current": "gone", "seq": 0}})
+                                                           "current": "gone", "nonce": "abc"}})
     assert "已结束或已取消" in chat.say("是")
     assert not chat.running
 

@@ -78,10 +78,35 @@ def test_forget_asks_first_and_then_deletes_everything_about_the_chat(dialogue, 
     services.bind("1001", code)
     turn = dialogue.turn({}, today=TODAY, chat_id="1001")
     [ask] = dialogue.on_text(turn, "/forget")
-    assert ask.buttons[0][0].data == "wforget:yes"
-    [done] = dialogue.on_button(turn, "wforget:yes")
-    assert "已删除" in done.html
+    assert [b.label for b in ask.buttons[0]] == ["确定删除", "取消"]
+    [done] = dialogue.on_button(turn, _data(ask, "确定删除"))
+    assert "已删除" in done.html and turn.pressed == "remove"  # the prompt's buttons go
     assert services.bound_winners("1001") == []
+
+
+def test_in_a_group_only_its_admins_or_staff_unbind_or_forget(dialogue, services):
+    code, _ = services.issue_code("沧州甲公司")
+    services.bind("-100", code)
+
+    def group_turn(state: dict, **kw: object):  # noqa: ANN202
+        return dialogue.turn(state, today=TODAY, chat_id="-100", user_id="7", is_group=True,
+                             **kw)
+
+    for command in ("/unbind", "/forget"):
+        [reply] = dialogue.on_text(group_turn({}), command)
+        assert "群管理员" in reply.html
+    assert services.bound_winners("-100")
+    state: dict = {}
+    [ask] = dialogue.on_text(group_turn(state, is_chat_admin=True), "/forget")
+    # a member who is no admin (any more) presses the admin's button: nothing is deleted
+    [refused] = dialogue.on_button(group_turn(state), _data(ask, "确定删除"))
+    assert "群管理员" in refused.html and services.bound_winners("-100")
+    assert "解除绑定" in say(dialogue, "/unbind", chat="-100", staff=True)
+    assert services.bound_winners("-100") == []
+
+
+def _data(reply, label: str) -> str:
+    return next(b.data for row in reply.buttons for b in row if b.label == label)
 
 
 def test_without_a_database_the_feature_says_it_needs_one_but_usage_still_works():
@@ -100,23 +125,57 @@ def test_staff_list_the_roster_in_chat_with_validity(dialogue):
     assert "仅限" in say(dialogue, "/winners")
 
 
+def _revoke_prompt(dialogue, state: dict, text: str):  # noqa: ANN202
+    turn = dialogue.turn(state, today=TODAY, chat_id="1001", user_id="1001", is_staff=True)
+    [ask] = dialogue.on_text(turn, text)
+    return ask
+
+
+def _press(dialogue, state: dict, data: str):  # noqa: ANN202
+    turn = dialogue.turn(state, today=TODAY, chat_id="1001", user_id="1001", is_staff=True)
+    return dialogue.on_button(turn, data), turn
+
+
 def test_staff_revoke_asks_to_confirm_then_stops_the_award(dialogue, services):
     state: dict = {}
-    ask = say(dialogue, "/revoke 沧州甲公司 2021 弄虚作假", staff=True, state=state)
-    assert "确认撤销" in ask and "第二十四条" in ask
-    turn = dialogue.turn(state, today=TODAY, chat_id="1001", is_staff=True)
-    done = "\n".join(r.html for r in dialogue.on_button(turn, "wrevoke:yes"))
-    assert "已撤销" in done
+    ask = _revoke_prompt(dialogue, state, "/revoke 沧州甲公司 2021 弄虚作假")
+    assert "确认撤销" in ask.buttons[0][0].label and "第二十四条" in ask.html
+    assert "沧州甲公司" in ask.html  # the prompt names what it will revoke
+    replies, turn = _press(dialogue, state, _data(ask, "确认撤销"))
+    assert "已撤销" in "\n".join(r.html for r in replies) and turn.pressed == "remove"
     assert "已撤销" in say(dialogue, "/winners 沧州甲", staff=True)
     assert "已于" in say(dialogue, "/revoke 沧州甲公司 2021 再次", staff=True)
 
 
+def test_the_first_prompts_confirm_never_revokes_the_second_prompts_award(dialogue):
+    state: dict = {}
+    first = _revoke_prompt(dialogue, state, "/revoke 沧州甲公司 2021 弄虚作假")
+    second = _revoke_prompt(dialogue, state, "/revoke 李四 骗取荣誉")
+    [stale], _ = _press(dialogue, state, _data(first, "确认撤销"))
+    assert stale.popup and "失效" in stale.html and "没有撤销任何奖项" in stale.html
+    assert "已撤销" not in say(dialogue, "/winners", staff=True)
+    replies, _ = _press(dialogue, state, _data(second, "确认撤销"))  # the latest one works
+    assert "李四" in replies[0].html
+    roster = say(dialogue, "/winners", staff=True)
+    assert "李四  已撤销" in roster and "沧州甲公司  至" in roster
+
+
 def test_a_cancelled_or_stale_revoke_changes_nothing(dialogue):
     state: dict = {}
-    say(dialogue, "/revoke 李四 骗取荣誉", staff=True, state=state)
-    turn = dialogue.turn(state, today=TODAY, chat_id="1001", is_staff=True)
-    assert "已取消" in dialogue.on_button(turn, "wrevoke:no")[0].html
-    assert "失效" in dialogue.on_button(turn, "wrevoke:yes")[0].html
+    ask = _revoke_prompt(dialogue, state, "/revoke 李四 骗取荣誉")
+    [cancelled], _ = _press(dialogue, state, _data(ask, "取消"))
+    assert "已取消" in cancelled.html
+    [again], _ = _press(dialogue, state, _data(ask, "确认撤销"))  # pressed after cancelling
+    assert again.popup and "失效" in again.html
+    assert "已撤销" not in say(dialogue, "/winners 李四", staff=True)
+
+
+def test_a_revoke_confirm_pressed_by_another_user_changes_nothing(dialogue):
+    state: dict = {}
+    ask = _revoke_prompt(dialogue, state, "/revoke 李四 骗取荣誉")
+    other = dialogue.turn(state, today=TODAY, chat_id="1001", user_id="2002", is_staff=True)
+    [refused] = dialogue.on_button(other, _data(ask, "确认撤销"))
+    assert refused.popup and "另一位用户" in refused.html
     assert "已撤销" not in say(dialogue, "/winners 李四", staff=True)
 
 

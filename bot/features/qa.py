@@ -371,11 +371,21 @@ def ask(turn: Turn, text: str, *, log: bool = True) -> Reply:
     from bot.learning import outcome_of
 
     kind = outcome_of(ans) if log else None
+    qid = None
     if kind is not None:
         qid = _log(turn, text, kind, ans.candidates if ans.abstained else ans.articles)
         if qid is not None:
             turn.state["last_question"]["id"] = qid
-    return answer_reply(d, ans)
+    return _votes_for(answer_reply(d, ans), qid)
+
+
+def _votes_for(reply: Reply, answer_id: int | None) -> Reply:
+    """👍/👎 name the answer they judge (its log row), so a vote lands on that answer however
+    many questions were asked since; 0 when the answer was not logged."""
+    reply.buttons = [[Button(b.label, f"fb:{answer_id or 0}:{b.data[3:]}")
+                      if b.data in ("fb:up", "fb:down") else b for b in row]
+                     for row in reply.buttons]
+    return reply
 
 
 def _log(turn: Turn, text: str, kind: str, articles: list[int]) -> int | None:
@@ -437,7 +447,7 @@ def register(d: Dialogue) -> None:
     if "cancel" not in d.commands:
         @d.command("cancel", "取消当前操作")
         def cancel(turn: Turn, arg: str) -> list[Reply]:
-            flow = turn.state.pop("flow", None)
+            flow = turn.ended_flow or turn.state.pop("flow", None)
             return [Reply("已取消。" if flow else "当前没有进行中的操作。您可以直接提问。")]
 
     @d.button("art")

@@ -5,14 +5,20 @@ the verdict from :func:`knowledge.eligibility.evaluate`. While it runs, the answ
 ``turn.state["selfcheck"]`` and nowhere else; they are cleared when the result is shown or the
 user cancels (第二十五条: keep applicants' information to what the task needs).
 
-Button data is ``sc:<seq>:<action>``; ``seq`` counts the steps, so a button from an older
-message (or forged data) is recognised and answered politely instead of changing an answer.
+The questionnaire is one message, edited per step, showing the answers given so far. Button
+data is ``sc~<owner>:<nonce>:<question id>:<action>``: the questionnaire it belongs to (a
+random nonce per run), the question it answers (by id, never by position) and whose it is. A
+press for a finished or restarted questionnaire, for a question no longer asked, or by
+someone else changes nothing and gets a pop-up; a lost or repeated update cannot shift an
+answer onto another question. In a group the questionnaire is not run: a button continues it
+in a private chat, so nothing self-assessed is posted in the group.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from bot.report import build_report
@@ -45,8 +51,15 @@ T_INTRO = ("<b>申报资格自查</b>\n按《{title}》第七条、第八条的�
 T_RESTART = "已重新开始自查，之前的回答已清除。"
 T_CANCELLED = "已取消自查，您的回答已清除。发送 /selfcheck 可重新开始。"
 T_FIRST = "这已经是第一题了。"
-T_STALE = "这个按钮来自之前的问题，已失效。请回答当前这一题："
+T_STALE = "这个按钮来自之前的一题，已失效。请回答当前这一题："
+T_STALE_POPUP = "这个按钮来自之前的一题，已失效；您的回答没有改变。请回答当前这一题。"
 T_NOT_RUNNING = "自查已结束或已取消，这个按钮已失效。发送 /selfcheck 可重新开始。"
+T_OTHER_RUN = "这个按钮属于一次已结束或已重新开始的自查，已失效；您的回答没有改变。"
+T_IN_GROUP = ("申报资格自查涉及贵单位或您个人的情况，请在与我的私聊中进行，群里不会显示任何回答。"
+              "点下面的按钮继续：")
+T_IN_GROUP_NO_LINK = "申报资格自查涉及贵单位或您个人的情况，请在与我的私聊中发送 /selfcheck。"
+L_PRIVATE = "🔒 在私聊中自查"
+T_SO_FAR = "<i>已答：</i>"
 T_YESNO_HINT = "请回答“是”“否”或“不确定”（也可以点下面的按钮），或发送“返回”“取消”。"
 T_CHOICE_HINT = "请选择“单位”或“个人”（也可以点下面的按钮），或发送“取消”。"
 T_NUMBER_HINT = "请输入 0 到 {max} 之间的年数，例如 6、5.5 或 五年；拿不准请点“不确定”。"
@@ -87,9 +100,15 @@ def register(d: Dialogue) -> None:
 
     @d.command("selfcheck", "申报资格自查（逐题问答）")
     def selfcheck(turn: Turn, arg: str) -> list[Reply]:
+        if turn.is_group:
+            link = turn.deep_link("selfcheck") if turn.deep_link else None
+            if link is None:
+                return [Reply(T_IN_GROUP_NO_LINK)]
+            return [Reply(T_IN_GROUP, [[Button(L_PRIVATE, url=link)]])]
         restarted = isinstance(turn.state.get(FLOW), dict)
         _clear(turn)
-        s: dict[str, Any] = {"answers": {}, "history": [], "current": None, "seq": 0}
+        s: dict[str, Any] = {"answers": {}, "history": [], "current": None,
+                             "nonce": secrets.token_hex(3)}
         turn.state["flow"] = FLOW
         turn.state[FLOW] = s
         turn.dialogue.emit("selfcheck_started", turn)
@@ -108,11 +127,9 @@ def register(d: Dialogue) -> None:
     @d.command("cancel", previous_cancel.description if previous_cancel else "取消当前操作",
                menu=previous_cancel.menu if previous_cancel else True)
     def cancel(turn: Turn, arg: str) -> list[Reply]:
-        if turn.state.get("flow") == FLOW or FLOW in turn.state:
-            running = turn.state.get("flow") == FLOW
+        if FLOW in turn.state:  # the dialogue has already ended the typed-input mode
             _clear(turn)
-            if running:
-                return [Reply(T_CANCELLED)]
+            return [Reply(T_CANCELLED)]
         if previous_cancel is not None:
             return previous_cancel.func(turn, arg)
         return [Reply("当前没有进行中的操作。")]
@@ -144,27 +161,31 @@ def register(d: Dialogue) -> None:
     def on_button(turn: Turn, rest: str) -> list[Reply]:
         if rest == "new":
             return selfcheck(turn, "")
-        seq_text, _, action = rest.partition(":")
+        nonce, _, rest = rest.partition(":")
+        qid, _, action = rest.rpartition(":")
         s = _session(turn)
         rules = rules_of()
-        if s is None or turn.state.get("flow") != FLOW:
+        if s is None:
             _clear(turn)
-            return [Reply(T_NOT_RUNNING, [[Button(L_AGAIN, f"{PREFIX}:new")]])]
+            return [Reply(T_NOT_RUNNING, popup=True)]
+        if nonce != s["nonce"]:
+            return [Reply(T_OTHER_RUN, popup=True)]
         q = _current(rules, s)
         if q is None:
             _clear(turn)
-            return [Reply(T_NOT_RUNNING, [[Button(L_AGAIN, f"{PREFIX}:new")]])]
-        if seq_text != str(s["seq"]):
-            return [Reply(T_STALE), _ask(turn, rules)]
+            return [Reply(T_NOT_RUNNING, popup=True)]
+        if qid != q.id:  # a question already answered, or not asked any more
+            return [Reply(T_STALE_POPUP, popup=True)]
+        turn.state["flow"] = FLOW  # a command in between ended typed input: the press resumes
         if action == "cancel":
             _clear(turn)
-            return [Reply(T_CANCELLED)]
+            return [Reply(T_CANCELLED, replace=True)]
         if action == "back":
-            return _back(turn, rules)
+            return _replacing(_back(turn, rules))
         value = _button_value(q, action)
         if value is _INVALID:
-            return [Reply(T_STALE), _ask(turn, rules)]
-        return _answer(turn, rules, value)
+            return [Reply(T_STALE_POPUP, popup=True)]
+        return _replacing(_answer(turn, rules, value))
 
 
 class _RulesOf:
@@ -184,8 +205,16 @@ _INVALID = object()
 def _session(turn: Turn) -> dict[str, Any] | None:
     s = turn.state.get(FLOW)
     ok = (isinstance(s, dict) and isinstance(s.get("answers"), dict)
-          and isinstance(s.get("history"), list) and isinstance(s.get("seq"), int))
+          and isinstance(s.get("history"), list) and isinstance(s.get("nonce"), str))
     return s if ok else None
+
+
+def _replacing(replies: list[Reply]) -> list[Reply]:
+    """Answer a press by editing the questionnaire's message: the last reply (the next
+    question or the result) takes its place; a note before it is sent on its own."""
+    if replies:
+        replies[-1].replace = True
+    return replies
 
 
 def _clear(turn: Turn) -> None:
@@ -227,7 +256,6 @@ def _sequence(rules: Rules, answers: dict[str, Any]) -> list[Question]:
 def _ask(turn: Turn, rules: Rules) -> Reply:
     s = turn.state[FLOW]
     q = rules.question(s["current"])
-    seq = s["seq"]
     answers = s["answers"]
     if "applicant_type" in answers:
         order = _sequence(rules, answers)
@@ -237,7 +265,7 @@ def _ask(turn: Turn, rules: Rules) -> Reply:
         head = T_PROGRESS_FIRST
     if q.clause:
         head += T_BASIS.format(label=esc(rules.clause(q.clause).label))
-    data = f"{PREFIX}:{seq}"
+    data = turn.owned(f"{PREFIX}:{s['nonce']}:{q.id}")
     rows: list[list[Button]] = []
     if q.kind == "choice":
         rows = [[Button(c.label, f"{data}:c{i}")] for i, c in enumerate(q.choices)]
@@ -251,7 +279,41 @@ def _ask(turn: Turn, rules: Rules) -> Reply:
                  Button(L_UNSURE, f"{data}:u")]]
     rows.append([Button(L_BACK, f"{data}:back"), Button(L_CANCEL, f"{data}:cancel")])
     text = q.text_for(answers.get("applicant_type"))
-    return Reply(f"{head}\n{esc(text)}", rows, expects_text=q.kind in ("number", "date"))
+    so_far = _answers_so_far(rules, s)
+    return Reply(f"{so_far}{head}\n{esc(text)}", rows, expects_text=q.kind in ("number", "date"))
+
+
+def _answers_so_far(rules: Rules, s: dict[str, Any]) -> str:
+    """The answers given so far, one short line each, above the question being asked."""
+    lines = []
+    for qid in s["history"]:
+        try:
+            q = rules.question(qid)
+        except KeyError:
+            continue
+        if qid in s["answers"]:
+            lines.append(f"• {esc(_short(q.text_for(s['answers'].get('applicant_type'))))}："
+                         f"{esc(_shown_answer(q, s['answers'][qid]))}")
+    return (T_SO_FAR + "\n" + "\n".join(lines) + "\n\n") if lines else ""
+
+
+def _short(text: str, n: int = 18) -> str:
+    text = text.rstrip("？?。")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _shown_answer(q: Question, value: Any) -> str:
+    if q.kind == "choice":
+        return next((c.label for c in q.choices if c.value == value), str(value))
+    if value is None:
+        return L_UNSURE
+    if q.kind == "yesno":
+        return L_YES if value else L_NO
+    if q.kind == "number":
+        return f"{_fmt(float(value))}年"
+    if q.kind == "date":
+        return {"none": L_NEVER, "unknown": L_NO_DATE}.get(str(value), str(value))
+    return str(value)
 
 
 def _answer(turn: Turn, rules: Rules, value: Any) -> list[Reply]:
@@ -259,7 +321,6 @@ def _answer(turn: Turn, rules: Rules, value: Any) -> list[Reply]:
     q = rules.question(s["current"])
     s["answers"][q.id] = value
     s["history"].append(q.id)
-    s["seq"] += 1
     order = [x.id for x in rules.questions]
     later = order[order.index(q.id) + 1:]
     for qid in later:
@@ -273,9 +334,8 @@ def _answer(turn: Turn, rules: Rules, value: Any) -> list[Reply]:
 def _back(turn: Turn, rules: Rules) -> list[Reply]:
     s = turn.state[FLOW]
     if not s["history"]:
-        return [Reply(T_FIRST), _ask(turn, rules)]
+        return [Reply(T_FIRST, popup=True), _ask(turn, rules)]
     s["current"] = s["history"].pop()
-    s["seq"] += 1
     return [_ask(turn, rules)]
 
 
@@ -428,13 +488,13 @@ def _finish(turn: Turn, rules: Rules) -> Reply:
         facts = with_today(validate_facts(facts_from_answers(rules, answers)), turn.today)
         verdict = evaluate(facts, turn.pack)
     except FactsError:  # answers edited into something inconsistent: start again
-        return Reply(T_NOT_RUNNING, [[Button(L_AGAIN, f"{PREFIX}:new")]])
+        return Reply(T_NOT_RUNNING, [[Button(L_AGAIN, turn.owned(f"{PREFIX}:new"))]])
     turn.dialogue.emit("selfcheck_finished", turn, verdict=verdict.verdict)
     # The 预审单 travels with the reply (a channel that can print shows it); it is not stored.
     report = build_report(rules, answers, facts, verdict, turn.pack)
     notice = notice_text(turn, dated=not verdict.barred)
     text = render_result(verdict, rules, notice=notice, pack=turn.pack)
-    return Reply(text, [[Button(L_AGAIN, f"{PREFIX}:new")]], data={"report": report})
+    return Reply(text, [[Button(L_AGAIN, turn.owned(f"{PREFIX}:new"))]], data={"report": report})
 
 
 def render_result(v: Verdict, rules: Rules, notice: str = "", pack: Pack | None = None) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bot.turn import Reply, Turn, esc
+from bot.turn import Button, Reply, Turn, esc
 
 if TYPE_CHECKING:
     from bot.dialogue import Dialogue
@@ -43,7 +45,49 @@ TEXTS = {
     "notice_too_long": "通知太长（{n} 字），请控制在 {max} 字以内。",
     "progress": "最近一次通知（{created}）：已送达 {done} / {total} 位订阅者{state}。",
     "prefix": "📢 <b>沧州市政府质量奖年度申报通知</b>（第十条）\n\n",
+    "preview": "预览如下：订阅者将收到下面这条消息（共 {n} 位订阅者）。确认无误后点“确认发送”。",
+    "stale_preview": "这个预览已失效（之后又发起了新的 /notice，或已处理），没有发送任何通知。",
+    "notice_cancelled": "已取消，通知没有发送。",
 }
+L_SEND, L_CANCEL = "📤 确认发送（{n} 位）", "取消"
+
+# The tags a notice keeps from the sender's formatting (Telegram's own entities, as HTML).
+_NOTICE_TAG = re.compile(r"</?(?:b|strong|i|em|u|ins|s|strike|del|code|pre|blockquote)>"
+                         r"|<a href=\"https?://[^\"<>\s]{1,500}\">|</a>")
+
+
+def notice_html(html_text: str | None, arg: str) -> str:
+    """The notice as staff formatted it: the message's HTML after the command (the channel
+    escaped the text and turned formatting into tags), with only simple tags kept and all
+    else escaped again; plain escaped text where the channel has no formatting."""
+    if not html_text:
+        return esc(arg)
+    body = html_text.split(None, 1)[1] if len(html_text.split(None, 1)) > 1 else ""
+    out, at = [], 0
+    for m in _NOTICE_TAG.finditer(body):
+        out.append(_escape_rest(body[at:m.start()]))
+        out.append(m.group(0))
+        at = m.end()
+    out.append(_escape_rest(body[at:]))
+    html = "".join(out).strip()
+    return html if _balanced(html) else esc(arg)
+
+
+def _escape_rest(text: str) -> str:
+    # the channel's entities (&lt; &amp; …) stay; a bare < or & is escaped
+    return re.sub(r"&(?!(?:lt|gt|amp|quot|#\d{1,7});)", "&amp;", text).replace("<", "&lt;") \
+        .replace(">", "&gt;")
+
+
+def _balanced(html: str) -> bool:
+    stack: list[str] = []
+    for m in re.finditer(r"<(/?)([a-z]+)", html):
+        if m.group(1):
+            if not stack or stack.pop() != m.group(2):
+                return False
+        else:
+            stack.append(m.group(2))
+    return not stack
 
 
 def _models():  # noqa: ANN202 - storage imports stay lazy (the terminal chat needs none)
@@ -215,5 +259,30 @@ def register(d: Dialogue) -> None:
             return [Reply(f"{shown}\n{usage}" if shown else usage)]
         if len(arg) > MAX_NOTICE_CHARS:
             return [Reply(TEXTS["notice_too_long"].format(n=len(arg), max=MAX_NOTICE_CHARS))]
-        queue_notice(factory, TEXTS["prefix"] + esc(arg))
+        body = notice_html(turn.html_text, arg)
+        nonce = secrets.token_hex(3)
+        turn.state["pending_notice"] = {"nonce": nonce, "html": TEXTS["prefix"] + body}
+        n = subscriber_count(factory)
+        return [Reply(TEXTS["preview"].format(n=n)),
+                Reply(TEXTS["prefix"] + body,
+                      [[Button(L_SEND.format(n=n), turn.owned(f"ntc:{nonce}:send")),
+                        Button(L_CANCEL, turn.owned(f"ntc:{nonce}:cancel"))]])]
+
+    @d.button("ntc", staff=True)
+    def notice_button(turn: Turn, rest: str) -> list[Reply]:
+        """Send (queue) the previewed notice, or drop it; a press under an older preview, or a
+        second press, changes nothing."""
+        nonce, _, action = rest.partition(":")
+        pending = turn.state.get("pending_notice")
+        if (not isinstance(pending, dict) or pending.get("nonce") != nonce
+                or action not in ("send", "cancel")):
+            return [Reply(TEXTS["stale_preview"], popup=True)]
+        turn.state.pop("pending_notice", None)
+        turn.pressed = "remove"
+        if action == "cancel":
+            return [Reply(TEXTS["notice_cancelled"])]
+        factory = sessions_of(turn.dialogue.services)
+        if factory is None:
+            return [Reply(TEXTS["no_db"])]
+        queue_notice(factory, str(pending["html"]))
         return [Reply(TEXTS["notice_queued"].format(n=subscriber_count(factory)))]

@@ -6,6 +6,7 @@ commands that need the database say so politely (/usage still works, it is a pur
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from bot.turn import Button, Reply, Turn, esc
@@ -32,6 +33,10 @@ TEXTS = {
     "forget_ask": "将删除与本聊天有关的全部记录（绑定、提醒记录、订阅、会话状态），且无法恢复。确定吗？",
     "forgotten": "已删除与本聊天有关的全部记录（共 {n} 条）。",
     "cancelled": "已取消。",
+    "stale_confirm": "这个确认已失效（之后又发起了新的操作，或已处理），没有做任何改动。",
+    "stale_revoke": "这个确认已失效：之后又发起了新的 /revoke，或已处理。没有撤销任何奖项；"
+                    "请在最新的确认消息上操作。",
+    "group_admin_only": "在群里只有群管理员或质量奖办公室工作人员可以解除绑定或删除记录。",
     "verify_usage": "用法：/verify 单位或个人名称，例如 /verify 沧州某某有限公司。",
     "usage_ask": "请把要检查的宣传文字发给我（例如网站简介、宣传册文字），我按第二十一条检查。",
     "code_usage": "用法：/code 获奖单位名称 [年度]",
@@ -52,6 +57,11 @@ def _chat(turn: Turn) -> str:
 
 def _no_db() -> list[Reply]:
     return [Reply(TEXTS["no_db"])]
+
+
+def _may_change_group(turn: Turn) -> bool:
+    """A group's binding and records are changed only by staff or the group's admins."""
+    return not turn.is_group or turn.is_staff or turn.is_chat_admin
 
 
 def _status_line(svc: Services, w: Any, turn: Turn, barred: bool = False) -> str:
@@ -132,22 +142,36 @@ def register(d: Dialogue) -> None:
         svc = _services(turn)
         if svc is None:
             return _no_db()
+        if not _may_change_group(turn):
+            return [Reply(TEXTS["group_admin_only"])]
         return [Reply(TEXTS["unbound"] if svc.unbind(_chat(turn)) else TEXTS["not_bound"])]
 
     @d.command("forget", "删除与本聊天有关的全部记录")
     def forget(turn: Turn, arg: str) -> list[Reply]:
         if _services(turn) is None:
             return _no_db()
-        return [Reply(TEXTS["forget_ask"], [[Button("确定删除", "wforget:yes"),
-                                             Button("取消", "wforget:no")]])]
+        if not _may_change_group(turn):
+            return [Reply(TEXTS["group_admin_only"])]
+        nonce = secrets.token_hex(3)
+        turn.state["pending_forget"] = nonce
+        return [Reply(TEXTS["forget_ask"],
+                      [[Button("确定删除", turn.owned(f"wforget:{nonce}:yes")),
+                        Button("取消", turn.owned(f"wforget:{nonce}:no"))]])]
 
     @d.button("wforget")
     def forget_button(turn: Turn, rest: str) -> list[Reply]:
         svc = _services(turn)
         if svc is None:
             return _no_db()
-        if rest != "yes":
+        nonce, _, answer = rest.partition(":")
+        if turn.state.get("pending_forget") != nonce or answer not in ("yes", "no"):
+            return [Reply(TEXTS["stale_confirm"], popup=True)]
+        turn.pressed = "remove"
+        turn.state.pop("pending_forget", None)
+        if answer != "yes":
             return [Reply(TEXTS["cancelled"])]
+        if not _may_change_group(turn):
+            return [Reply(TEXTS["group_admin_only"])]
         n = svc.forget(_chat(turn))
         turn.state.clear()
         return [Reply(TEXTS["forgotten"].format(n=n))]
@@ -274,29 +298,39 @@ def _register_staff_registry(d: Dialogue) -> None:
                 if w.status == registry.REVOKED:
                     return [Reply(f"“{esc(w.name)}”（{w.award_year}年度）已于 {w.revoked_on} 撤销。")]
                 registry.check_revocation_date(w, turn.today, svc.pack)  # 在有效期内
-                info = {"name": w.name, "year": w.award_year, "kind": registry.KIND_LABEL[w.kind]}
+                info = {"id": w.id, "name": w.name, "year": w.award_year,
+                        "kind": registry.KIND_LABEL[w.kind]}
         except QabotError as e:
             return [Reply(esc(e))]
-        turn.state["pending_revoke"] = {"name": info["name"], "year": info["year"],
+        # The prompt names the award and the buttons carry its id and this prompt's nonce: a
+        # press under an earlier /revoke prompt never revokes the award of a later one.
+        nonce = secrets.token_hex(3)
+        turn.state["pending_revoke"] = {"nonce": nonce, "winner": info["id"],
                                         "reason": reason}
         text = load_claims(svc.pack).text(
             "revoke.ask", name=f"<b>{esc(info['name'])}</b>", year=info["year"],
             kind=info["kind"], reason=esc(reason))
-        return [Reply(text, [[Button("确认撤销", "wrevoke:yes"), Button("取消", "wrevoke:no")]])]
+        data = f"wrevoke:{info['id']}:{nonce}"
+        return [Reply(text, [[Button("确认撤销", turn.owned(f"{data}:yes")),
+                              Button("取消", turn.owned(f"{data}:no"))]])]
 
-    @d.button("wrevoke")
+    @d.button("wrevoke", staff=True)
     def revoke_button(turn: Turn, rest: str) -> list[Reply]:
-        pending = turn.state.pop("pending_revoke", None)
-        if not turn.is_staff:
-            return [Reply("抱歉，这个操作仅限质量奖办公室工作人员。")]
-        if rest != "yes" or not isinstance(pending, dict):
-            return [Reply(TEXTS["cancelled"] if rest == "no" else "这个按钮已失效，请重新发送 /revoke。")]
+        winner, _, rest = rest.partition(":")
+        nonce, _, answer = rest.partition(":")
+        pending = turn.state.get("pending_revoke")
+        if (not isinstance(pending, dict) or pending.get("nonce") != nonce
+                or str(pending.get("winner")) != winner or answer not in ("yes", "no")):
+            return [Reply(TEXTS["stale_revoke"], popup=True)]
+        turn.state.pop("pending_revoke", None)
+        turn.pressed = "remove"
+        if answer != "yes":
+            return [Reply(TEXTS["cancelled"])]
         svc = _services(turn)
         if svc is None:
             return _no_db()
         try:
-            w = svc.revoke(str(pending["name"]), str(pending["reason"]), pending.get("year"),
-                           on=turn.today)
+            w = svc.revoke_by_id(int(pending["winner"]), str(pending["reason"]), on=turn.today)
         except QabotError as e:
             return [Reply(esc(e))]
         logger.info("award revoked by staff user %s: %s (%s)", turn.user_id, w.name,
