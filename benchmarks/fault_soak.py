@@ -201,8 +201,7 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="qabot-soak-") as tmp:
         async with SoakFake(args.faults, args.seed, args.kinds.split(",")) as fake:
             settings = settings_for(fake, f"sqlite:///{Path(tmp) / 'soak.sqlite3'}")
-            async with running_bot(fake, settings, schedule_jobs=False, timeouts=TIMEOUTS,
-                                   persistence_interval=5.0):
+            async with running_bot(fake, settings, schedule_jobs=False, timeouts=TIMEOUTS):
                 fake.share = fake.target_share
                 t0 = time.monotonic()
                 users = [asyncio.create_task(user(fake, 6_000_000 + i, questions,

@@ -157,7 +157,7 @@ async def main(args: argparse.Namespace) -> None:
         async with CountingFake(args.faults) as fake:
             settings = settings_for(fake, db)
             async with running_bot(fake, settings, rate_limit=False, schedule_jobs=False,
-                                   persistence_interval=5.0, timeouts=1.0,
+                                   timeouts=1.0,
                                    max_concurrent_updates=256) as app:
                 app.bot_data[FLOOD_GATE] = FloodGate(limit=10**9, window=1.0)
                 services = app.bot_data["dialogue"].services

@@ -66,12 +66,25 @@ class Sent:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     edited: bool = False
     parse_mode: str | None = None
+    edits: int = 0  # how often the bot edited it (the questionnaire is one message)
 
     def button_data(self) -> list[str]:
         return [b.get("callback_data", "") for row in self.buttons for b in row]
 
     def button_labels(self) -> list[str]:
         return [b.get("text", "") for row in self.buttons for b in row]
+
+    def data(self, label: str) -> str:
+        """The callback data of the button whose label contains ``label``."""
+        found = [b.get("callback_data", "") for row in self.buttons for b in row
+                 if label in b.get("text", "")]
+        if not found:
+            raise AssertionError(f"no button {label!r} on message: {self.button_labels()}")
+        return found[0]
+
+    def prefixes(self) -> list[str]:
+        """The feature prefixes of the buttons (``fb`` for ``fb~owner:12:up``)."""
+        return [d.split(":", 1)[0].split("~", 1)[0] for d in self.button_data()]
 
 
 class FakeBotAPI:
@@ -86,6 +99,7 @@ class FakeBotAPI:
         self.commands: dict[str, Any] = {}  # scope json -> commands
         self.files: dict[str, bytes] = {}
         self.blocked: set[int] = set()
+        self.admins: dict[int, set[int]] = {}  # group chat id -> its administrators
         self.webhook: dict[str, Any] | None = None
         self.faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
@@ -140,12 +154,14 @@ class FakeBotAPI:
         return {"id": chat_id, "type": chat_type, "title": "质量奖交流群"}
 
     def user_says(self, user_id: int, text: str, *, chat_id: int | None = None,
-                  chat_type: str = "private", reply_to_bot: bool = False) -> int:
-        """Queue a text message from a user; return its update id."""
+                  chat_type: str = "private", reply_to_bot: bool = False,
+                  entities: list[dict[str, Any]] | None = None) -> int:
+        """Queue a text message from a user (with formatting ``entities``, offsets in
+        characters of BMP text); return its update id."""
         message = self._message(user_id, chat_id, chat_type)
         message["text"] = text
         self.timeline.append((message["chat"]["id"], f"用户{user_id}", text))
-        entities = []
+        entities = list(entities or [])
         if text.startswith("/"):
             length = len(text.split(" ", 1)[0])
             entities.append({"type": "bot_command", "offset": 0, "length": length})
@@ -173,12 +189,13 @@ class FakeBotAPI:
                                "file_size": len(content)}
         return self.push({"message": message})
 
-    def press(self, user_id: int, sent: Sent, data: str) -> int:
-        """Queue a button press on a message the bot sent."""
-        if data not in sent.button_data():
+    def press(self, user_id: int, sent: Sent, data: str, *, stale: bool = False) -> int:
+        """Queue a button press on a message the bot sent; ``stale`` presses data the message
+        no longer shows (a second tap before the keyboard went, an old client)."""
+        if data not in sent.button_data() and not stale:
             raise AssertionError(f"no button {data!r} on message: {sent.button_labels()}")
-        label = next(b.get("text", "") for row in sent.buttons for b in row
-                     if b.get("callback_data") == data)
+        label = next((b.get("text", "") for row in sent.buttons for b in row
+                      if b.get("callback_data") == data), data)
         self.timeline.append((sent.chat_id, f"用户{user_id}", f"[按钮 {label}]"))
         query = {"id": f"cb{next(self._ids)}", "from": self.user(user_id),
                  "chat_instance": str(sent.chat_id), "data": data,
@@ -186,7 +203,13 @@ class FakeBotAPI:
                              "chat": self.chat(sent.chat_id, "private" if sent.chat_id > 0
                                                else "supergroup"),
                              "from": self.me(), "text": sent.text}}
+        if sent.buttons:  # as Telegram does: the message with its keyboard as it is now
+            query["message"]["reply_markup"] = {"inline_keyboard": sent.buttons}
         return self.push({"callback_query": query})
+
+    def tap(self, user_id: int, sent: Sent, label: str) -> int:
+        """Queue a press on the button whose label contains ``label``."""
+        return self.press(user_id, sent, sent.data(label))
 
     def inline(self, user_id: int, query: str) -> str:
         """Queue an inline query (``@bot query``); return its id, as in the bot's answer."""
@@ -216,7 +239,7 @@ class FakeBotAPI:
                 "chat": self.chat(chat_id, chat_type), "from": self.user(user_id)}
 
     def me(self) -> dict[str, Any]:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "质量奖助手",
+        return {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "质量奖助手",
                 "username": self.username, "can_join_groups": True,
                 "can_read_all_group_messages": False, "supports_inline_queries": True}
 
@@ -260,6 +283,19 @@ class FakeBotAPI:
             return got if len(got) >= count else None
 
         return await self.wait_for(ready, timeout)
+
+    async def wait_edited(self, sent: Sent, edits: int | None = None,
+                          timeout: float = 5.0) -> Sent:
+        """Wait until the bot has edited ``sent`` (beyond ``edits`` edits, default its count
+        now): the questionnaire's next step, a used prompt."""
+        seen = sent.edits if edits is None else edits
+        await self.wait_for(lambda: sent.edits > seen, timeout)
+        return sent
+
+    def popups(self) -> list[str]:
+        """The pop-up texts of answered button presses, in order."""
+        return [a["text"] for a in self.answers
+                if a.get("method") == "answerCallbackQuery" and a.get("text")]
 
     async def wait_method(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         def ready() -> list[Call] | None:
@@ -416,7 +452,11 @@ class FakeBotAPI:
         chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
         for s in self.sent:
             if s.chat_id == chat_id and s.message_id == message_id:
-                s.buttons = (p.get("reply_markup") or {}).get("inline_keyboard", [])
+                buttons = (p.get("reply_markup") or {}).get("inline_keyboard", [])
+                if buttons == s.buttons:
+                    raise _ApiError(400, "Bad Request: message is not modified")
+                s.buttons = buttons
+                s.edits += 1
                 return self._message_json(s)
         raise _ApiError(400, "Bad Request: message to edit not found")
 
@@ -457,6 +497,18 @@ class FakeBotAPI:
     async def _api_deleteMyCommands(self, p: dict[str, Any]) -> Any:
         return True
 
+    async def _api_getChatMember(self, p: dict[str, Any]) -> Any:
+        chat_id, user_id = int(p["chat_id"]), int(p["user_id"])
+        status = "administrator" if user_id in self.admins.get(chat_id, set()) else "member"
+        out: dict[str, Any] = {"status": status, "user": self.user(user_id)}
+        if status == "administrator":
+            out.update({k: True for k in (
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                "can_change_info", "can_invite_users", "can_post_stories",
+                "can_edit_stories", "can_delete_stories")})
+        return out
+
     async def _api_sendChatAction(self, p: dict[str, Any]) -> Any:
         return True
 
@@ -474,7 +526,13 @@ class FakeBotAPI:
             message_id = int(p["message_id"])
             for s in self.sent:
                 if s.chat_id == chat_id and s.message_id == message_id:
+                    if (s.text, s.buttons) == (text, buttons):
+                        raise _ApiError(400, "Bad Request: message is not modified")
                     s.text, s.buttons, s.edited = text, buttons, True
+                    s.edits += 1
+                    rows = ["  " + " ".join("[" + str(b.get("text")) + "]" for b in row)
+                            for row in buttons]
+                    self.timeline.append((chat_id, "机器人（更新上一条）", "\n".join([text, *rows])))
                     return self._message_json(s)
             raise _ApiError(400, "Bad Request: message to edit not found")
         s = Sent(chat_id, next(self._msg_ids), text, buttons, parse_mode=p.get("parse_mode"))

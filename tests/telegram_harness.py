@@ -41,8 +41,7 @@ async def running_bot(fake: FakeBotAPI, settings: Settings, *, dialogue: Dialogu
                       **build: Any) -> AsyncIterator[Application]:
     """The application, initialised, started and (unless ``polling=False``) polling the fake."""
     app = build_application(settings, dialogue=dialogue or make_dialogue(settings),
-                            timeouts=timeouts, persistence_interval=build.pop(
-                                "persistence_interval", 0.05), **build)
+                            timeouts=timeouts, **build)
     async with app:
         if app.post_init is not None:  # run_polling would call it; the tests start by hand
             await app.post_init(app)

@@ -81,7 +81,7 @@ async def test_out_of_scope_with_a_reason_declines_the_question_and_its_paraphra
     question = "获奖企业能不能进市里的重点企业名录"
     async with running_bot(fake, settings_for(fake, db_url)):
         [answer] = await say(fake, ALICE, question)
-        await press(fake, ALICE, answer, "fb:down")
+        await press(fake, ALICE, answer, answer.data("没帮助"))
         _, *groups = await say(fake, STAFF, "/feedback", 2)
         item = group_message(groups, question)
         [reasons] = await press(fake, STAFF, item, button(item, "lrn:o:"))

@@ -59,18 +59,49 @@ async def test_staff_send_the_annual_notice_to_each_subscriber_once(fake: FakeBo
         fake.user_says(ALICE, "/notice 2026年度申报开始")
         [refused] = await fake.wait_sent(ALICE, after=2)
         fake.user_says(STAFF, "/notice 2026年度沧州市政府质量奖申报工作开始，截止6月30日。")
-        [queued] = await fake.wait_sent(STAFF)
+        note, preview = await fake.wait_sent(STAFF, 2)
+        assert "预览" in note.text and "6月30日" in preview.text and len(fake.to(ALICE)) == 3
+        fake.tap(STAFF, preview, "确认发送")
+        [queued] = await fake.wait_sent(STAFF, after=2)
         [to_alice] = await fake.wait_sent(ALICE, after=3)
         [to_bob] = await fake.wait_sent(BOB, after=1)
         await asyncio.wait_for(app.bot_data["broadcast_idle"].wait(), 5)
         fake.user_says(STAFF, "/notice")
-        [progress] = await fake.wait_sent(STAFF, after=1)
+        [progress] = await fake.wait_sent(STAFF, after=3)
     assert "已经订阅" in again.text
     assert "仅限" in refused.text
     assert "2 位订阅者" in queued.text or "3 位订阅者" in queued.text
     assert "第十条" in to_alice.text and "6月30日" in to_bob.text
     assert "已送达 3 / 3" in progress.text and "已完成" in progress.text
     assert fake.to(CAROL) == []
+    assert preview.buttons == []  # the one-shot preview's buttons went once used
+
+
+async def test_a_notice_keeps_staff_formatting_and_an_older_preview_sends_nothing(
+        fake: FakeBotAPI, sqlite_url: str):
+    text = "/notice 申报截止 6月30日 <别忘了> 详见官网"
+    bold = {"type": "bold", "offset": text.index("6月30日"), "length": len("6月30日")}
+    link = {"type": "text_link", "offset": text.index("官网"), "length": 2,
+            "url": "https://scjg.cangzhou.gov.cn/"}
+    async with running_bot(fake, settings_for(fake, sqlite_url)) as app:
+        app.bot_data["broadcast_per_second"] = 0
+        fake.user_says(ALICE, "/subscribe")
+        await fake.wait_sent(ALICE)
+        fake.user_says(STAFF, "/notice 第一稿")
+        _, first = await fake.wait_sent(STAFF, 2)
+        fake.user_says(STAFF, text, entities=[bold, link])
+        _, second = await fake.wait_sent(STAFF, 2, after=2)
+        fake.tap(STAFF, first, "确认发送")  # the first draft's button: superseded
+        await fake.wait_for(lambda: fake.popups())
+        fake.tap(STAFF, second, "确认发送")
+        await fake.wait_sent(STAFF, after=4)
+        [notice] = await fake.wait_sent(ALICE, after=1)
+        await asyncio.wait_for(app.bot_data["broadcast_idle"].wait(), 5)
+    assert "失效" in fake.popups()[0] and "第一稿" not in notice.text
+    assert "<b>6月30日</b>" in notice.text  # staff's bold is kept
+    assert '<a href="https://scjg.cangzhou.gov.cn/">官网</a>' in notice.text
+    assert "&lt;别忘了&gt;" in notice.text  # the rest is still escaped text
+    assert len(fake.to(ALICE)) == 2  # the subscription note and the notice, once
 
 
 async def test_an_interrupted_broadcast_resumes_without_repeating_anyone(db_url: str):
@@ -110,15 +141,19 @@ async def test_votes_and_unanswered_questions_reach_staff_without_identity(fake:
     async with running_bot(fake, settings_for(fake, sqlite_url)):
         fake.user_says(ALICE, "公示期几天")
         [answer] = await fake.wait_sent(ALICE)
-        fake.press(ALICE, answer, "fb:down")
+        down = answer.data("没帮助")
+        fake.press(ALICE, answer, down)
         [sorry] = await fake.wait_sent(ALICE, after=1)
-        fake.press(ALICE, answer, "fb:down")
-        [once] = await fake.wait_sent(ALICE, after=2)
+        await fake.wait_edited(answer, 0)
+        assert "fb" not in answer.prefixes() and "art" in answer.prefixes()  # votes went
+        fake.press(ALICE, answer, down, stale=True)  # a second tap that was already on its way
+        await fake.wait_for(lambda: fake.popups())
+        once = fake.popups()[-1]
         fake.user_says(BOB, "今天天气怎么样")
         await fake.wait_sent(BOB)
         fake.user_says(STAFF, "/feedback")
         head, *groups = await fake.wait_sent(STAFF, 3)
-    assert "匿名" in sorry.text and "已收到" in once.text
+    assert "匿名" in sorry.text and "已收到" in once
     assert "2 组" in head.text
     assert any("👎" in g.text and "公示期几天" in g.text for g in groups)
     assert any("未答出" in g.text and "天气" in g.text for g in groups)

@@ -15,17 +15,20 @@ SELFCHECK = ["c0", "y", "8", "n", "y", "y", "y", "n", "n", "y", "none"]
 
 
 async def _answer_selfcheck(fake: FakeBotAPI, user: int) -> Sent:
+    """Answer the questionnaire: a press edits the one questionnaire message into the next
+    step; a typed number gets the next step as a new message."""
     fake.user_says(user, "/selfcheck")
     await fake.wait_sent(user, 2, after=len(fake.to(user)))
     for step in SELFCHECK:
         question = fake.to(user)[-1]
-        seen = len(fake.to(user))
-        choice = [d for d in question.button_data() if re.fullmatch(rf"sc:\d+:{step}", d)]
+        seen, edits = len(fake.to(user)), question.edits
+        choice = [d for d in question.button_data() if re.fullmatch(rf"sc~\w+:\w+:\w+:{step}", d)]
         if choice:
             fake.press(user, question, choice[0])
+            await fake.wait_edited(question, edits)
         else:
             fake.user_says(user, step)
-        await fake.wait_sent(user, after=seen)
+            await fake.wait_sent(user, after=seen)
     return fake.to(user)[-1]
 
 
@@ -51,7 +54,7 @@ async def test_a_full_conversation_question_selfcheck_bind_status(fake: FakeBotA
     transcript = fake.transcript(ALICE)
     (tmp_path / "transcript.txt").write_text(transcript, encoding="utf-8")
     print(fake.transcript(STAFF) + "\n\n" + transcript)
-    assert "第" in answer.text and "fb:up" in answer.button_data()
+    assert "第" in answer.text and "fb" in answer.prefixes()
     assert "自查结果" in verdict.text and "✅" in verdict.text
     assert "沧州示例机械有限公司" in bound.text
     assert "有效期至 2027-12-20" in status.text and "第二十一条" in status.text

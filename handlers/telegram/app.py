@@ -2,8 +2,9 @@
 
 Token, Bot API base URL and proxy come from settings; sending goes through
 ``AIORateLimiter`` (Telegram's flood limits, retrying 429s); user state lives in the project's
-database (``handlers.telegram.persistence``); updates of different users run concurrently while each user's
-own updates stay in order. At start-up the command menu is set in Chinese (staff see theirs)
+database, one row per user and chat, held for each update and committed before the reply
+(``bot.state``); an update delivered twice is answered once (``handlers.telegram.dedup``);
+updates of different conversations run concurrently while each one's stay in order. At start-up the command menu is set in Chinese (staff see theirs)
 and the reminder and broadcast jobs are scheduled.
 """
 
@@ -136,7 +137,6 @@ def build_application(
     dialogue: Dialogue | None = None,
     engine: Engine | None = None,
     timeouts: float = 10.0,
-    persistence_interval: float = 5.0,
     max_concurrent_updates: int = 64,
     schedule_jobs: bool = True,
     rate_limit: bool = True,
@@ -168,13 +168,16 @@ def build_application(
     )
     if rate_limit:  # Telegram's limits (30 messages/s overall, 20/min per group); retries 429s
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-    if engine is not None:
-        from handlers.telegram.persistence import SqlPersistence
-
-        builder = builder.persistence(SqlPersistence(engine, update_interval=persistence_interval))
+    # No PTB persistence: it loads state once and writes it back later, which two processes
+    # on one database would overwrite; each update holds its conversation's row instead.
     app = builder.build()
+    from bot.state import MemoryStore, StateStore
+    from handlers.telegram.dedup import ENGINE as DEDUP_ENGINE
+
     app.bot_data.update({"dialogue": dialogue, "admin_ids": frozenset(settings.admin_ids),
-                         "settings": settings, FLOOD_GATE: FloodGate()})
+                         "settings": settings, FLOOD_GATE: FloodGate(),
+                         "states": StateStore(engine) if engine is not None else MemoryStore(),
+                         DEDUP_ENGINE: engine})
     add_handlers(app)
     return app
 
@@ -183,11 +186,13 @@ def add_handlers(app: Application) -> None:
     """Wire every handler; the flood guard runs first."""
     from handlers.telegram.buttons import on_button
     from handlers.telegram.chat import on_command, on_text
+    from handlers.telegram.dedup import claim_update
     from handlers.telegram.documents import on_document
     from handlers.telegram.errors import on_error
     from handlers.telegram.guard import flood_guard
     from handlers.telegram.inline import on_inline
 
+    app.add_handler(TypeHandler(Update, claim_update), group=-2)
     app.add_handler(TypeHandler(Update, flood_guard), group=-1)
     new_message = filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(new_message & filters.COMMAND, on_command))
@@ -248,7 +253,12 @@ def _schedule_purge(app: Application, settings: Settings) -> None:
 
     async def purge(context: Any) -> None:
         try:
-            n = purge_expired(app.bot_data["dialogue"])
+            n = await asyncio.to_thread(purge_expired, app.bot_data["dialogue"])
+            engine = app.bot_data.get("dedup_engine")
+            if engine is not None:
+                from handlers.telegram import dedup
+
+                await asyncio.to_thread(dedup.purge, engine)
         except Exception:  # noqa: BLE001 - the next run tries again
             logger.warning("question purge failed", exc_info=True)
         else:

@@ -10,11 +10,18 @@ from telegram.ext import ContextTypes
 
 from bot.turn import Reply
 from handlers.telegram import texts
-from handlers.telegram.common import dialogue_of, in_group, send_replies, turn_for
+from handlers.telegram.common import (
+    dialogue_of,
+    in_group,
+    is_group_admin,
+    run_turn,
+    send_replies,
+)
 
 logger = logging.getLogger(__name__)
 
-BROADCAST_COMMANDS = frozenset({"notice"})  # kicks the broadcast job (bot.features.subscribe)
+# Only a group's admins (or staff) change the group's binding and records.
+GROUP_ADMIN_COMMANDS = frozenset({"unbind", "forget"})
 
 
 def command_name(text: str) -> tuple[str, str | None]:
@@ -38,13 +45,12 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await send_replies(context, message.chat_id, [Reply(texts.STAFF_IN_GROUP)],
                            group=True, reply_to=message.message_id)
         return
-    replies = dialogue_of(context).on_text(turn_for(update, context), message.text)
+    admin = group and name in GROUP_ADMIN_COMMANDS and await is_group_admin(update, context)
+    text = message.text
+    replies, _ = await run_turn(update, context, lambda turn: dialogue_of(context).on_text(
+        turn, text), is_chat_admin=admin)
     await send_replies(context, message.chat_id, replies, group=group,
                        reply_to=message.message_id)
-    if name in BROADCAST_COMMANDS and context.job_queue is not None:
-        from handlers.telegram.broadcast import kick
-
-        kick(context)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -59,7 +65,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                               replying_to_bot=_replies_to_bot(update, context.bot.id))
         if text is None:
             return
-    replies = dialogue_of(context).on_text(turn_for(update, context), text)
+    replies, _ = await run_turn(update, context,
+                                lambda turn: dialogue_of(context).on_text(turn, text))
     await send_replies(context, message.chat_id, replies, group=group,
                        reply_to=message.message_id)
 

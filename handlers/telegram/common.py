@@ -7,12 +7,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from telegram import Message, ReplyParameters, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.dialogue import Dialogue
+from bot.state import conversation_key
 from bot.turn import Reply, Turn
 from handlers.telegram.render import render
 
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 DIALOGUE = "dialogue"  # bot_data keys (bot_data itself is not persisted)
 ADMIN_IDS = "admin_ids"
+STATES = "states"  # bot.state.StateStore (or MemoryStore without a database)
 SEND_RETRIES = 3
 
 T = TypeVar("T")
@@ -38,17 +40,70 @@ def in_group(update: Update) -> bool:
     return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-def turn_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn:
-    """The dialogue turn for this update; the user's state is their persisted user_data."""
+async def is_group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the sender administers this group (asked of Telegram; False when it cannot say)."""
     user, chat = update.effective_user, update.effective_chat
-    state = context.user_data if context.user_data is not None else {}
+    if user is None or chat is None:
+        return False
+    try:
+        member = await with_retry(lambda: context.bot.get_chat_member(chat.id, user.id))
+    except TelegramError as e:
+        logger.info("could not check admin rights in chat %s: %s", chat.id, e)
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+def conversation_of(update: Update) -> str:
+    """The state key of this update's sender in this chat (bot.state)."""
+    user, chat = update.effective_user, update.effective_chat
+    chat_id = chat.id if chat else (user.id if user else "none")
+    return conversation_key(chat_id, user.id if user else chat_id)
+
+
+def turn_for(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], *,
+             is_chat_admin: bool = False) -> Turn:
+    """The dialogue turn for this update, on the conversation's state held for it."""
+    user, chat = update.effective_user, update.effective_chat
+    message = update.effective_message
+    username = context.bot.username if context.bot else None
+    html_text = None
+    if message is not None and message.text and update.callback_query is None:
+        try:
+            html_text = message.text_html
+        except (AttributeError, ValueError, TypeError):  # entities the library cannot render
+            html_text = None
     return dialogue_of(context).turn(
         state,
         chat_id=str(chat.id) if chat else (str(user.id) if user else None),
         user_id=str(user.id) if user else None,
         is_staff=is_staff(context, user.id if user else None),
         channel="telegram",
+        is_group=in_group(update),
+        is_chat_admin=is_chat_admin,
+        html_text=html_text,
+        deep_link=(lambda payload: f"https://t.me/{username}?start={payload}") if username
+        else None,
     )
+
+
+def states_of(context: ContextTypes.DEFAULT_TYPE) -> Any:
+    return context.bot_data[STATES]
+
+
+async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                   act: Callable[[Turn], list[Reply]], *,
+                   is_chat_admin: bool = False) -> tuple[list[Reply], Turn]:
+    """One turn of this update's conversation: its state held (locked against every process on
+    the database), read fresh, the dialogue's answer, the state committed; only then does the
+    caller send the replies. Runs in a worker thread (database and retrieval work)."""
+    key = conversation_of(update)
+
+    def work() -> tuple[list[Reply], Turn]:
+        with states_of(context).hold(key) as state:
+            turn = turn_for(update, context, state, is_chat_admin=is_chat_admin)
+            return act(turn), turn
+
+    return await asyncio.to_thread(work)
 
 
 async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
@@ -77,7 +132,8 @@ async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
 
 async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply],
                        *, group: bool = False, reply_to: int | None = None) -> list[Message]:
-    """Send the dialogue's replies in order (long ones in several messages)."""
+    """Send the dialogue's replies in order (long ones in several messages); a pop-up note
+    outside a button press is sent as a message."""
     sent: list[Message] = []
     for reply in replies:
         for kwargs in render(reply, group=group):
@@ -88,3 +144,79 @@ async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies
             sent.append(await with_retry(
                 lambda kw=kwargs, ex=extra: context.bot.send_message(chat_id, **kw, **ex)))
     return sent
+
+
+async def answer_press(context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery,
+                       replies: list[Reply], turn: Turn, *, group: bool) -> None:
+    """After a button press: the pop-up (or an empty answer that stops the spinner), the
+    pressed message's keyboard as the turn says, the reply that takes the pressed message's
+    place edited into it, and the rest sent."""
+    popups = [r for r in replies if r.popup]
+    text = _plain(popups[0].html)[:200] if popups else None
+    try:
+        await with_retry(lambda: query.answer(text, show_alert=bool(text and len(text) > 60)))
+    except BadRequest as e:  # the query is too old to answer: the rest still stands
+        logger.info("callback query not answered: %s", e.message)
+    message = query.message
+    rest = [r for r in replies if not r.popup]
+    if not isinstance(message, Message):  # an inline-mode message, or one too old to touch
+        if message is not None and rest:
+            await send_replies(context, message.chat.id, rest, group=group)
+        return
+    replace = next((r for r in rest if r.replace), None)
+    if replace is not None:
+        rest.remove(replace)
+    elif turn.pressed != "keep":
+        await _set_keyboard(message, _kept_keyboard(message, turn.pressed))
+    if replace is not None:
+        await _edit_into(context, message, replace, group=group)
+    await send_replies(context, message.chat.id, rest, group=group)
+
+
+def _kept_keyboard(message: Message, pressed: str) -> InlineKeyboardMarkup | None:
+    """The pressed message's keyboard after the turn: none once a one-shot prompt is used, or
+    without the buttons a ``drop:<prefix>`` names."""
+    markup = message.reply_markup
+    if pressed == "remove" or markup is None or not pressed.startswith("drop:"):
+        return None
+    prefix = pressed[len("drop:"):]
+    rows = [[b for b in row
+             if not (b.callback_data and str(b.callback_data).split(":", 1)[0]
+                     .split("~", 1)[0] == prefix)]
+            for row in markup.inline_keyboard]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def _set_keyboard(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await with_retry(lambda: message.edit_reply_markup(reply_markup=markup))
+    except BadRequest as e:  # not modified, or too old to edit: nothing to undo
+        logger.info("keyboard not changed: %s", e.message)
+
+
+async def _edit_into(context: ContextTypes.DEFAULT_TYPE, message: Message, reply: Reply, *,
+                     group: bool) -> None:
+    """Edit ``message`` into ``reply`` (a long reply's first part; the rest follow as new
+    messages); a message Telegram will not edit any more gets the reply as a new message."""
+    parts = render(reply, group=group)
+    first = dict(parts[0])
+    first.pop("reply_markup", None)
+    markup = parts[0].get("reply_markup") if len(parts) == 1 else None
+    try:
+        await with_retry(lambda: message.edit_text(**first, reply_markup=markup))
+    except BadRequest as e:
+        if "not modified" not in e.message.lower():
+            logger.info("could not edit message %s (%s); sending anew", message.message_id,
+                        e.message)
+            await send_replies(context, message.chat.id, [reply], group=group)
+            return
+    for kwargs in parts[1:]:
+        await with_retry(lambda kw=kwargs: context.bot.send_message(message.chat.id, **kw))
+
+
+def _plain(html_text: str) -> str:
+    import html as html_module
+    import re
+
+    return html_module.unescape(re.sub(r"<[^>]+>", "", html_text)).strip()
