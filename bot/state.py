@@ -131,12 +131,15 @@ class StateStore:
         self.namespace = namespace
         self._postgres = engine.dialect.name == "postgresql"
         self._files = None if self._postgres else _file_locks_for(engine)
+        # The database, not the engine: two engines on one database in one process (tests,
+        # a CLI command beside the bot) exclude each other too.
+        self._database = engine.url.render_as_string(hide_password=True)
 
     @contextmanager
     def hold(self, key: str) -> Iterator[dict[str, Any]]:
         """The conversation's state, locked against every process until the block ends and
         saved (committed) on the way out; on an exception nothing is saved."""
-        with _LOCAL.hold(f"{id(self.engine)}|{self.namespace}|{key}"):
+        with _LOCAL.hold(f"{self._database}|{self.namespace}|{key}"):
             if self._postgres:
                 with self.engine.connect() as conn, conn.begin():
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),

@@ -40,6 +40,9 @@ class TerminalChat:
             for row in reply.buttons:
                 cells = []
                 for b in row:
+                    if b.url:  # a link, not a choice
+                        cells.append(f"{b.label}：{b.url}")
+                        continue
                     self.choices.append(b)
                     cells.append(f"[{mark}{len(self.choices)}] {b.label}")
                 print("   ".join(cells), file=self.out)

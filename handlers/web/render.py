@@ -59,7 +59,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return {
         "html": sanitise(reply.html),
         "text": html_to_text(reply.html),
-        "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons],
+        "buttons": [[{"label": b.label, "data": b.data} for b in row if not b.url]
+                    for row in reply.buttons if any(not b.url for b in row)],
         "expects_text": reply.expects_text,
         # In answer to a press, this reply takes the place of the pressed message (the
         # questionnaire is one message): the page replaces its last bot bubble.
