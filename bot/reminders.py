@@ -87,7 +87,7 @@ def plan(session: Session, today: dt.date, now: dt.datetime | None = None) -> li
         *[(vu <= today + dt.timedelta(days=days), literal(key))
           for key, days in reversed(MILESTONES)],
         else_=literal(None))
-    sent = exists().where(and_(
+    taken = exists().where(and_(  # sent, or being sent by a live process
         col(ReminderSent.winner_id) == col(Winner.id),
         col(ReminderSent.chat_id) == col(Binding.chat_id),
         col(ReminderSent.milestone) == milestone,
@@ -102,7 +102,7 @@ def plan(session: Session, today: dt.date, now: dt.datetime | None = None) -> li
          .where(col(Binding.active).is_(True))
          .where(vu <= today + dt.timedelta(days=HORIZON))
          .where(vu >= today - dt.timedelta(days=EXPIRY_NOTICE_DAYS))
-         .where(~sent)
+         .where(~taken)
          .order_by(Winner.valid_until, Winner.id, Binding.chat_id))
     return [Reminder(*row) for row in session.exec(q)]  # type: ignore[call-overload]
 
@@ -126,8 +126,8 @@ def mark_sent(session: Session, r: Reminder, holder: str, at: dt.datetime) -> bo
 
 
 def record(session: Session, r: Reminder, at: dt.datetime) -> bool:
-    """Record ``r`` as sent without a claim (staff told the chat otherwise); False when it
-    was already recorded."""
+    """Record ``r`` as sent without claiming it first (it reached the chat some other way);
+    False when it was already recorded."""
     session.add(ReminderSent(winner_id=r.winner_id, chat_id=r.chat_id, milestone=r.milestone,
                              sent_at=at))
     try:
