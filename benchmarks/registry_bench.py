@@ -2,7 +2,10 @@
 
 Times (median of several runs) planning the day's reminders and ``winners expiring --within
 180`` on SQLite and PostgreSQL, side by side. The reminder table is first brought to a steady
-state: yesterday's plan is recorded as sent, as a daily run would have done.
+state: yesterday's plan is recorded as sent, as a daily run would have done, and a tenth of
+today's due reminders are claimed by another process that is still sending. Beside today's
+planning (skips sent rows and live claims), the same run times the planning query as it was
+before claims (skips sent rows only) as the baseline.
 
     python benchmarks/registry_bench.py [--n 100000] [--runs 7] [--pg URL]
 
@@ -27,7 +30,9 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import and_, case, exists, insert, literal, text  # noqa: E402
+from sqlalchemy.orm import aliased  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
 
 from bot import registry, reminders  # noqa: E402
 from bot.storage import make_engine, session_factory, upgrade_database  # noqa: E402
@@ -65,15 +70,49 @@ def populate(url: str, n: int) -> None:
     with sessions() as s:  # steady state: every earlier day's reminder went out
         due = reminders.plan(s, TODAY - dt.timedelta(days=1))
     rows = [{"winner_id": r.winner_id, "chat_id": r.chat_id, "milestone": r.milestone,
-             "sent_at": now} for r in due]
+             "sent_at": now, "holder": None, "claimed_until": None} for r in due]
     with engine.begin() as conn:
         for chunk in range(0, len(rows), 10_000):
             conn.execute(insert(ReminderSent), rows[chunk:chunk + 10_000])
+    with sessions() as s:  # another process is sending a tenth of today's
+        today = reminders.plan(s, TODAY)
+    claims = [{"winner_id": r.winner_id, "chat_id": r.chat_id, "milestone": r.milestone,
+               "sent_at": None, "holder": "other", "claimed_until": now + dt.timedelta(days=1)}
+              for r in today[::10]]
+    with engine.begin() as conn:
+        if claims:
+            conn.execute(insert(ReminderSent), claims)
         if conn.dialect.name == "postgresql":
             conn.execute(text("ANALYZE"))
         else:
             conn.exec_driver_sql("ANALYZE")
     engine.dispose()
+
+
+def plan_before_claims(s: object, today: dt.date) -> list[reminders.Reminder]:
+    """The baseline: planning as it was before claims (commit 5441bb1), sent rows only."""
+    vu = col(Winner.valid_until)
+    milestone = case(
+        *[(vu <= today + dt.timedelta(days=days), literal(key))
+          for key, days in reversed(reminders.MILESTONES)],
+        else_=literal(None))
+    sent = exists().where(and_(
+        col(ReminderSent.winner_id) == col(Winner.id),
+        col(ReminderSent.chat_id) == col(Binding.chat_id),
+        col(ReminderSent.milestone) == milestone))
+    other = aliased(Winner)
+    barred = exists().where(and_(other.name_key == col(Winner.name_key),
+                                 other.status == "revoked"))
+    q = (select(Winner.id, Binding.chat_id, milestone, Winner.name, Winner.kind,
+                Winner.award_year, Winner.valid_until, barred)
+         .join(Binding, col(Binding.winner_id) == col(Winner.id))
+         .where(Winner.status == "active")
+         .where(col(Binding.active).is_(True))
+         .where(vu <= today + dt.timedelta(days=reminders.HORIZON))
+         .where(vu >= today - dt.timedelta(days=reminders.EXPIRY_NOTICE_DAYS))
+         .where(~sent)
+         .order_by(Winner.valid_until, Winner.id, Binding.chat_id))
+    return [reminders.Reminder(*row) for row in s.exec(q)]  # type: ignore[attr-defined]
 
 
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
@@ -90,8 +129,10 @@ def measure(url: str, runs: int) -> dict[str, tuple[float, int]]:
     sessions = session_factory(engine)
     out: dict[str, tuple[float, int]] = {}
     with sessions() as s:
+        ms, due = timed(lambda: plan_before_claims(s, TODAY), runs)
+        out["plan today's reminders, before claims (baseline)"] = (ms, len(due))  # type: ignore[arg-type]
         ms, due = timed(lambda: reminders.plan(s, TODAY), runs)
-        out["plan today's reminders"] = (ms, len(due))  # type: ignore[arg-type]
+        out["plan today's reminders (skips sent and live claims)"] = (ms, len(due))  # type: ignore[arg-type]
         ms, exp = timed(lambda: registry.expiring(s, TODAY, 180), runs)
         out["winners expiring --within 180"] = (ms, len(exp))  # type: ignore[arg-type]
     engine.dispose()

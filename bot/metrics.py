@@ -101,7 +101,8 @@ class _DatabaseCollector(Collector):
         up = GaugeMetricFamily("qabot_database_up", "1 when the database answered the scrape")
         try:
             with self.sessions() as session:
-                sent = session.execute(select(func.count()).select_from(ReminderSent)).scalar_one()
+                sent = session.execute(select(func.count()).select_from(ReminderSent).where(
+                    ReminderSent.sent_at.is_not(None))).scalar_one()  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001 - an outage is reported as a value, not an error
             logger.warning("metrics: database unavailable", exc_info=True)
             up.add_metric([], 0)

@@ -1,17 +1,21 @@
-"""Expiry reminders: plan the day's messages from the database, send them, record each one.
+"""Expiry reminders: plan the day's messages from the database, claim each, send, record.
 
 Milestones (days before ``valid_until``): 180, 90, 30, the last valid day, and the day after.
 On a given day each (winner, chat) pair is due at most one milestone: the latest one reached.
 So after downtime only the latest missed milestone goes out, never a burst. The expiry notice
 stays due for a year (``EXPIRY_NOTICE_DAYS``), then the award drops out of planning.
 
-Exactly once: a reminder is recorded in ``reminder_sent`` (primary key winner, chat,
-milestone) right after Telegram accepted it, one commit per message, and planning skips pairs
-whose due milestone is recorded. A crash between sending and recording can repeat that one
-message on the next run; a message is never recorded before it was sent, so none is lost.
+Once, from any number of processes (bot/delivery.py): before sending, a process claims the
+reminder's ``reminder_sent`` row (primary key winner, chat, milestone) for a few minutes
+(``DELIVERY_CLAIM_SECONDS``); only the claimant sends, and it sets ``sent_at`` once the
+channel accepted the message, one commit per message. Planning skips pairs whose due milestone
+is sent or claimed by a live holder. A failed send gives its claim up, so a later run retries.
+A crash between sending and recording leaves a claim that expires, and a later run sends that
+one message again; a message is never recorded before it was sent, so none is lost.
 
-The schedule lives in the database, not in the job queue: ``schedule_reminders`` registers a
-daily run and one at start-up, and each run asks the database what is due.
+No channel here: ``send_due`` takes a ``send(chat_id, html)`` that raises bot.delivery's
+exceptions. handlers/telegram/reminders.py sends through the Bot API and schedules the runs
+(daily and at start-up); each run asks the database what is due.
 """
 
 from __future__ import annotations
@@ -19,16 +23,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, exists, literal
+from sqlalchemy import and_, case, exists, literal, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot import delivery
+from bot.delivery import CLAIM_SECONDS, Outcome, Send
 from bot.storage.models import ACTIVE, INDIVIDUAL, REVOKED, Binding, ReminderSent, Winner
 from bot.turn import esc
 from knowledge.claims import load_claims
@@ -37,10 +42,6 @@ from knowledge.validity import period
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
-    from telegram.ext import Application, Job
-
-    from bot.services import Services
-    from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ HORIZON = MILESTONES[0][1]
 # and a chat bound to an award that ended years ago learns its state from /status instead.
 # This bounds planning to an index range of valid_until (about 6% of a 25-year roster).
 EXPIRY_NOTICE_DAYS = 365
-MAX_RETRY_AFTER = 3  # RetryAfter retries per message
 MAX_NETWORK_FAILURES = 3  # consecutive network errors end the run; the rest wait for the next
 
 
@@ -78,17 +78,20 @@ def due_milestone(valid_until: dt.date, today: dt.date) -> str | None:
     return due
 
 
-def plan(session: Session, today: dt.date) -> list[Reminder]:
-    """The reminders due today, one per (winner, chat) at most, not yet sent."""
+def plan(session: Session, today: dt.date, now: dt.datetime | None = None) -> list[Reminder]:
+    """The reminders due today, one per (winner, chat) at most, neither sent nor claimed by a
+    process alive at ``now`` (default: the current time)."""
+    now = now or dt.datetime.now(dt.UTC)
     vu = col(Winner.valid_until)
     milestone = case(
         *[(vu <= today + dt.timedelta(days=days), literal(key))
           for key, days in reversed(MILESTONES)],
         else_=literal(None))
-    sent = exists().where(and_(
+    taken = exists().where(and_(  # sent, or being sent by a live process
         col(ReminderSent.winner_id) == col(Winner.id),
         col(ReminderSent.chat_id) == col(Binding.chat_id),
-        col(ReminderSent.milestone) == milestone))
+        col(ReminderSent.milestone) == milestone,
+        or_(col(ReminderSent.sent_at).is_not(None), col(ReminderSent.claimed_until) > now)))
     other = aliased(Winner)
     barred = exists().where(and_(other.name_key == col(Winner.name_key),
                                  other.status == REVOKED))
@@ -99,13 +102,32 @@ def plan(session: Session, today: dt.date) -> list[Reminder]:
          .where(col(Binding.active).is_(True))
          .where(vu <= today + dt.timedelta(days=HORIZON))
          .where(vu >= today - dt.timedelta(days=EXPIRY_NOTICE_DAYS))
-         .where(~sent)
+         .where(~taken)
          .order_by(Winner.valid_until, Winner.id, Binding.chat_id))
     return [Reminder(*row) for row in session.exec(q)]  # type: ignore[call-overload]
 
 
+def _key(r: Reminder) -> dict[str, Any]:
+    return {"winner_id": r.winner_id, "chat_id": r.chat_id, "milestone": r.milestone}
+
+
+_TABLE = ReminderSent.__table__  # type: ignore[attr-defined]
+
+
+def claim(session: Session, r: Reminder, holder: str, now: dt.datetime,
+          seconds: float = CLAIM_SECONDS) -> bool:
+    """Take ``r`` for ``holder`` before sending it; False when it is sent or held elsewhere."""
+    return delivery.claim(session, _TABLE, _key(r), holder, now, seconds)
+
+
+def mark_sent(session: Session, r: Reminder, holder: str, at: dt.datetime) -> bool:
+    """Record ``r`` as sent, right after the channel accepted it."""
+    return delivery.mark_sent(session, _TABLE, _key(r), holder, at)
+
+
 def record(session: Session, r: Reminder, at: dt.datetime) -> bool:
-    """Record a sent reminder; False when it was already recorded (a concurrent run)."""
+    """Record ``r`` as sent without claiming it first (it reached the chat some other way);
+    False when it was already recorded."""
     session.add(ReminderSent(winner_id=r.winner_id, chat_id=r.chat_id, milestone=r.milestone,
                              sent_at=at))
     try:
@@ -161,83 +183,85 @@ def basis(pack: Pack) -> str:
 
 @dataclass
 class SendReport:
-    planned: int = 0
-    sent: int = 0
-    blocked: int = 0  # Forbidden: bindings made inactive
-    deferred: int = 0  # network trouble or a bad request: tried again at the next run
+    """What one run of one process did."""
+
+    planned: int = 0  # due and free when this process planned
+    sent: int = 0  # by this process
+    blocked: int = 0  # the chat blocked the bot or is gone: bindings made inactive
+    deferred: int = 0  # network trouble or a refused message: tried again at the next run
+    elsewhere: int = 0  # claimed or sent by another process first
+    holder: str = ""
+
+    def __str__(self) -> str:
+        return (f"sent={self.sent} blocked={self.blocked} deferred={self.deferred} "
+                f"elsewhere={self.elsewhere} planned={self.planned} holder={self.holder}")
 
 
-def _chat(chat_id: str) -> int | str:
-    return int(chat_id) if re.fullmatch(r"-?[0-9]{1,20}", chat_id) else chat_id
-
-
-def _wait_seconds(error: Any) -> float:
-    import warnings
-
-    with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta
-        warnings.simplefilter("ignore")
-        retry_after = error.retry_after
-    if isinstance(retry_after, dt.timedelta):
-        return retry_after.total_seconds()
-    return float(retry_after)
-
-
-async def send_due(bot: Any, sessions: sessionmaker[Session], pack: Pack, today: dt.date, *,
+async def send_due(send: Send, sessions: sessionmaker[Session], pack: Pack, today: dt.date, *,
+                   holder: str | None = None, claim_seconds: float = CLAIM_SECONDS,
                    now: Callable[[], dt.datetime] | None = None,
                    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> SendReport:
-    """Send today's reminders through ``bot`` (anything with an async ``send_message``)."""
-    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-
+    """Send today's reminders through ``send(chat_id, html)``, each one claimed first, so
+    processes running this at the same time send each reminder once between them."""
     from bot import registry
 
     clock = now or (lambda: dt.datetime.now(dt.UTC))
-    with sessions() as s:
-        due = plan(s, today)
-    report = SendReport(planned=len(due))
+    holder = holder or delivery.process_holder()
+
+    def db(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        def run() -> Any:
+            with sessions() as s:
+                return fn(s, *args)
+        return asyncio.to_thread(run)
+
+    due = await db(plan, today, clock())
+    report = SendReport(planned=len(due), holder=holder)
     blocked: set[str] = set()
     network_failures = 0
-    for r in due:
+    for n, r in enumerate(due):
         if r.chat_id in blocked:
             continue
-        text = render(r, pack, today)
-        for attempt in range(MAX_RETRY_AFTER + 1):
-            try:
-                await bot.send_message(chat_id=_chat(r.chat_id), text=text, parse_mode="HTML",
-                                       disable_web_page_preview=True)
-            except RetryAfter as e:
-                if attempt == MAX_RETRY_AFTER:
-                    report.deferred += 1
-                    break
-                wait = _wait_seconds(e)
-                logger.info("flood control: waiting %.0f s", wait)
-                await sleep(wait)
-                continue
-            except Forbidden:
-                logger.info("chat %s blocked the bot; its bindings are now inactive", r.chat_id)
-                with sessions() as s:
-                    registry.deactivate_chat(s, r.chat_id, clock())
-                blocked.add(r.chat_id)
-                report.blocked += 1
-            except BadRequest as e:  # a subclass of NetworkError: check it first
-                logger.warning("reminder to chat %s refused: %s", r.chat_id, e.message)
-                if "chat not found" in e.message.lower():
-                    with sessions() as s:
-                        registry.deactivate_chat(s, r.chat_id, clock())
-                    blocked.add(r.chat_id)
-                report.deferred += 1
-            except NetworkError as e:
-                logger.warning("reminder to chat %s not sent (%s); next run retries",
-                               r.chat_id, e.message)
-                report.deferred += 1
-                network_failures += 1
-            else:
-                network_failures = 0
-                with sessions() as s:  # recorded only after Telegram accepted it
-                    record(s, r, clock())
-                report.sent += 1
-            break
+        if not await db(claim, r, holder, clock(), claim_seconds):
+            report.elsewhere += 1
+            continue
+
+        async def keep(r: Reminder = r) -> bool:  # before sending again after a long wait
+            return bool(await db(delivery.extend, _TABLE, _key(r), holder, clock(),
+                                 claim_seconds))
+
+        try:
+            outcome, error = await delivery.send_held(send, r.chat_id, render(r, pack, today),
+                                                      keep=keep, sleep=sleep)
+        except Exception:
+            await db(delivery.release, _TABLE, _key(r), holder)
+            raise
+        if outcome is Outcome.SENT:
+            network_failures = 0
+            await db(mark_sent, r, holder, clock())  # only after the channel accepted it
+            report.sent += 1
+            continue
+        if outcome is Outcome.LOST:
+            report.elsewhere += 1
+            continue
+        await db(delivery.release, _TABLE, _key(r), holder)
+        if outcome is Outcome.BLOCKED:
+            logger.info("chat %s blocked the bot or is gone; its bindings are now inactive",
+                        r.chat_id)
+            await db(registry.deactivate_chat, r.chat_id, clock())
+            blocked.add(r.chat_id)
+            report.blocked += 1
+            continue
+        report.deferred += 1
+        if outcome is Outcome.UNREACHABLE:
+            logger.warning("reminder to chat %s not sent (%s); next run retries", r.chat_id,
+                           error)
+            network_failures += 1
+        else:
+            logger.warning("reminder to chat %s not sent (%s): %s; next run retries",
+                           r.chat_id, outcome.value, error)
         if network_failures >= MAX_NETWORK_FAILURES:
-            report.deferred += report.planned - report.sent - report.blocked - report.deferred
+            left = sum(1 for later in due[n + 1:] if later.chat_id not in blocked)
+            report.deferred += left
             logger.warning("network unavailable; the remaining reminders wait for the next run")
             break
     logger.info("reminders: %s", report)
@@ -246,35 +270,3 @@ async def send_due(bot: Any, sessions: sessionmaker[Session], pack: Pack, today:
     stats.record(sessions, today, stats.REMINDER_SENT, report.sent)
     stats.record(sessions, today, stats.REMINDER_FAILED, report.blocked + report.deferred)
     return report
-
-
-def schedule_reminders(application: Application, settings: Settings,
-                       services: Services | None = None) -> tuple[Job, Job]:
-    """Run reminders daily at ``settings.reminder_time`` (in ``settings.tz``) and once now.
-
-    PTB does not persist jobs; the database says what is due, so rebuilding this schedule at
-    every start is all that is needed.
-    """
-    if application.job_queue is None:
-        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    if services is None:
-        from bot.services import Services
-
-        services = Services.from_settings(settings)
-    svc = services
-    lock = asyncio.Lock()
-
-    async def run(context: Any) -> None:
-        async with lock:  # the start-up run and a daily run never overlap
-            today = dt.datetime.now(settings.tz).date()
-            try:
-                await send_due(context.bot, svc.sessions, svc.pack, today)
-            except Exception:
-                logger.exception("reminder run failed; the next run tries again")
-
-    at = settings.reminder_time
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=settings.tz)
-    daily = application.job_queue.run_daily(run, time=at, name="reminders-daily")
-    startup = application.job_queue.run_once(run, when=1, name="reminders-startup")
-    return daily, startup

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     reminder_time: dt.time = Field(default=dt.time(9, 0), validation_alias="REMINDER_TIME")
     timezone: str = Field(default="Asia/Shanghai", validation_alias="QABOT_TIMEZONE")
     bind_code_ttl_days: int = Field(default=30, ge=1, le=365, validation_alias="BIND_CODE_TTL_DAYS")
+    # a reminder or notice claimed by a process that died is sent by another after this time
+    delivery_claim_seconds: float = Field(default=300.0, ge=0.5, le=86_400,
+                                          validation_alias="DELIVERY_CLAIM_SECONDS")
 
     # the teaching loop (issue 13): logged questions are deleted after this many days
     question_retention_days: int = Field(default=90, ge=1, le=3650,

@@ -54,6 +54,7 @@ class Fault:
     delay: float = 0.0
     times: int = 1
     description: str = ""
+    late: float = 0.0  # the call takes effect at once, its answer comes this much later
 
 
 @dataclass
@@ -102,6 +103,7 @@ class FakeBotAPI:
         self.admins: dict[int, set[int]] = {}  # group chat id -> its administrators
         self.webhook: dict[str, Any] | None = None
         self.faults: list[Fault] = []
+        self.gates: dict[str, asyncio.Event] = {}  # method -> calls wait until it is set
         self._updates: list[dict[str, Any]] = []
         self._confirmed = 0
         self._ids = itertools.count(1)
@@ -316,9 +318,19 @@ class FakeBotAPI:
 
     # -- faults ----------------------------------------------------------------------
     def fail(self, method: str, status: int = 0, *, times: int = 1, retry_after: int = 1,
-             delay: float = 0.0, description: str = "") -> None:
-        """Make the next ``times`` calls of ``method`` fail (429/500/…) or answer late."""
-        self.faults.append(Fault(method, status, retry_after, delay, times, description))
+             delay: float = 0.0, description: str = "", late: float = 0.0) -> Fault:
+        """Make the next ``times`` calls of ``method`` fail (429/500/…) or answer late:
+        ``delay`` before the call takes effect, ``late`` after it took effect (a sender
+        killed then has been accepted without knowing it). The fault can be changed later."""
+        fault = Fault(method, status, retry_after, delay, times, description, late)
+        self.faults.append(fault)
+        return fault
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Hold every call of ``method`` until the returned event is set (a process started
+        and waiting at a known point)."""
+        gate = self.gates[method] = asyncio.Event()
+        return gate
 
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: sends to this chat get 403."""
@@ -372,6 +384,9 @@ class FakeBotAPI:
         params = _params(request, body)
         call = Call(method, params, time.perf_counter())
         self.calls.append(call)
+        if method in self.gates:
+            self._notify()
+            await self.gates[method].wait()
         fault = self._fault_for(method)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
@@ -397,6 +412,8 @@ class FakeBotAPI:
             self._notify()
             return e.code, _err(e.code, e.description), "application/json"
         self._notify()
+        if fault is not None and fault.late:
+            await asyncio.sleep(fault.late)
         return 200, json.dumps({"ok": True, "result": result}).encode(), "application/json"
 
     # -- Bot API methods -------------------------------------------------------------

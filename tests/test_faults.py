@@ -1,8 +1,9 @@
 """Faults: the reminder sender killed mid-run, the database going away, SQLite locked.
 
-- SIGKILL: a subprocess sends a day's reminders through a fake bot that appends every send to
-  a file; it is killed with SIGKILL after a random number of sends, 20 times in a row, then
-  left to finish. Every due reminder arrives, none is lost, at most one repeat per kill.
+- SIGKILL: a subprocess sends a day's reminders through a fake channel that appends every send
+  to a file; it is killed with SIGKILL after a random number of sends, 20 times in a row, then,
+  once the claims the killed ones held have expired, left to finish. Every due reminder
+  arrives, none is lost, at most one repeat per kill.
 - Outage: the services reach PostgreSQL through a TCP proxy on 127.0.0.1 that the test cuts
   (existing connections reset, new ones refused) and restores. The machine's PostgreSQL is
   shared with other work, so it is not restarted; for the bot the proxy's cut looks the same.
@@ -35,6 +36,7 @@ TODAY = dt.date(2025, 12, 1)  # award 2021-12-20 -> valid until 2025-12-20: the 
 NOW = dt.datetime(2021, 12, 25, tzinfo=dt.UTC)
 WINNERS = 40
 KILLS = 20
+CLAIM_SECONDS = 1.0  # a killed sender's claim is taken over this soon
 
 
 # -- the child: one reminder run ------------------------------------------------------------
@@ -47,14 +49,13 @@ def _child(db_url: str, out: str) -> None:
     fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     rng = random.Random()
 
-    class RecordingBot:
-        async def send_message(self, chat_id: int | str, text: str, **kw: object) -> None:
-            await asyncio.sleep(rng.uniform(0, 0.004))
-            os.write(fd, f"{chat_id}\n".encode())  # one write(2): whole lines even when killed
+    async def send(chat_id: str, html: str) -> None:
+        await asyncio.sleep(rng.uniform(0, 0.004))
+        os.write(fd, f"{chat_id}\n".encode())  # one write(2): whole lines even when killed
 
     engine = make_engine(db_url)
-    report = asyncio.run(reminders.send_due(RecordingBot(), session_factory(engine),
-                                            load_pack(), TODAY))
+    report = asyncio.run(reminders.send_due(send, session_factory(engine), load_pack(), TODAY,
+                                            claim_seconds=CLAIM_SECONDS))
     engine.dispose()
     sys.exit(0 if report.deferred == 0 else 3)
 
@@ -80,6 +81,24 @@ def _seed(db_url: str) -> set[str]:
     return chats
 
 
+def _wait_for_claims_to_expire(db_url: str) -> None:
+    """Sleep until no unsent claim is held (the killed senders' claims ran out)."""
+    from sqlalchemy import func, select
+
+    from bot.storage import make_engine
+    from bot.storage.models import ReminderSent
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        until = conn.execute(select(func.max(ReminderSent.claimed_until))
+                             .where(ReminderSent.sent_at.is_(None))).scalar_one()
+    engine.dispose()
+    if until is not None:
+        if isinstance(until, str):  # SQLite: the text as stored, in UTC
+            until = dt.datetime.fromisoformat(until).replace(tzinfo=dt.UTC)
+        time.sleep(max(0.0, (until - dt.datetime.now(dt.UTC)).total_seconds()) + 0.05)
+
+
 def _lines(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
@@ -102,6 +121,7 @@ def test_reminders_survive_20_sigkills_none_lost_at_most_one_repeat_per_kill(db_
             child.send_signal(signal.SIGKILL)
             kills += 1
         child.wait(timeout=30)
+    _wait_for_claims_to_expire(db_url)
     final = subprocess.run([sys.executable, __file__, "child", db_url, str(out)], timeout=120)
     assert final.returncode == 0
     sent = Counter(_lines(out))

@@ -3,12 +3,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlmodel import delete, select
+from sqlmodel import delete, select, update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot import registry, reminders
-from bot.reminders import due_milestone, plan, render, send_due
+from bot.reminders import due_milestone, plan, render
 from bot.storage.models import Binding, ReminderSent
+from handlers.telegram.reminders import send_due
 from knowledge.pack import load_pack
 
 PACK = load_pack()
@@ -20,13 +21,17 @@ ROSTER = ("名称,奖项,年度,认定日期,文号,备注,再次获奖\n"
 
 
 class FakeBot:
-    """An async send_message that records messages or raises the errors queued per chat."""
+    """An async send_message that records messages or raises the errors queued per chat;
+    ``during`` runs before each send (another process acting meanwhile)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[int | str, str]] = []
         self.errors: dict[int | str, list[Exception]] = {}
+        self.during = None
 
     async def send_message(self, chat_id, text, **kw):
+        if self.during is not None:
+            self.during(chat_id)
         queue = self.errors.get(chat_id)
         if queue:
             raise queue.pop(0)
@@ -166,23 +171,104 @@ async def test_a_bad_request_is_logged_and_retried_later(bound):
 
 async def test_a_crash_after_sending_repeats_one_message_but_never_loses_one(bound, monkeypatch):
     calls = {"n": 0}
-    real = reminders.record
+    real = reminders.mark_sent
 
-    def crash_once(session, r, at):
+    def crash_once(session, r, holder, at):
         calls["n"] += 1
         if calls["n"] == 1:
             raise SystemExit("power cut")
-        return real(session, r, at)
+        return real(session, r, holder, at)
 
-    monkeypatch.setattr(reminders, "record", crash_once)
+    monkeypatch.setattr(reminders, "mark_sent", crash_once)
     bot = FakeBot()
     with pytest.raises(SystemExit):
-        await send_due(bot, bound, PACK, days_before(30), sleep=_no_sleep)
-    assert len(bot.sent) == 1  # sent, not recorded
+        await send_due(bot, bound, PACK, days_before(30), sleep=_no_sleep, holder="dead")
+    assert len(bot.sent) == 1  # sent, not recorded: its claim stays until it expires
     bot2, rep = await run(bound, days_before(30))
-    assert rep.sent == 2  # the unrecorded one comes again, the other one too
-    bot3, rep = await run(bound, days_before(30))
+    assert (rep.sent, bot2.sent[0][0]) == (1, 2002)  # the other one; the claimed one waits
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=reminders.CLAIM_SECONDS + 1)
+    bot3, rep = await run(bound, days_before(30), now=lambda: later)
+    assert (rep.sent, bot3.sent[0][0]) == (1, 1001)  # the unrecorded one comes again, once
+    bot4, rep = await run(bound, days_before(30), now=lambda: later)
     assert rep.sent == 0
+
+
+def _claimed_elsewhere(sessions, chat: str, seconds: float = 60) -> None:
+    """Another process claims the due reminder of ``chat`` (and is alive for ``seconds``)."""
+    with sessions() as s:
+        [r] = [r for r in plan(s, days_before(30)) if r.chat_id == chat]
+        assert reminders.claim(s, r, "other-process", dt.datetime.now(dt.UTC), seconds)
+
+
+async def test_a_reminder_another_process_holds_is_neither_planned_nor_sent(bound):
+    _claimed_elsewhere(bound, "1001")
+    with bound() as s:
+        assert [r.chat_id for r in plan(s, days_before(30))] == ["2002"]
+    bot, rep = await run(bound, days_before(30))
+    assert [c for c, _ in bot.sent] == [2002] and rep.sent == 1
+    with bound() as s:
+        held = s.get(ReminderSent, (1, "1001", "d30"))
+        assert held.holder == "other-process" and held.sent_at is None
+
+
+async def test_an_expired_claim_is_taken_over_and_sent_once(bound):
+    _claimed_elsewhere(bound, "1001", seconds=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    bot, rep = await run(bound, days_before(30), now=lambda: later, holder="me")
+    assert sorted(c for c, _ in bot.sent) == [1001, 2002]
+    with bound() as s:
+        row = s.get(ReminderSent, (1, "1001", "d30"))
+        assert (row.holder, row.sent_at) == ("me", later)
+    bot, rep = await run(bound, days_before(30), now=lambda: later)
+    assert bot.sent == []
+
+
+async def test_a_failed_send_gives_its_claim_up_for_the_next_run(bound):
+    bot = FakeBot()
+    bot.errors[1001] = [NetworkError("connection reset")]
+    bot.errors[2002] = [RetryAfter(1)] * (reminders.delivery.MAX_RETRY_AFTER + 1)
+    _, rep = await run(bound, days_before(30), bot)
+    assert (rep.sent, rep.deferred) == (0, 2)
+    with bound() as s:
+        assert s.exec(select(ReminderSent)).all() == []  # no claim left behind
+    bot, rep = await run(bound, days_before(30))
+    assert rep.sent == 2
+
+
+async def test_a_claim_lost_during_a_flood_wait_is_not_sent(bound):
+    bot = FakeBot()
+    bot.errors[1001] = [RetryAfter(5)]
+
+    async def wait_too_long(seconds: float) -> None:
+        # the wait outlasted the claim: another process took it over meanwhile
+        with bound() as s:
+            s.exec(update(ReminderSent).where(ReminderSent.chat_id == "1001")
+                   .values(holder="other-process"))
+            s.commit()
+
+    rep = await send_due(bot, bound, PACK, days_before(30), sleep=wait_too_long)
+    assert [c for c, _ in bot.sent] == [2002] and (rep.sent, rep.elsewhere) == (1, 1)
+
+
+async def test_a_flood_wait_keeps_the_claim_alive(bound):
+    bot = FakeBot()
+    bot.errors[1001] = [RetryAfter(5)]
+    seen = []
+    t0 = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    clock = {"now": t0}
+
+    async def wait(seconds: float) -> None:
+        clock["now"] += dt.timedelta(seconds=seconds)
+        with bound() as s:
+            seen.append(s.get(ReminderSent, (1, "1001", "d30")).claimed_until)
+
+    await send_due(bot, bound, PACK, days_before(30), sleep=wait, now=lambda: clock["now"],
+                   claim_seconds=10)
+    with bound() as s:
+        row = s.get(ReminderSent, (1, "1001", "d30"))
+    assert seen == [t0 + dt.timedelta(seconds=10)]  # claimed at t0 for 10 s
+    assert row.claimed_until == t0 + dt.timedelta(seconds=15)  # extended after the wait
+    assert row.sent_at == t0 + dt.timedelta(seconds=5)
 
 
 def test_each_message_quotes_the_clause_and_the_correct_wording(bound):
@@ -221,9 +307,9 @@ async def test_schedule_reminders_registers_a_daily_run_and_one_at_start_up(
         engine, sessions, monkeypatch, tmp_path):
     from telegram.ext import ApplicationBuilder
 
-    from bot.reminders import schedule_reminders
     from bot.services import Services
     from bot.settings import load_settings
+    from handlers.telegram.reminders import schedule_reminders
 
     monkeypatch.chdir(tmp_path)  # no .env
     monkeypatch.setenv("REMINDER_TIME", "09:00")

@@ -1,4 +1,7 @@
-"""``qabot remind [--dry-run] [--today D]``: send (or show) the reminders due today."""
+"""``qabot remind [--dry-run] [--today D]``: send (or show) the reminders due today.
+
+Sending starts the Telegram channel for one run (handlers/telegram/reminders.py); the dry run
+needs no channel. Several at once, or beside running bots, send each reminder once."""
 
 from __future__ import annotations
 
@@ -24,13 +27,14 @@ def run(args: argparse.Namespace) -> int:
     from knowledge.validity import parse_date
 
     settings = load_settings()
-    token = None if args.dry_run else settings.require_token()
+    if not args.dry_run:
+        settings.require_token()
     services = Services.from_settings(settings)
     try:
         today = parse_date(args.today) if args.today else services.today()
         if args.dry_run:
             with services.session() as s:
-                due = reminders.plan(s, today)
+                due = reminders.plan(s, today, services.now())
             if not due:
                 print(f"{today} 没有应发送的提醒。")
             for r in due:
@@ -40,17 +44,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"共 {len(due)} 条（未发送）。")
             return 0
 
-        from telegram import Bot
-        from telegram.request import HTTPXRequest
+        from handlers.telegram.reminders import remind_once
 
-        async def send() -> reminders.SendReport:
-            request = HTTPXRequest(proxy=settings.telegram_proxy)
-            async with Bot(token, base_url=settings.telegram_base_url, request=request) as bot:
-                return await reminders.send_due(bot, services.sessions, services.pack, today)
-
-        rep = asyncio.run(send())
-        print(f"应发 {rep.planned} 条：已发送 {rep.sent}，用户已屏蔽 {rep.blocked}，"
-              f"待下次重试 {rep.deferred}。")
+        rep = asyncio.run(remind_once(settings, services, today))
+        elsewhere = f"，其他进程已发送或正在发送 {rep.elsewhere}" if rep.elsewhere else ""
+        print(f"应发 {rep.planned} 条：本进程已发送 {rep.sent}，用户已屏蔽 {rep.blocked}，"
+              f"待下次重试 {rep.deferred}{elsewhere}。")
     finally:
         services.close()
     return 0

@@ -1,10 +1,13 @@
 """The annual call (第十条): subscribe to be told when the year's application notice is out.
 
-Anyone may ``/subscribe`` and ``/unsubscribe``. Staff publish the notice with
-``/notice 文本``: it is stored as a broadcast, and the channel delivers it with
-``deliver_pending`` — paced, resumable (a delivery row is written right after each send, so a
-restarted run skips everyone already reached) and once per subscriber. A crash between a send
-and its row can repeat that one message, never lose one. ``/notice`` alone shows progress.
+Anyone may ``/subscribe`` and ``/unsubscribe``. Staff write ``/notice 文本``, see a preview
+and press 确认发送: the notice is stored as a broadcast, and the channel delivers it with
+``deliver_pending`` — paced, resumable and once per subscriber from any number of processes
+(bot/delivery.py): each (notice, chat) is claimed in ``broadcast_delivery`` before it is sent
+and marked sent right after, so a second process, or a restarted one, skips everyone reached or
+being reached. A broadcast is finished once every active subscriber has a sent row. A crash
+between a send and its record leaves a claim that expires, then the message is sent again:
+at most one repeat, never a loss. ``/notice`` alone shows progress.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot import delivery
+from bot.delivery import CLAIM_SECONDS, Outcome
+from bot.delivery import Blocked as Blocked  # what a channel's send raises for a blocked chat
 from bot.turn import Button, Reply, Turn, esc
 
 if TYPE_CHECKING:
@@ -141,7 +147,9 @@ def progress(factory: sessionmaker) -> str | None:
         if b is None:
             return None
         done = session.execute(select(func.count()).select_from(BroadcastDelivery)
-                               .where(BroadcastDelivery.broadcast_id == b.id)).scalar_one()
+                               .where(BroadcastDelivery.broadcast_id == b.id,
+                                      BroadcastDelivery.sent_at.is_not(None))  # type: ignore[union-attr]
+                               ).scalar_one()
     total = max(done, subscriber_count(factory)) if b.finished_at is None else done
     state = "，已完成" if b.finished_at else "，发送中"
     return TEXTS["progress"].format(created=b.created_at.strftime("%Y-%m-%d %H:%M"),
@@ -150,30 +158,39 @@ def progress(factory: sessionmaker) -> str | None:
 
 @dataclass
 class DeliveryStats:
+    """What one run of one process did."""
+
     sent: int = 0
     blocked: int = 0
     finished: int = 0  # broadcasts completed in this run
     interrupted: bool = False
-
-
-class Blocked(Exception):
-    """The chat blocked the bot (Telegram's 403): stop sending it anything."""
-
+    elsewhere: int = 0  # claimed or sent by another process first
 
 Send = Callable[[str, str], Awaitable[None]]
 
 
 async def deliver_pending(factory: sessionmaker, send: Send, *, per_second: float = 20.0,
-                          batch: int = 50) -> DeliveryStats:
-    """Send every unfinished broadcast to each active subscriber not yet reached.
+                          batch: int = 50, holder: str | None = None,
+                          claim_seconds: float = CLAIM_SECONDS,
+                          sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+                          ) -> DeliveryStats:
+    """Send every unfinished broadcast to each active subscriber not yet reached, claiming
+    each (broadcast, chat) first, so processes running this together send each once.
 
     ``send(chat_id, html)`` raises ``Blocked`` for a chat that blocked the bot (it is then
-    unsubscribed) and anything else to interrupt the run; the next run resumes where this one
-    stopped.
+    unsubscribed), bot.delivery's other exceptions (or anything else) to interrupt the run;
+    the next run resumes where this one stopped. A broadcast is marked finished only when no
+    active subscriber is left without a sent row; one still held by another process is
+    finished by that process, or after its claim expires.
     """
     session_scope, Broadcast, BroadcastDelivery, Subscriber = _models()
+    table = BroadcastDelivery.__table__
+    holder = holder or delivery.process_holder()
     stats = DeliveryStats()
     pause = 1.0 / per_second if per_second > 0 else 0.0
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
 
     def unfinished() -> list[tuple[int, str]]:
         with factory() as session:
@@ -181,49 +198,86 @@ async def deliver_pending(factory: sessionmaker, send: Send, *, per_second: floa
                 select(Broadcast).where(Broadcast.finished_at.is_(None))  # type: ignore[union-attr]
                 .order_by(Broadcast.id)).scalars()]
 
+    def waiting(broadcast_id: int, taken: bool) -> Select:
+        """Active subscribers without a row that is sent (``taken``: or claimed by a live
+        holder)."""
+        c = table.c
+        done = c.sent_at.is_not(None)
+        rows = select(c.chat_id).where(c.broadcast_id == broadcast_id,
+                                       delivery.taken(table, now()) if taken else done)
+        return select(Subscriber.chat_id).where(Subscriber.active,
+                                                Subscriber.chat_id.not_in(rows))  # type: ignore[attr-defined]
+
     def next_chats(broadcast_id: int) -> list[str]:
-        reached = select(BroadcastDelivery.chat_id).where(
-            BroadcastDelivery.broadcast_id == broadcast_id)
         with factory() as session:
-            return list(session.execute(
-                select(Subscriber.chat_id).where(Subscriber.active,
-                                                 Subscriber.chat_id.not_in(reached))  # type: ignore[attr-defined]
-                .order_by(Subscriber.chat_id).limit(batch)).scalars())
+            return list(session.execute(waiting(broadcast_id, True)
+                                        .order_by(Subscriber.chat_id).limit(batch)).scalars())
 
-    def record(broadcast_id: int, chat_id: str, blocked: bool) -> None:
-        with session_scope(factory) as session:
-            session.merge(BroadcastDelivery(broadcast_id=broadcast_id, chat_id=chat_id))
-            if blocked:
-                row = session.get(Subscriber, chat_id)
-                if row is not None:
-                    row.active = False
+    def with_session(fn: Callable[..., object], *args: object) -> Awaitable[object]:
+        def run() -> object:
+            with factory() as session:
+                return fn(session, *args)
+        return asyncio.to_thread(run)
 
-    def finish(broadcast_id: int) -> None:
+    def record_blocked(session: Session, broadcast_id: int, chat_id: str) -> None:
+        # the chat is done with: its row counts as reached, and it is unsubscribed
+        delivery.mark_sent(session, table, {"broadcast_id": broadcast_id, "chat_id": chat_id},
+                           holder, now())
+        row = session.get(Subscriber, chat_id)
+        if row is not None:
+            row.active = False
+            session.commit()
+
+    def finish(broadcast_id: int) -> bool:
+        # one statement, so of processes finishing together one does it
         with session_scope(factory) as session:
-            b = session.get(Broadcast, broadcast_id)
-            if b is not None:
-                b.finished_at = dt.datetime.now(dt.UTC)
+            return bool(session.execute(
+                update(Broadcast).where(Broadcast.id == broadcast_id,
+                                        Broadcast.finished_at.is_(None),  # type: ignore[union-attr]
+                                        ~exists(waiting(broadcast_id, False)))
+                .values(finished_at=now())).rowcount)
 
     for broadcast_id, text in await asyncio.to_thread(unfinished):
-        while chats := await asyncio.to_thread(next_chats, broadcast_id):
+        tried: set[str] = set()
+        while chats := [c for c in await asyncio.to_thread(next_chats, broadcast_id)
+                        if c not in tried]:
             for chat_id in chats:
-                blocked = False
+                tried.add(chat_id)
+                key = {"broadcast_id": broadcast_id, "chat_id": chat_id}
+                if not await with_session(delivery.claim, table, key, holder, now(),
+                                          claim_seconds):
+                    stats.elsewhere += 1
+                    continue
+
+                async def keep(key: dict[str, object] = key) -> bool:
+                    return bool(await with_session(delivery.extend, table, key, holder, now(),
+                                                   claim_seconds))
+
                 try:
-                    await send(chat_id, text)
+                    outcome, error = await delivery.send_held(send, chat_id, text, keep=keep,
+                                                              sleep=sleep)
+                except Exception as e:  # noqa: BLE001 - the next run resumes
+                    outcome, error = None, e
+                if outcome is Outcome.SENT:
+                    await with_session(delivery.mark_sent, table, key, holder, now())
                     stats.sent += 1
-                except Blocked:
-                    blocked = True
+                elif outcome is Outcome.BLOCKED:
+                    await with_session(record_blocked, broadcast_id, chat_id)
                     stats.blocked += 1
-                except Exception:
-                    logger.warning("broadcast %s interrupted at chat %s; will resume",
-                                   broadcast_id, chat_id, exc_info=True)
+                elif outcome is Outcome.LOST:
+                    stats.elsewhere += 1
+                    continue
+                else:
+                    await with_session(delivery.release, table, key, holder)
+                    logger.warning("broadcast %s interrupted at chat %s (%s); will resume",
+                                   broadcast_id, chat_id, error,
+                                   exc_info=outcome is None)
                     stats.interrupted = True
                     return stats
-                await asyncio.to_thread(record, broadcast_id, chat_id, blocked)
                 if pause:
-                    await asyncio.sleep(pause)
-        await asyncio.to_thread(finish, broadcast_id)
-        stats.finished += 1
+                    await sleep(pause)
+        if await asyncio.to_thread(finish, broadcast_id):
+            stats.finished += 1
     return stats
 
 

@@ -233,14 +233,9 @@ def _make_post_init(settings: Settings, schedule_jobs: bool,
 
 
 def _schedule(app: Application, settings: Settings) -> None:
-    try:
-        from bot.reminders import schedule_reminders
-    except ModuleNotFoundError as e:
-        if e.name != "bot.reminders":
-            raise
-        logger.info("reminders not available; none scheduled")
-    else:
-        schedule_reminders(app, settings, app.bot_data["dialogue"].services)
+    from handlers.telegram.reminders import schedule_reminders
+
+    schedule_reminders(app, settings, app.bot_data["dialogue"].services)
     from handlers.telegram.broadcast import schedule_broadcasts
 
     schedule_broadcasts(app)

@@ -1,17 +1,23 @@
-"""Deliver staff notices to subscribers (bot.features.subscribe) through the Bot API."""
+"""Deliver staff notices to subscribers (bot.features.subscribe) through the Bot API.
+
+Every process serving the bot checks for unfinished notices; each (notice, chat) is claimed
+in the database before it is sent, so however many check at once, each subscriber gets the
+notice once (bot/delivery.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from sqlalchemy.orm import sessionmaker
 from telegram.ext import Application, ContextTypes
 
+from bot.delivery import CLAIM_SECONDS, Send, Unreachable
 from bot.features.feedback import sessions_of
-from bot.features.subscribe import Blocked, deliver_pending
-from handlers.telegram.common import dialogue_of, with_retry
+from bot.features.subscribe import DeliveryStats, deliver_pending
+from handlers.telegram.common import SEND_RETRIES, dialogue_of
+from handlers.telegram.delivery import sender
 
 logger = logging.getLogger(__name__)
 
@@ -33,30 +39,50 @@ def kick(context: ContextTypes.DEFAULT_TYPE) -> None:
     context.job_queue.run_once(broadcast_job, 0, name="broadcast-now")
 
 
+def notice_sender(bot: Any) -> Send:
+    """Send through ``bot``, riding out a short network failure before giving up the run."""
+    once = sender(bot)
+
+    async def send(chat_id: str, html: str) -> None:
+        for attempt in range(SEND_RETRIES + 1):
+            try:
+                return await once(chat_id, html)
+            except Unreachable:
+                if attempt == SEND_RETRIES:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
+
+    return send
+
+
+async def deliver(bot: Any, factory: sessionmaker, *, per_second: float = 20.0,
+                  claim_seconds: float = CLAIM_SECONDS) -> DeliveryStats:
+    """One delivery run through ``bot``; the log says what this process sent."""
+    stats = await deliver_pending(factory, notice_sender(bot), per_second=per_second,
+                                  claim_seconds=claim_seconds)
+    if stats.sent or stats.blocked or stats.elsewhere:
+        logger.info("broadcast: sent=%s blocked=%s elsewhere=%s finished=%s interrupted=%s",
+                    stats.sent, stats.blocked, stats.elsewhere, stats.finished,
+                    stats.interrupted)
+    return stats
+
+
 async def broadcast_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send unfinished notices; one run at a time."""
-    factory = sessions_of(dialogue_of(context).services)
+    """Send unfinished notices; one run at a time in this process."""
+    services = dialogue_of(context).services
+    factory = sessions_of(services)
     if factory is None:
         return
     lock: asyncio.Lock = context.bot_data.setdefault(LOCK, asyncio.Lock())
     if lock.locked():
         return
-
-    async def send(chat_id: str, html: str) -> None:
-        try:
-            await with_retry(lambda: context.bot.send_message(
-                int(chat_id), html, parse_mode=ParseMode.HTML))
-        except Forbidden as e:
-            raise Blocked(str(e)) from e
-
+    settings = getattr(services, "settings", None)
+    claim_seconds = getattr(settings, "delivery_claim_seconds", CLAIM_SECONDS)
     idle: asyncio.Event = context.bot_data.setdefault(IDLE, asyncio.Event())
     async with lock:
         idle.clear()
         try:
-            stats = await deliver_pending(factory, send,
-                                          per_second=context.bot_data.get(RATE, 20.0))
+            await deliver(context.bot, factory, per_second=context.bot_data.get(RATE, 20.0),
+                          claim_seconds=claim_seconds)
         finally:
             idle.set()
-    if stats.sent or stats.blocked:
-        logger.info("broadcast: %s sent, %s blocked, interrupted=%s",
-                    stats.sent, stats.blocked, stats.interrupted)
