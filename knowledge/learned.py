@@ -215,6 +215,8 @@ def outcome(retriever: Retriever, lesson: Sample | OutOfScope | Synonym) -> str 
         return f"{ans.kind}（未作答）"
     if ans.articles[0] != lesson.article:
         return f"第{ans.articles[0]}条"
+    if ans.band != "confident":  # 没有找到直接回答这个问题的规定…: not the answer staff chose
+        return f"第{ans.articles[0]}条，但只作为最相关的规定（没把握）"
     if lesson.item and not ans.whole_article and not any(
             s.article == lesson.article and s.item == lesson.item for s in ans.quotes):
         items = sorted({s.item for s in ans.quotes if s.item})
