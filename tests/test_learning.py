@@ -416,7 +416,7 @@ def test_the_regression_check_fails_a_taught_question_that_only_gets_the_hedge()
     assert hedged.kind == "best" and hedged.articles[0] == 4
 
     class Hedging:  # a retriever that lost the lesson's confidence
-        def ask(self, text: str) -> Answer:
+        def ask(self, text: str, today: dt.date | None = None) -> Answer:
             return Answer(text, "best", [Hit(4, 0.2)], hedged.quotes)
 
     got = outcome(Hedging(), Sample(4, HEDGED, sentence=0))  # type: ignore[arg-type]
@@ -481,3 +481,39 @@ def test_a_question_logged_with_a_lesson_undone_meanwhile_stays_open(services: S
     with services.session() as s:
         row = s.get(QuestionLog, row_id)
         assert (row.status, row.lesson_id) == ("open", None)
+
+
+def test_a_taught_question_decides_for_itself_and_near_copies_and_nothing_else():
+    from knowledge.retrieval import retriever_for
+
+    taught = "拟获奖名单公示几天以后有人举报咋办"
+    other = "拟获奖的名单要公示几天"  # shares half its words: its own answer, 公示期为7天
+    pack_alone = retriever_for()
+    r = pack_alone.with_learned(Learned(samples=(Sample(15, taught, sentence=2),)))
+    assert [s.index for s in r.ask(taught).quotes] == [2]
+    assert [s.index for s in pack_alone.ask(other).quotes] == [1]
+    assert [s.index for s in r.ask(other).quotes] == [1]
+    assert r.ask(other).lesson is None
+
+
+def test_whole_article_quotes_the_whole_article(dialogue: Dialogue, services: Services):
+    _, qid = user_asks(dialogue, UNANSWERED)
+    teach(services, learning.assign, qid, 7, None, services.pack, NOW)  # 整条（不分项）
+    html, _ = user_asks(dialogue, UNANSWERED)
+    for item in services.pack.regulation.article(7).items:
+        assert item.text[:12] in html, item.text
+
+
+def test_a_verdict_on_what_a_taught_question_states_stays_only_on_the_article_staff_chose():
+    from knowledge.retrieval import retriever_for
+
+    question = "我在厂里干了三年质检，能不能申报个人奖"  # states 3 years: 第八条（一）'s verdict
+    today = dt.date(2025, 3, 1)
+    pack_alone = retriever_for()
+    assert pack_alone.ask(question, today=today).reading is not None
+    same = pack_alone.with_learned(Learned(samples=(Sample(8, question, 1),)))
+    assert same.ask(question, today=today).reading is not None  # staff agree: the verdict stays
+    other = pack_alone.with_learned(Learned(samples=(Sample(2, question),)))
+    ans = other.ask(question, today=today)
+    assert ans.reading is None and ans.articles[0] == 2 and ans.whole_article
+    assert check(other, other.learned, today).failures == []

@@ -268,15 +268,16 @@ def apply(d: Dialogue, action: Callable[[Session, dt.datetime], Lesson]) -> Taug
             taught.overruled = (decline.reason or decline.topic,
                                 _label(d, sample.article, sample.item))
     r = fresh(d)  # the generation moved: this process swaps its layer now
+    today = d.today()
     for q in probes:
-        ans = r.ask(q)
+        ans = r.ask(q, today=today)
         reply = answer_reply(d, ans).html
         taught.previews.append((q, html.unescape(re.sub(r"<[^>]+>", "", reply))))
         if layer.synonyms and not ans.abstained and ans.articles:
             with _session(d) as s:  # what the question gets now: a regression case
                 accept(s, taught.lesson_id, ans.articles[0])
     for lesson_q in (*layer.samples[:1], *layer.out_of_scope[:1]):
-        got = outcome(r, lesson_q)
+        got = outcome(r, lesson_q, today)
         if got is not None:
             taught.still.append((lesson_q.question, got))
     return taught
