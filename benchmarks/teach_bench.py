@@ -16,7 +16,8 @@ splits nobody has read (``e1``, ``e2``, held out for retrieval) have no pairing.
    declined and best-guess ones are in the triage list already. "Staff" handle a fixed share of
    the failures (every one, then every other one, in file order) through ``bot.learning`` as
    /feedback and ``qabot feedback`` do, with the gold labels: assign to the gold article and the
-   item or sentence holding the most ``must`` phrases, or mark out of scope with a reason.
+   item or sentence holding the most ``must`` phrases (整条 when they are in several parts of
+   it), or mark out of scope with a reason.
    Then the same questions are asked again through the dialogue: the failures staff handled
    (the taught answers), the failures they did not (anything carried over), and how many
    handled questions came back to the triage list. These sets are held-out test splits for

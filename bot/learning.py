@@ -4,8 +4,9 @@ sees without a restart.
 The loop:
 
 1. ``bot.features.qa`` logs every question, without who asked: ``answered``, ``best_guess``
-   or ``declined``; a 👎 adds a ``downvote`` row. Rows are purged after
-   ``QUESTION_RETENTION_DAYS`` (:func:`purge`).
+   or ``declined``; a 👎 adds a ``downvote`` row. A question a lesson answered or declined is
+   logged as handled by it, not open. Rows are purged after ``QUESTION_RETENTION_DAYS``
+   (:func:`purge`).
 2. Declined, best-guess and 👎 rows are *open*. :func:`triage` groups near-duplicates (one
    decision handles a group) and ranks the bot's candidate articles for each.
 3. A decision — :func:`assign` (sample question of an article or item), :func:`add_synonym`,

@@ -353,11 +353,11 @@ class Retriever:
 
         The one door for what staff teach (``knowledge/learned.py``): extra sample questions
         (each pointing at an article, an item or one sentence), extra synonyms, and
-        out-of-scope examples with a reason. Learned samples count in question-to-question
-        matching only: they are users' words, and in the article indexes their incidental words
-        (银行, 营业执照, 专利) pulled unrelated questions to the article and lowered the existing
-        question sets (benchmarks/teach_bench.py). The pack's indexes are shared, so swapping a
-        layer costs milliseconds.
+        out-of-scope examples with a reason. A learned sample decides for its near-copies only
+        (LEARNED_SAME_SIMILARITY): it is users' words, and in the article indexes, or counted
+        like a pack sample further away, its incidental words (银行, 营业执照, 专利) pulled
+        unrelated questions and lowered the existing question sets (benchmarks/teach_bench.py).
+        The pack's indexes are shared, so swapping a layer costs milliseconds.
         """
         new = copy.copy(self)
         new._apply(learned)
