@@ -4,8 +4,9 @@ sees without a restart.
 The loop:
 
 1. ``bot.features.qa`` logs every question, without who asked: ``answered``, ``best_guess``
-   or ``declined``; a 👎 adds a ``downvote`` row. Rows are purged after
-   ``QUESTION_RETENTION_DAYS`` (:func:`purge`).
+   or ``declined``; a 👎 adds a ``downvote`` row. A question a lesson answered or declined is
+   logged as handled by it, not open. Rows are purged after ``QUESTION_RETENTION_DAYS``
+   (:func:`purge`).
 2. Declined, best-guess and 👎 rows are *open*. :func:`triage` groups near-duplicates (one
    decision handles a group) and ranks the bot's candidate articles for each.
 3. A decision — :func:`assign` (sample question of an article or item), :func:`add_synonym`,
@@ -91,8 +92,10 @@ def outcome_of(ans: Answer) -> str | None:
 
 
 def log_question(factory: sessionmaker[Session], text: str, kind: str, articles: Sequence[int],
-                 now: dt.datetime | None = None) -> int:
-    """Store a question or a vote (no user identity); its row id."""
+                 now: dt.datetime | None = None, lesson: int | None = None) -> int:
+    """Store a question or a vote (no user identity); its row id. ``lesson``: the lesson that
+    decided the answer (``Answer.lesson``): the question was handled by staff already, so it is
+    stored as taught by that lesson, not open for triage (undoing the lesson reopens it)."""
     row = QuestionLog(text=text[:500], kind=kind, articles=",".join(str(a) for a in articles),
                       created_at=now or utcnow())
     with factory() as session:
@@ -100,6 +103,10 @@ def log_question(factory: sessionmaker[Session], text: str, kind: str, articles:
             # A log row is not worth waiting for the disk (5-6 ms a question here): a crash may
             # lose the last few, never corrupt anything.
             session.execute(_ASYNC_COMMIT)
+        if lesson is not None and kind in QUESTION_KINDS and session.execute(
+                select(Lesson.id).where(Lesson.id == lesson,
+                                        Lesson.undone_at.is_(None))).first():  # type: ignore[union-attr]
+            row.status, row.lesson_id = TAUGHT, lesson
         session.add(row)
         session.commit()
         assert row.id is not None
@@ -140,6 +147,7 @@ class Group:
     wordings: list[str] = field(default_factory=list)  # distinct wordings, representative first
     last_at: dt.datetime | None = None
     candidates: list[int] = field(default_factory=list)  # the bot's articles, best first
+    cited: list[int] = field(default_factory=list)  # the article each reply quoted first
 
     @property
     def count(self) -> int:
@@ -152,7 +160,8 @@ class Group:
 
 def _open_rows(session: Session, since: dt.datetime) -> list[Any]:
     return list(session.execute(
-        select(QuestionLog.id, QuestionLog.text, QuestionLog.kind, QuestionLog.created_at)
+        select(QuestionLog.id, QuestionLog.text, QuestionLog.kind, QuestionLog.created_at,
+               QuestionLog.articles)
         .where(QuestionLog.kind.in_(TRIAGE_KINDS),  # type: ignore[attr-defined]
                QuestionLog.status == OPEN, QuestionLog.created_at >= since)
         .order_by(QuestionLog.id.desc())  # type: ignore[union-attr]
@@ -167,6 +176,9 @@ def _add(group: Group, row: Any) -> None:
         group.wordings.append(text)
     if group.last_at is None or row.created_at > group.last_at:
         group.last_at = row.created_at
+    first = articles_of(row.articles)[:1]
+    if first and first[0] not in group.cited:
+        group.cited += first
 
 
 def triage(session: Session, now: dt.datetime, days: int, *, retriever: Retriever | None = None,
@@ -193,13 +205,21 @@ def triage(session: Session, now: dt.datetime, days: int, *, retriever: Retrieve
         groups = groups[:limit]
     if retriever is not None:
         for g in groups:
-            g.candidates = candidates(retriever, g.text)
+            g.candidates = candidates(retriever, g.text, g.cited)
     return groups
 
 
-def candidates(retriever: Retriever, text: str, n: int = 3) -> list[int]:
-    """The articles the bot would consider for a question, best first."""
-    return [h.article for h in retriever.rank(normalize(text[:MAX_QUESTION_CHARS]))][:n]
+def candidates(retriever: Retriever, text: str, cited: Sequence[int] = (),
+               n: int = 3) -> list[int]:
+    """The articles the bot would consider for a question, best first: the one its reply
+    quoted (a declined 报名截止是哪天 quotes 第十条, which ranking alone leaves out), then the
+    ranked ones."""
+    total = len(retriever.reg.articles)
+    found = [a for a in cited[:1] if 1 <= a <= total]
+    for h in retriever.rank(normalize(text[:MAX_QUESTION_CHARS])):
+        if h.article not in found:
+            found.append(h.article)
+    return found[:n]
 
 
 def group_of(session: Session, qid: int, now: dt.datetime, days: int) -> Group:

@@ -198,15 +198,17 @@ def expected_of(lesson: Sample | OutOfScope | Synonym) -> str:
         f"第{lesson.sentence + 1}句" if lesson.sentence is not None else "")
 
 
-def outcome(retriever: Retriever, lesson: Sample | OutOfScope | Synonym) -> str | None:
+def outcome(retriever: Retriever, lesson: Sample | OutOfScope | Synonym,
+            today: dt.date | None = None) -> str | None:
     """None when the retriever gives the answer staff chose for the lesson's question, else
-    what it gives instead."""
+    what it gives instead. ``today``: ask as the chat does (a question stating facts may get
+    the rules' verdict)."""
     if isinstance(lesson, Synonym):
-        ans = retriever.ask(lesson.question or "")
+        ans = retriever.ask(lesson.question or "", today=today)
         if not ans.abstained and ans.articles[:1] == [lesson.article]:
             return None
         return f"第{ans.articles[0]}条" if ans.articles and not ans.abstained else ans.kind
-    ans = retriever.ask(lesson.question)
+    ans = retriever.ask(lesson.question, today=today)
     if isinstance(lesson, OutOfScope):
         if ans.kind == "out_of_scope":
             return None
@@ -215,6 +217,8 @@ def outcome(retriever: Retriever, lesson: Sample | OutOfScope | Synonym) -> str 
         return f"{ans.kind}（未作答）"
     if ans.articles[0] != lesson.article:
         return f"第{ans.articles[0]}条"
+    if ans.band != "confident":  # 没有找到直接回答这个问题的规定…: not the answer staff chose
+        return f"第{ans.articles[0]}条，但只作为最相关的规定（没把握）"
     if lesson.item and not ans.whole_article and not any(
             s.article == lesson.article and s.item == lesson.item for s in ans.quotes):
         items = sorted({s.item for s in ans.quotes if s.item})
@@ -226,13 +230,14 @@ def outcome(retriever: Retriever, lesson: Sample | OutOfScope | Synonym) -> str 
     return None
 
 
-def check(retriever: Retriever, layer: Learned) -> CheckReport:
-    """Ask every taught question of ``layer`` (the retriever must carry it)."""
+def check(retriever: Retriever, layer: Learned, today: dt.date | None = None) -> CheckReport:
+    """Ask every taught question of ``layer`` (the retriever must carry it), on ``today`` as
+    the chat would."""
     report = CheckReport()
     synonyms = [s for s in layer.synonyms if s.question and s.article]
     for lesson in (*layer.samples, *layer.out_of_scope, *synonyms):
         report.checked += 1
-        got = outcome(retriever, lesson)
+        got = outcome(retriever, lesson, today)
         if got is not None:
             report.failures.append(Failure(lesson.question or "", expected_of(lesson), got))
     return report

@@ -77,10 +77,14 @@ ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
 FULL_COVERAGE = 0.6
 RELATED_RATIO = 0.4  # further articles this close are listed as related
 ITEM_HINT_SIMILARITY = 0.35  # a sample question this close points the quote at its item
-# A question this close to one staff taught gets the item or sentence they chose, whatever the
-# word overlap says (the taught question itself must keep getting their answer).
-LEARNED_HINT_SIMILARITY, LEARNED_HINT_BONUS = 0.5, 1000.0
-LEARNED_SAME_SIMILARITY = 0.8  # a question this close to a taught one is that question
+# A question this close to one staff taught is that question: it gets their article, confident,
+# quoted at the item or sentence they chose whatever the word overlap says, and no scope rule
+# declines it (the taught question itself must keep getting their answer).
+LEARNED_SAME_SIMILARITY, LEARNED_HINT_BONUS = 0.8, 1000.0
+# ... and only then: further away, what a taught question shares with another is incidental
+# (users' words carry context), and it tipped near-ties and quotes on the existing sets
+# (benchmarks/teach_bench.py).
+LEARNED_QUESTION_FLOOR = LEARNED_SAME_SIMILARITY
 # A question this close to an out-of-scope example staff taught (and closer to it than to any
 # sample question) is declined with the example's reason (benchmarks/teach_bench.py).
 SCOPE_SIMILARITY = 0.6
@@ -143,6 +147,7 @@ class Answer:
     item: int | None = None  # an item asked for: 第七条第一项
     ranked: list[Hit] = field(default_factory=list)  # every candidate scored, best first
     scope_reason: str | None = None  # declined after a learned out-of-scope example
+    lesson: int | None = None  # the lesson of staff's that decided it (its database row)
     intent: Intent | None = None
     decline: Decline | None = None  # why the question is outside the measures
     nearby: list[Sentence] = field(default_factory=list)  # offered beside a decline
@@ -332,12 +337,13 @@ class Retriever:
         self._pack_only = (self.questions, self._question_vecs, self._question_norms,
                            self._question_postings, self.synonyms)
         self.learned = Learned()
-        self._scope: list[tuple[str, dict[str, float], float, frozenset[str]]] = []
+        self._scope: list[tuple[str, dict[str, float], float, frozenset[str], int | None]] = []
         self._learned_from = len(self.questions)  # questions from here on were taught
         # A taught question's tokens, shared by every layer built from this retriever: a new
         # layer only tokenises what is new in it.
         self._learned_tokens: dict[str, tuple[set[str], frozenset[str]]] = {}
         self._question_sentence: dict[int, int] = {}  # learned question -> sentence it points at
+        self._question_lesson: dict[int, int | None] = {}  # learned question -> its lesson
         if learned:
             self._apply(learned)
 
@@ -347,11 +353,11 @@ class Retriever:
 
         The one door for what staff teach (``knowledge/learned.py``): extra sample questions
         (each pointing at an article, an item or one sentence), extra synonyms, and
-        out-of-scope examples with a reason. Learned samples count in question-to-question
-        matching only: they are users' words, and in the article indexes their incidental words
-        (银行, 营业执照, 专利) pulled unrelated questions to the article and lowered the existing
-        question sets (benchmarks/teach_bench.py). The pack's indexes are shared, so swapping a
-        layer costs milliseconds.
+        out-of-scope examples with a reason. A learned sample decides for its near-copies only
+        (LEARNED_SAME_SIMILARITY): it is users' words, and in the article indexes, or counted
+        like a pack sample further away, its incidental words (银行, 营业执照, 专利) pulled
+        unrelated questions and lowered the existing question sets (benchmarks/teach_bench.py).
+        The pack's indexes are shared, so swapping a layer costs milliseconds.
         """
         new = copy.copy(self)
         new._apply(learned)
@@ -361,7 +367,7 @@ class Retriever:
         questions, vecs, norms, postings, synonyms = self._pack_only
         self.questions, self._question_vecs = list(questions), list(vecs)
         self._question_norms = list(norms)
-        self._question_sentence = {}
+        self._question_sentence, self._question_lesson = {}, {}
         articles = {a.number for a in self.reg.articles}
         for sample in learned.samples:
             if sample.article not in articles:
@@ -369,6 +375,7 @@ class Retriever:
             q = normalize(sample.question)
             if sample.sentence is not None:
                 self._question_sentence[len(self.questions)] = sample.sentence
+            self._question_lesson[len(self.questions)] = sample.lesson
             self.questions.append((sample.article, q, sample.item))
             self._question_vecs.append(self._weigh(self._tokens(q)[0]))
             self._question_norms.append(_norm(self._question_vecs[-1]))
@@ -384,7 +391,7 @@ class Retriever:
             terms, anchors = self._tokens(normalize(o.question))
             vec = self._weigh(terms)
             if _norm(vec):
-                self._scope.append((o.reason, vec, _norm(vec), anchors))
+                self._scope.append((o.reason, vec, _norm(vec), anchors, o.lesson))
         self.learned = learned
 
     def _canon_words(self, canon: str) -> list[str]:
@@ -426,14 +433,14 @@ class Retriever:
     def _weigh(self, terms: set[str]) -> dict[str, float]:
         return {t: self._term_idf(t) for t in terms}
 
-    def _taught_decline(self, q: _Query, hits: list[Hit]) -> str | None:
-        """The reason of the learned out-of-scope example this question is closest to, when it
-        is close and no sample question is closer."""
+    def _taught_decline(self, q: _Query, hits: list[Hit]) -> tuple[str, int | None] | None:
+        """The reason (and lesson) of the learned out-of-scope example this question is
+        closest to, when it is close and no sample question is closer."""
         qvec = dict(q.query)
         for bg in q.bigrams:
             qvec[bg] = 1.0
         best, reason = 0.0, None
-        for code, vec, norm, anchors in self._scope:
+        for code, vec, norm, anchors, lesson in self._scope:
             sim = self._cosine(qvec, vec, norm)
             # What makes the example out of scope is usually a word the measures never use
             # (石家庄, 所得税): without it, 公示几天啊 is not 全国质量奖公示几天啊.
@@ -442,9 +449,26 @@ class Retriever:
             if not anchors and sim < SCOPE_SURE:
                 continue
             if sim > best:
-                best, reason = sim, code
+                best, reason = sim, (code, lesson)
         in_scope = max((h.question for h in hits), default=0.0)
         return reason if best >= SCOPE_SIMILARITY and best >= in_scope else None
+
+    def _taught_sample(self, q: _Query) -> int | None:
+        """The taught sample question this question is (itself or a near-copy), by index."""
+        if len(self.questions) == self._learned_from:
+            return None
+        sims = self._similarities(q)
+        at = max(range(self._learned_from, len(sims)), key=sims.__getitem__)
+        return at if sims[at] >= LEARNED_SAME_SIMILARITY else None
+
+    def _taught_first(self, hits: list[Hit], at: int) -> list[Hit]:
+        """Staff's article for a question they taught leads, scored as the best answer: it is
+        the office's latest word, over a scope rule, the duration rule or a low score."""
+        article = self.questions[at][0]
+        found = next((h for h in hits if h.article == article), Hit(article, 0.0))
+        top = max([h.score for h in hits] + [self.confident])
+        return [replace(found, score=max(found.score, top)),
+                *(h for h in hits if h.article != article)]
 
     def _cosine(self, query: dict[str, float], vec: dict[str, float], norm: float) -> float:
         dot = qn = 0.0
@@ -586,15 +610,21 @@ class Retriever:
                 return self._reference(raw, text, n, None)
         q = self.prepare(text)
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)
-        if self._scope and (reason := self._taught_decline(q, hits)):
+        if self._scope and (declined := self._taught_decline(q, hits)):
             # what staff taught comes first: it is the office's latest word
-            return Answer(raw, "out_of_scope", ranked=hits, scope_reason=reason,
-                          intent=q.intent, text=text)
-        if scoped and (decline := self.scope.check(text)):
+            return Answer(raw, "out_of_scope", ranked=hits, scope_reason=declined[0],
+                          intent=q.intent, text=text, lesson=declined[1])
+        taught = self._taught_sample(q)
+        if taught is not None:  # so is a question staff assigned to an article
+            hits = self._taught_first(hits, taught)
+        if scoped and taught is None and (decline := self.scope.check(text)):
             return self._declined(raw, q, decline)
         reading = self.facts.read(text, today) if today is not None else None
         if reading is not None and reading.topic == "validity" and "amount" in q.intent.kinds:
             reading = None  # 期满后再评上还能再拿30万吗: the money, not the validity, is asked
+        if reading is not None and taught is not None and (
+                reading.article != self.questions[taught][0]):
+            reading = None  # staff taught it to another article: their answer, not the verdict
         if reading is not None:
             return self._verdict(raw, q, reading, hits)
         floor = self.refuse if self._anchored(q) or prefer else self.refuse_unanchored
@@ -602,9 +632,9 @@ class Retriever:
             return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
                           ranked=hits, intent=q.intent, text=text)
         # 评审一轮要多久: no sentence states a duration of that: the best answer, shown as such
-        band_best = hits[0].score < self.confident or (
+        band_best = taught is None and (hits[0].score < self.confident or (
             q.intent.kinds & _SPECIFIC == {"duration"}
-            and not self.answers_duration(hits[0].article, q))
+            and not self.answers_duration(hits[0].article, q)))
         # a runner-up is quoted too when it scores alike and, if the first gives what is
         # asked for (奖金给多少: an amount), gives it too (第二十四条's 追缴奖金 does not)
         specific = replace(q.intent, kinds=q.intent.kinds & _SPECIFIC)
@@ -629,7 +659,8 @@ class Retriever:
         shown = [h.article for h in hits[: 1 + len(close)]]
         related = [h for h in related if not self._apart(h.article, shown)]
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
-                      intent=q.intent, notes=notes, text=text, shown=1 + len(close))
+                      intent=q.intent, notes=notes, text=text, shown=1 + len(close),
+                      lesson=None if taught is None else self._question_lesson.get(taught))
 
     def _verdict(self, raw: str, q: _Query, reading: Reading, hits: list[Hit]) -> Answer:
         """A question that states facts: the clauses they bear on, quoted after the verdict."""
@@ -723,6 +754,8 @@ class Retriever:
         lift: dict[int, float] = defaultdict(float)  # the sample similarity that may carry alone
         for qi, sim in enumerate(self._similarities(q)):
             art = self.questions[qi][0]
+            if qi >= self._learned_from and sim < LEARNED_QUESTION_FLOOR:
+                continue
             if sim > best_q[art]:
                 best_q[art] = sim
             if qi < self._learned_from or sim >= LEARNED_SAME_SIMILARITY:
@@ -955,6 +988,10 @@ class Retriever:
         hint, sentence_hint, bonus = self._item_hint(number, q)
         qb = set(q.bigrams)
         asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
+        if bonus >= LEARNED_HINT_BONUS:
+            if hint is None and sentence_hint is None:
+                return [], True  # staff chose 整条: the whole article
+            asked = frozenset()  # the part staff chose, whole, whichever kind of award it names
         content = [u for u in units if not u.heading]
         scored: list[tuple[float, Unit]] = []
         for u in content:
@@ -1115,12 +1152,12 @@ class Retriever:
         best, hint, at = 0.0, None, -1
         for i, ((art, _, item), sim) in enumerate(zip(self.questions, self._similarities(q),
                                                        strict=True)):
-            if art == number and sim > best:
+            if art == number and sim > best and (
+                    i < self._learned_from or sim >= LEARNED_QUESTION_FLOOR):
                 best, hint, at = sim, item, i
         if best < ITEM_HINT_SIMILARITY:
             return None, None, 0.0
-        decisive = at >= self._learned_from and best >= LEARNED_HINT_SIMILARITY
-        bonus = LEARNED_HINT_BONUS if decisive else S_HINT
+        bonus = LEARNED_HINT_BONUS if at >= self._learned_from else S_HINT
         return hint, self._question_sentence.get(at), bonus
 
     def units(self, number: int) -> list[Unit]:

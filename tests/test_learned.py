@@ -58,7 +58,9 @@ def test_what_staff_taught_lowers_nothing_on_the_existing_sets(folder: Path):
 
 
 def test_no_blind_question_was_taught():
-    blind = {q for p in (ROOT / "benchmarks" / "blind").glob("*.yaml") for q, _ in questions(p)}
+    # the blind splits, and the third round's beside the checkout until they join them
+    folders = [ROOT / "benchmarks" / "blind", *(p / "blind_round3" for p in ROOT.parents[:2])]
+    blind = {q for f in folders if f.is_dir() for p in f.glob("*.yaml") for q, _ in questions(p)}
     for folder in PACKS:
         layer = load_learned_file(folder / LEARNED_FILE)
         taught = {s.question for s in layer.samples} | {o.question for o in layer.out_of_scope}

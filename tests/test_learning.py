@@ -385,3 +385,135 @@ def test_a_learned_out_of_scope_example_needs_its_own_words_to_decline():
         OutOfScope("全国质量奖公示几天啊", "other_award"),)))
     assert r.ask("全国质量奖公示几天").kind == "out_of_scope"
     assert r.ask("公示几天啊").kind != "out_of_scope"
+
+
+# The pack alone answers this only with its nearest rule, hedged (没有找到直接回答…): 第四条's
+# four-year validity, which says nothing of a new appraisal.
+HEDGED = "获奖以后隔多久得重新评一回"
+# A pack scope rule declines this (the measures set no dates; 第十条 is quoted beside it).
+RULED_OUT = "今年几号截止报名"
+
+
+def test_a_taught_question_is_answered_confidently_with_the_sentence_staff_chose(
+        dialogue: Dialogue, services: Services):
+    before, qid = user_asks(dialogue, HEDGED)
+    assert "没有找到直接回答" in before
+    validity = learning.sentence_with(services.pack, 4, "有效期四年")
+    teach(services, learning.assign, qid, 4, None, services.pack, NOW, sentence=validity)
+    after, _ = user_asks(dialogue, HEDGED)
+    assert "没有找到直接回答" not in after and "奖项有效期四年" in after, after
+    with services.session() as s:
+        layer = learning.load_layer(s, services.pack.id)
+    assert check(fresh_retriever(dialogue), layer).failures == []
+
+
+def test_the_regression_check_fails_a_taught_question_that_only_gets_the_hedge():
+    from knowledge.learned import outcome
+    from knowledge.retrieval import Answer, Hit, retriever_for
+
+    pack_alone = retriever_for()
+    hedged = pack_alone.ask(HEDGED)
+    assert hedged.kind == "best" and hedged.articles[0] == 4
+
+    class Hedging:  # a retriever that lost the lesson's confidence
+        def ask(self, text: str, today: dt.date | None = None) -> Answer:
+            return Answer(text, "best", [Hit(4, 0.2)], hedged.quotes)
+
+    got = outcome(Hedging(), Sample(4, HEDGED, sentence=0))  # type: ignore[arg-type]
+    assert got is not None and "没把握" in got
+
+
+def test_an_assignment_overrules_a_pack_scope_rule_for_that_question_and_its_near_copies(
+        dialogue: Dialogue, services: Services):
+    from bot.features.teach import apply
+
+    html, qid = user_asks(dialogue, RULED_OUT)
+    assert "申报通知为准" in html  # the pack's rule
+    with services.session() as s:
+        [group] = learning.triage(s, NOW, 30, retriever=fresh_retriever(dialogue))
+    assert group.candidates[0] == 10  # the article the decline quoted comes first
+    notice = learning.sentence_with(services.pack, 10, "发出申报通知")
+    taught = apply(dialogue, lambda s, now: learning.assign(
+        s, qid, 10, None, services.pack, now, sentence=notice))
+    assert taught.still == [] and taught.overruled is not None
+    assert "申报通知" in taught.overruled[0] and taught.overruled[1] == "第十条"
+    for text in (RULED_OUT, RULED_OUT + "啊"):
+        html, _ = user_asks(dialogue, text)
+        assert "发出申报通知" in html and "第十条" in html and "为准" not in html, (text, html)
+    # only for that question: the rule still declines other questions it covers
+    html, _ = user_asks(dialogue, "今年的申报通知什么时候发")
+    assert "申报通知为准" in html
+
+
+def test_later_askings_a_lesson_answers_or_declines_do_not_come_back_to_triage(
+        dialogue: Dialogue, services: Services):
+    _, qid = user_asks(dialogue, UNANSWERED)
+    sample = teach(services, learning.assign, qid, 7, 1, services.pack, NOW)
+    tax = "拿到质量奖的奖金要不要交所得税"
+    vote = learning.log_question(services.sessions, tax, DOWNVOTE, [16])
+    oos = teach(services, learning.mark_out_of_scope, vote, "other_policy", services.pack, NOW)
+    later = {text: user_asks(dialogue, text)[1]
+             for text in (UNANSWERED, PARAPHRASE, tax, "质量奖奖金要交所得税吗")}
+    with services.session() as s:
+        rows = {text: s.get(QuestionLog, i) for text, i in later.items()}
+        assert learning.triage(s, NOW, 30) == []
+    assert [(r.kind, r.status, r.lesson_id) for r in rows.values()] == [
+        ("answered", "taught", sample.id)] * 2 + [("declined", "taught", oos.id)] * 2
+    # a 👎 on a taught answer is the users' word on it: open again for staff
+    answered = later[UNANSWERED]
+    with services.session() as s:
+        articles = s.get(QuestionLog, answered).articles
+    learning.log_question(services.sessions, UNANSWERED, DOWNVOTE, [int(articles[0])])
+    with services.session() as s:
+        assert [g.kinds[DOWNVOTE] for g in learning.triage(s, NOW, 30)] == [1]
+    # undoing the lesson reopens what it declined: the bot no longer does
+    teach(services, learning.undo, oos.id, NOW)
+    with services.session() as s:
+        texts = {g.text for g in learning.triage(s, NOW, 30)}
+    assert tax in texts or "质量奖奖金要交所得税吗" in texts
+
+
+def test_a_question_logged_with_a_lesson_undone_meanwhile_stays_open(services: Services):
+    qid = learning.log_question(services.sessions, UNANSWERED, DECLINED, [])
+    lesson = teach(services, learning.assign, qid, 7, 1, services.pack, NOW)
+    teach(services, learning.undo, lesson.id, NOW)
+    row_id = learning.log_question(services.sessions, UNANSWERED, DECLINED, [], lesson=lesson.id)
+    with services.session() as s:
+        row = s.get(QuestionLog, row_id)
+        assert (row.status, row.lesson_id) == ("open", None)
+
+
+def test_a_taught_question_decides_for_itself_and_near_copies_and_nothing_else():
+    from knowledge.retrieval import retriever_for
+
+    taught = "拟获奖名单公示几天以后有人举报咋办"
+    other = "拟获奖的名单要公示几天"  # shares half its words: its own answer, 公示期为7天
+    pack_alone = retriever_for()
+    r = pack_alone.with_learned(Learned(samples=(Sample(15, taught, sentence=2),)))
+    assert [s.index for s in r.ask(taught).quotes] == [2]
+    assert [s.index for s in pack_alone.ask(other).quotes] == [1]
+    assert [s.index for s in r.ask(other).quotes] == [1]
+    assert r.ask(other).lesson is None
+
+
+def test_whole_article_quotes_the_whole_article(dialogue: Dialogue, services: Services):
+    _, qid = user_asks(dialogue, UNANSWERED)
+    teach(services, learning.assign, qid, 7, None, services.pack, NOW)  # 整条（不分项）
+    html, _ = user_asks(dialogue, UNANSWERED)
+    for item in services.pack.regulation.article(7).items:
+        assert item.text[:12] in html, item.text
+
+
+def test_a_verdict_on_what_a_taught_question_states_stays_only_on_the_article_staff_chose():
+    from knowledge.retrieval import retriever_for
+
+    question = "我在厂里干了三年质检，能不能申报个人奖"  # states 3 years: 第八条（一）'s verdict
+    today = dt.date(2025, 3, 1)
+    pack_alone = retriever_for()
+    assert pack_alone.ask(question, today=today).reading is not None
+    same = pack_alone.with_learned(Learned(samples=(Sample(8, question, 1),)))
+    assert same.ask(question, today=today).reading is not None  # staff agree: the verdict stays
+    other = pack_alone.with_learned(Learned(samples=(Sample(2, question),)))
+    ans = other.ask(question, today=today)
+    assert ans.reading is None and ans.articles[0] == 2 and ans.whole_article
+    assert check(other, other.learned, today).failures == []

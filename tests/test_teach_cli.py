@@ -114,11 +114,33 @@ def test_staff_teach_from_the_command_line_and_a_running_dialogue_answers_at_onc
 
 def test_check_learned_fails_when_a_taught_answer_changed(services: Services, db_url: str,
                                                           tmp_path: Path):
+    # two reviewed files merged: the same question taught to two articles; only one can hold
     path = tmp_path / "learned.yaml"
-    path.write_text(yaml.safe_dump({"samples": [{"q": "公示期几天", "article": 24}]},
+    path.write_text(yaml.safe_dump({"samples": [{"q": "公示期几天", "article": 24},
+                                                {"q": "公示期几天", "article": 15}]},
                                    allow_unicode=True), encoding="utf-8")
     done = qabot(db_url, tmp_path, "pack", "check-learned", str(path))
-    assert done.returncode == 1 and "应得到 第24条" in done.stdout
+    assert done.returncode == 1 and "应得到 第15条" in done.stdout, done.stdout
+
+
+def test_assign_overrules_a_scope_rule_says_so_and_the_question_stays_handled(
+        services: Services, db_url: str, tmp_path: Path):
+    question = "今年几号截止报名"  # a pack scope rule declines it, quoting 第十条
+    d = Dialogue(services=services)
+    assert "申报通知为准" in user_asks(d, question)
+    [group] = [json.loads(line) for line in
+               qabot(db_url, tmp_path, "feedback", "list", "--json").stdout.splitlines()]
+    assert group["candidates"][0] == 10  # the article the reply quoted, first
+    taught = qabot(db_url, tmp_path, "feedback", "assign", str(group["id"]), "10",
+                   "--quote", "发出申报通知")
+    assert taught.returncode == 0, taught.stderr
+    assert "范围规则原本不回答" in taught.stdout and "注意" not in taught.stdout, taught.stdout
+    assert "发出申报通知" in user_asks(d, question)  # and logged as answered by the lesson
+    assert "没有待处理" in qabot(db_url, tmp_path, "feedback", "list").stdout
+    export = tmp_path / "learned.yaml"
+    qabot(db_url, tmp_path, "pack", "export-learned", "-o", str(export))
+    check = qabot(db_url, tmp_path, "pack", "check-learned", str(export))
+    assert check.returncode == 0 and "0 个答案变了" in check.stdout, check.stdout
 
 
 def test_stats_and_hot_from_the_command_line(services: Services, db_url: str, tmp_path: Path):

@@ -88,10 +88,35 @@ async def test_out_of_scope_with_a_reason_declines_the_question_and_its_paraphra
         [taught] = await press(fake, STAFF, reasons, button(reasons, "lrn:r:", "税收"))
         [again] = await say(fake, BOB, "获奖单位能不能进市里的重点企业名录")
         [money] = await say(fake, BOB, "质量奖的奖金有多少")
+        [handled] = await say(fake, STAFF, "/feedback")  # BOB's decline was staff's own
     assert "👎" in item.text
     assert "已学会" in taught.text and "不在办法范围内" in taught.text
     assert "税收、补贴、贷款等问题不在" in again.text
     assert "30万元" in money.text  # the award's money is still the award's
+    assert "没有待处理" in handled.text
+
+
+async def test_staff_answer_what_a_scope_rule_declined_and_it_stays_answered(
+        fake: FakeBotAPI, db_url: str):
+    """A pack rule declines the question quoting 第十条; staff's 归到第十条 (offered first, as
+    the reply quoted it) is the office's latest word, for it and its near-copies."""
+    question = "今年几号截止报名"
+    async with running_bot(fake, settings_for(fake, db_url)):
+        [declined] = await say(fake, ALICE, question)
+        _, *groups = await say(fake, STAFF, "/feedback", 2)
+        item = group_message(groups, question)
+        # 第十条 has one sentence to point at: the press teaches at once
+        [taught] = await press(fake, STAFF, item, button(item, "lrn:a:", "第十条"))
+        [bob] = await say(fake, BOB, question)
+        [carol] = await say(fake, CAROL, question + "啊")
+        [handled] = await say(fake, STAFF, "/feedback")
+    assert "申报通知为准" in declined.text
+    assert item.buttons[0][0]["text"].startswith("归到第十条")  # the quoted article first
+    assert "已学会" in taught.text and "范围规则原本不回答" in taught.text
+    assert "⚠️" not in taught.text  # the taught question gets what staff chose
+    for reply in (bob, carol):
+        assert "发出申报通知" in reply.text and "为准" not in reply.text, reply.text
+    assert "没有待处理" in handled.text
 
 
 async def test_a_synonym_by_buttons_then_undone_from_learned(fake: FakeBotAPI, db_url: str):

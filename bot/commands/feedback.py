@@ -86,6 +86,11 @@ def print_taught(t: Taught) -> None:
         print("  │ " + "\n  │ ".join(text.strip().splitlines()))
     for q, got in t.still:
         print(f"注意：现在问“{q}”得到的仍是：{got}。可用 qabot feedback undo {t.lesson_id} 撤销。")
+    if t.overruled:
+        from bot.features.teach import TEXTS
+
+        why, where = t.overruled
+        print(TEXTS["overruled"].format(why=why, article=where))
     print(f"撤销：qabot feedback undo {t.lesson_id}")
 
 
@@ -117,7 +122,7 @@ def _run(args: argparse.Namespace, services: Services) -> int:
         groups = teach.open_groups(d, days)
         r = teach.fresh(d)
         for g in groups:
-            g.candidates = g.candidates or learning.candidates(r, g.text)
+            g.candidates = g.candidates or learning.candidates(r, g.text, g.cited)
         if args.json:
             for g in groups:
                 print(json.dumps(_group_json(g), ensure_ascii=False))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from knowledge.errors import QabotError
@@ -102,7 +103,7 @@ def _learned(args: argparse.Namespace) -> int:
         if not path.exists():
             raise QabotError(f"找不到 {path}")
         layer = load_learned_file(path)
-        report = check(Retriever(pack, learned=layer), layer)
+        report = check(Retriever(pack, learned=layer), layer, dt.datetime.now(settings.tz).date())
         for f in report.failures:
             print(f"✗ “{f.question}” 应得到 {f.expected}，现在得到 {f.got}")
         print(f"检查 {report.checked} 个问题，{len(report.failures)} 个答案变了。")

@@ -49,14 +49,16 @@ def sessions_of(services: Any) -> sessionmaker | None:
     return None
 
 
-def log_question(turn: Turn, text: str, kind: str, articles: list[int]) -> int | None:
-    """Record a question or a vote (no user identity) when the dialogue has storage: the row id."""
+def log_question(turn: Turn, text: str, kind: str, articles: list[int],
+                 lesson: int | None = None) -> int | None:
+    """Record a question or a vote (no user identity) when the dialogue has storage: the row id.
+    ``lesson``: the lesson of staff's that decided the answer (the row is not open for triage)."""
     factory = sessions_of(turn.dialogue.services)
     if factory is None:
         return None
     from bot.learning import log_question as store
 
-    return store(factory, text, kind, articles)
+    return store(factory, text, kind, articles, lesson=lesson)
 
 
 def _store_vote(turn: Turn, answer_id: int, kind: str) -> bool:

@@ -373,7 +373,8 @@ def ask(turn: Turn, text: str, *, log: bool = True) -> Reply:
     kind = outcome_of(ans) if log else None
     qid = None
     if kind is not None:
-        qid = _log(turn, text, kind, ans.candidates if ans.abstained else ans.articles)
+        qid = _log(turn, text, kind, ans.candidates if ans.abstained else ans.articles,
+                   ans.lesson)
         if qid is not None:
             turn.state["last_question"]["id"] = qid
     return _votes_for(answer_reply(d, ans), qid)
@@ -388,13 +389,14 @@ def _votes_for(reply: Reply, answer_id: int | None) -> Reply:
     return reply
 
 
-def _log(turn: Turn, text: str, kind: str, articles: list[int]) -> int | None:
+def _log(turn: Turn, text: str, kind: str, articles: list[int],
+         lesson: int | None = None) -> int | None:
     try:
         from bot.features.feedback import log_question
     except ImportError:
         return None
     try:
-        return log_question(turn, text, kind, articles)
+        return log_question(turn, text, kind, articles, lesson)
     except Exception:  # logging a question must never cost the user an answer
         logger.warning("could not log question", exc_info=True)
         return None

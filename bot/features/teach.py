@@ -65,6 +65,8 @@ TEXTS = {
     "taught": "✅ 已学会（第{lesson}号）：{what}",
     "now_gets": "现在问“{q}”会得到：",
     "still": "⚠️ 但现在问“{q}”得到的仍是：{got}。可以撤销，或把它归到别处。",
+    "overruled": "ℹ️ 知识包的范围规则原本不回答这个问题（{why}）。按您的归类，这个问题和几乎相同的"
+                 "问法今后引用{article}作答；别的问法仍按原规则。",
     "ignored": "已忽略这一组（{n} 条）。",
     "undone": "↩ 已撤销第{lesson}号教学：{what}。相关问题重新列入 /feedback。",
     "left": "还有 {n} 组待处理。",
@@ -198,7 +200,7 @@ def open_groups(d: Dialogue, days: int) -> list[Group]:
         groups = triage(s, now, days)
     r = fresh(d)
     for g in groups[:PAGE]:
-        g.candidates = candidates(r, g.text)
+        g.candidates = candidates(r, g.text, g.cited)
     return groups
 
 
@@ -243,12 +245,13 @@ class Taught:
     what: str
     previews: list[tuple[str, str]] = field(default_factory=list)  # (question, reply text)
     still: list[tuple[str, str]] = field(default_factory=list)  # (question, what it gets instead)
+    overruled: tuple[str, str] | None = None  # (the pack's scope rule overruled, the article)
 
 
 def apply(d: Dialogue, action: Callable[[Session, dt.datetime], Lesson]) -> Taught:
     """Run one decision in a transaction, swap this process's layer, and ask the taught
     question again (chat and CLI both show the result)."""
-    from bot.features.qa import answer_reply
+    from bot.features.qa import answer_reply, retriever
     from bot.learning import accept, describe, questions_of, to_layer
     from knowledge.learned import outcome
 
@@ -258,16 +261,23 @@ def apply(d: Dialogue, action: Callable[[Session, dt.datetime], Lesson]) -> Taug
         taught = Taught(lesson.id, describe(lesson, d.pack))
         layer = to_layer([lesson])
         probes = questions_of(lesson)[:1]
+    if layer.samples:  # the layer in hand does not hold this lesson yet
+        sample = layer.samples[0]
+        decline = retriever(d).ask(sample.question).decline
+        if decline is not None:
+            taught.overruled = (decline.reason or decline.topic,
+                                _label(d, sample.article, sample.item))
     r = fresh(d)  # the generation moved: this process swaps its layer now
+    today = d.today()
     for q in probes:
-        ans = r.ask(q)
+        ans = r.ask(q, today=today)
         reply = answer_reply(d, ans).html
         taught.previews.append((q, html.unescape(re.sub(r"<[^>]+>", "", reply))))
         if layer.synonyms and not ans.abstained and ans.articles:
             with _session(d) as s:  # what the question gets now: a regression case
                 accept(s, taught.lesson_id, ans.articles[0])
     for lesson_q in (*layer.samples[:1], *layer.out_of_scope[:1]):
-        got = outcome(r, lesson_q)
+        got = outcome(r, lesson_q, today)
         if got is not None:
             taught.still.append((lesson_q.question, got))
     return taught
@@ -281,6 +291,9 @@ def _teach(turn: Turn, action: Callable[[Session, dt.datetime], Lesson]) -> list
                   f"<blockquote>{esc(_short(text, 220))}</blockquote>"]
     for q, got in t.still:
         lines.append(TEXTS["still"].format(q=esc(_short(q)), got=esc(got)))
+    if t.overruled:
+        why, where = t.overruled
+        lines.append(TEXTS["overruled"].format(why=esc(_short(why, 60)), article=esc(where)))
     return [Reply("\n".join(lines), [[Button(L_UNDO, f"lrn:u:{t.lesson_id}"),
                                       Button(L_NEXT, "lrn:n")]])]
 
@@ -397,7 +410,7 @@ def _pick_canonical(turn: Turn, qid: int, word: str) -> list[Reply]:
     r = fresh(d)
     if word not in _user_words(r, d, g.text):
         return [Reply(TEXTS["stale"])]
-    options = [c for c in _canonicals(r, d, word, candidates(r, g.text))
+    options = [c for c in _canonicals(r, d, word, candidates(r, g.text, g.cited))
                if len(f"lrn:c:{qid}:{word}:{c}".encode()) <= 64]
     rows = [[Button(c, f"lrn:c:{qid}:{word}:{c}") for c in options[i:i + 3]]
             for i in range(0, len(options), 3)]
