@@ -522,6 +522,9 @@ class FakeBotAPI:
         if p.get("parse_mode") == "HTML":
             _check_html(text)
         buttons = (p.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in (b for row in buttons for b in row):  # as Telegram: a link or data, not empty
+            if bool(b.get("url")) == bool(b.get("callback_data")):
+                raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         if edited:
             message_id = int(p["message_id"])
             for s in self.sent:

@@ -31,7 +31,9 @@ def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
+        [[InlineKeyboardButton(b.label, url=b.url) if b.url
+          else InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+         for row in rows])
 
 
 def render(reply: Reply, *, group: bool = False) -> list[dict[str, Any]]:
