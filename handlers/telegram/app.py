@@ -25,6 +25,7 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseUpdateProcessor,
     CallbackQueryHandler,
+    ChatMemberHandler,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -191,14 +192,20 @@ def add_handlers(app: Application) -> None:
     from handlers.telegram.errors import on_error
     from handlers.telegram.guard import flood_guard
     from handlers.telegram.inline import on_inline
+    from handlers.telegram.media import MEDIA, on_media
+    from handlers.telegram.membership import on_my_membership
 
     app.add_handler(TypeHandler(Update, claim_update), group=-2)
     app.add_handler(TypeHandler(Update, flood_guard), group=-1)
     new_message = filters.UpdateType.MESSAGE
-    app.add_handler(MessageHandler(new_message & filters.COMMAND, on_command))
-    app.add_handler(MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, on_text))
+    # An edited message is a new question (its own update id: answered once, like any other).
+    text_message = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
+    app.add_handler(MessageHandler(text_message & filters.COMMAND, on_command))
+    app.add_handler(MessageHandler(text_message & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(new_message & filters.Document.ALL & filters.ChatType.PRIVATE,
                                    on_document))
+    app.add_handler(MessageHandler(new_message & MEDIA, on_media))  # the first match wins
+    app.add_handler(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(on_inline))
     app.add_error_handler(on_error)
