@@ -175,7 +175,7 @@ class Dialogue:
             turn.ended_flow = turn.state.pop("flow", None)
             return cmd.func(turn, arg.strip())
         flow = turn.state.get("flow")
-        if flow in self.flows:
+        if flow in self.flows and not turn.edited:
             replies = self.flows[flow](turn, text)
             if replies is not None:
                 return replies

@@ -77,6 +77,9 @@ class Turn:
     # "remove" (a one-shot prompt), or "drop:<prefix>" (only buttons whose data starts with
     # <prefix>: 👍/👎 once voted). The channel applies it.
     pressed: str = "keep"
+    # The message is the user's edit of one already answered: a new question (or command),
+    # never input to the flow that waits now (it would be recorded against another step).
+    edited: bool = False
     # The input a command just ended (the dialogue ends it before any command runs): /cancel
     # says what it cancelled.
     ended_flow: str | None = None

@@ -2,8 +2,10 @@
 
 The real ``Application`` points its base URL at it and talks real HTTP: long-polled
 ``getUpdates``, ``sendMessage`` with inline keyboards, callback and inline answers, webhooks,
-file upload and download. Tests play the users (``user_says``, ``press``, ``inline``,
-``upload``), await what the bot sent (``wait_sent``) and inject faults (``fail``, ``block``).
+file upload and download, chat actions, the bot's description. Tests play the users
+(``user_says``, ``user_edits``, ``user_sends``, ``press``, ``inline``, ``upload``,
+``add_to_group``), await what the bot sent (``wait_sent``) and inject faults (``fail``,
+``block``).
 
 Plain asyncio streams with h11 (already installed as an httpx dependency): no web framework,
 and it runs in the test's own event loop, so tests await events instead of sleeping.
@@ -101,6 +103,10 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}
         self.blocked: set[int] = set()
         self.admins: dict[int, set[int]] = {}  # group chat id -> its administrators
+        self.description = ""  # setMyDescription / setMyShortDescription
+        self.short_description = ""
+        self.actions: list[tuple[int, str]] = []  # sendChatAction: (chat id, action)
+        self.messages: dict[int, dict[str, Any]] = {}  # update id -> the user's message
         self.webhook: dict[str, Any] | None = None
         self.faults: list[Fault] = []
         self.gates: dict[str, asyncio.Event] = {}  # method -> calls wait until it is set
@@ -161,8 +167,82 @@ class FakeBotAPI:
         """Queue a text message from a user (with formatting ``entities``, offsets in
         characters of BMP text); return its update id."""
         message = self._message(user_id, chat_id, chat_type)
-        message["text"] = text
         self.timeline.append((message["chat"]["id"], f"用户{user_id}", text))
+        self._set_text(message, text, entities)
+        if reply_to_bot:
+            message["reply_to_message"] = self._bot_message(message["chat"])
+        return self.push({"message": message})
+
+    def user_edits(self, update_id: int, text: str) -> int:
+        """Queue the user's edit of the message they sent in update ``update_id``: the same
+        message id, the new text, an ``edited_message`` update of its own."""
+        message = json.loads(json.dumps(self.messages[update_id]))
+        message.pop("entities", None)
+        self._set_text(message, text, None)
+        message["edit_date"] = int(time.time())
+        self.timeline.append((message["chat"]["id"], f"用户{message['from']['id']}",
+                              f"[修改为] {text}"))
+        return self.push({"edited_message": message})
+
+    def user_sends(self, user_id: int, kind: str, *, chat_id: int | None = None,
+                   chat_type: str = "private", caption: str = "", reply_to_bot: bool = False,
+                   media_group_id: str | None = None) -> int:
+        """Queue a message that is not text: ``sticker``, ``photo``, ``voice``, ``video``,
+        ``location``, ``contact`` or ``document`` (a PDF), with an optional caption."""
+        message = self._message(user_id, chat_id, chat_type)
+        file_id = f"{kind}{next(self._ids)}"
+        ids = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+        message[kind] = {
+            "sticker": {**ids, "type": "regular", "width": 512, "height": 512,
+                        "is_animated": False, "is_video": False, "emoji": "👍"},
+            "photo": [{**ids, "width": 90, "height": 90}],
+            "voice": {**ids, "duration": 3, "mime_type": "audio/ogg"},
+            "video": {**ids, "width": 640, "height": 360, "duration": 5},
+            "location": {"latitude": 38.304, "longitude": 116.839},
+            "contact": {"phone_number": "13800000000", "first_name": "王五"},
+            "document": {**ids, "file_name": "材料.pdf", "mime_type": "application/pdf",
+                         "file_size": 2048},
+        }[kind]
+        if caption:
+            message["caption"] = caption
+            mention = f"@{self.username}"
+            if mention in caption:
+                message["caption_entities"] = [{
+                    "type": "mention", "offset": _utf16_len(caption[:caption.index(mention)]),
+                    "length": _utf16_len(mention)}]
+        if media_group_id:
+            message["media_group_id"] = media_group_id
+        if reply_to_bot:
+            message["reply_to_message"] = self._bot_message(message["chat"])
+        self.timeline.append((message["chat"]["id"], f"用户{user_id}", f"[{kind}] {caption}"))
+        return self.push({"message": message})
+
+    def add_to_group(self, user_id: int, chat_id: int, *, status: str = "member",
+                     old_status: str = "left", chat_type: str = "supergroup") -> int:
+        """Queue the ``my_chat_member`` update Telegram sends when ``user_id`` adds the bot to
+        a group (or changes its status there: ``old_status`` -> ``status``)."""
+        self.timeline.append((chat_id, f"用户{user_id}", f"[机器人 {old_status} -> {status}]"))
+        return self.push({"my_chat_member": {
+            "chat": self.chat(chat_id, chat_type), "from": self.user(user_id),
+            "date": int(time.time()),
+            "old_chat_member": self._member(self.me(), old_status),
+            "new_chat_member": self._member(self.me(), status)}})
+
+    def _member(self, user: dict[str, Any], status: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": status, "user": user}
+        if status == "administrator":
+            out.update({k: True for k in (
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                "can_change_info", "can_invite_users", "can_post_stories",
+                "can_edit_stories", "can_delete_stories")})
+        elif status == "kicked":
+            out["until_date"] = 0
+        return out
+
+    def _set_text(self, message: dict[str, Any], text: str,
+                  entities: list[dict[str, Any]] | None) -> None:
+        message["text"] = text
         entities = list(entities or [])
         if text.startswith("/"):
             length = len(text.split(" ", 1)[0])
@@ -173,11 +253,10 @@ class FakeBotAPI:
                              "length": _utf16_len(mention)})
         if entities:
             message["entities"] = entities
-        if reply_to_bot:
-            message["reply_to_message"] = {
-                "message_id": 1, "date": int(time.time()), "chat": message["chat"],
-                "from": self.me(), "text": "…"}
-        return self.push({"message": message})
+
+    def _bot_message(self, chat: dict[str, Any]) -> dict[str, Any]:
+        return {"message_id": 1, "date": int(time.time()), "chat": chat, "from": self.me(),
+                "text": "…"}
 
     def upload(self, user_id: int, filename: str, content: bytes, *,
                mime_type: str = "text/csv") -> int:
@@ -225,7 +304,10 @@ class FakeBotAPI:
         update["update_id"] = update_id
         self._updates.append(update)
         self.update_at[update_id] = time.perf_counter()
-        chat = (update.get("message") or {}).get("chat") or {}
+        if "message" in update:
+            self.messages[update_id] = update["message"]
+        chat = (update.get("message") or update.get("edited_message")
+                or update.get("my_chat_member") or {}).get("chat") or {}
         if chat:
             self._last_update_of_chat[chat["id"]] = update_id
         elif "callback_query" in update:
@@ -517,17 +599,37 @@ class FakeBotAPI:
     async def _api_getChatMember(self, p: dict[str, Any]) -> Any:
         chat_id, user_id = int(p["chat_id"]), int(p["user_id"])
         status = "administrator" if user_id in self.admins.get(chat_id, set()) else "member"
-        out: dict[str, Any] = {"status": status, "user": self.user(user_id)}
-        if status == "administrator":
-            out.update({k: True for k in (
-                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-                "can_change_info", "can_invite_users", "can_post_stories",
-                "can_edit_stories", "can_delete_stories")})
-        return out
+        return self._member(self.user(user_id), status)
 
     async def _api_sendChatAction(self, p: dict[str, Any]) -> Any:
+        chat_id = int(p["chat_id"])
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        self.actions.append((chat_id, str(p.get("action"))))
         return True
+
+    def chat_actions(self, chat_id: int) -> list[str]:
+        return [a for c, a in self.actions if c == chat_id]
+
+    async def _api_setMyDescription(self, p: dict[str, Any]) -> Any:
+        text = str(p.get("description") or "")
+        if len(text) > 512:
+            raise _ApiError(400, "Bad Request: description is too long")
+        self.description = text
+        return True
+
+    async def _api_getMyDescription(self, p: dict[str, Any]) -> Any:
+        return {"description": self.description}
+
+    async def _api_setMyShortDescription(self, p: dict[str, Any]) -> Any:
+        text = str(p.get("short_description") or "")
+        if len(text) > 120:
+            raise _ApiError(400, "Bad Request: short description is too long")
+        self.short_description = text
+        return True
+
+    async def _api_getMyShortDescription(self, p: dict[str, Any]) -> Any:
+        return {"short_description": self.short_description}
 
     def _record(self, p: dict[str, Any], *, edited: bool) -> dict[str, Any]:
         chat_id = int(p["chat_id"])
@@ -539,6 +641,9 @@ class FakeBotAPI:
         if p.get("parse_mode") == "HTML":
             _check_html(text)
         buttons = (p.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in (b for row in buttons for b in row):  # as Telegram: a link or data, not empty
+            if bool(b.get("url")) == bool(b.get("callback_data")):
+                raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         if edited:
             message_id = int(p["message_id"])
             for s in self.sent:

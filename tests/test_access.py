@@ -45,7 +45,9 @@ HANDLERS = {
     "on_text": "dialogue",
     "on_button": "dialogue",  # Dialogue.on_button refuses staff button prefixes (below)
     "on_inline": "public",  # article lookup
-    "on_document": "staff",  # roster upload
+    "on_document": "staff",  # roster upload (anyone else: a refusal, or the media hint)
+    "on_media": "public",  # stickers, photos, voice…: one hint, nothing stored but its time
+    "on_my_membership": "public",  # added to a group: one acknowledgement there
 }
 
 

@@ -417,6 +417,10 @@ def register(d: Dialogue) -> None:
     def start(turn: Turn, arg: str) -> list[Reply]:
         if arg.startswith("art_"):
             return [article_reply(d, arg[4:])]
+        # Deep links (t.me/<bot>?start=…): selfcheck, subscribe, bind_<code>
+        name, _, payload = arg.partition("_")
+        if (arg in ("selfcheck", "subscribe") or name == "bind") and name in d.commands:
+            return d.commands[name].func(turn, payload)
         text = (f"您好！我是<b>质量奖助手</b>，帮您读懂《{esc(d.pack.title)}》。\n"
                 "• 问问题：直接输入，例如 <i>公示期几天</i>\n"
                 "• 自查申报条件：/selfcheck\n"

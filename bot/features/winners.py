@@ -226,9 +226,11 @@ def register(d: Dialogue) -> None:
             raw, w = svc.issue_code(name, year)
         except QabotError as e:
             return [Reply(esc(e))]
+        link = turn.deep_link(f"bind_{raw}") if turn.deep_link else None
         return [Reply(f"{esc(w.name)}（{w.award_year}年度）的绑定码：<code>{raw}</code>\n"
                       f"一次有效，{svc.settings.bind_code_ttl_days} 天内使用。"
-                      f"请获奖联系人发送：<code>/bind {raw}</code>")]
+                      f"请获奖联系人发送：<code>/bind {raw}</code>"
+                      + (f"\n或打开链接：{esc(link)}" if link else ""))]
 
     @d.command("expiring", "列出即将到期的奖项（工作人员）", staff=True)
     def expiring(turn: Turn, arg: str) -> list[Reply]:

@@ -4,8 +4,10 @@ Token, Bot API base URL and proxy come from settings; sending goes through
 ``AIORateLimiter`` (Telegram's flood limits, retrying 429s); user state lives in the project's
 database, one row per user and chat, held for each update and committed before the reply
 (``bot.state``); an update delivered twice is answered once (``handlers.telegram.dedup``);
-updates of different conversations run concurrently while each one's stay in order. At start-up the command menu is set in Chinese (staff see theirs)
-and the reminder and broadcast jobs are scheduled.
+updates of different conversations run concurrently while each one's stay in order. At
+start-up the command menus are set in Chinese per scope (private chats, groups, each staff
+member's chat), with the bot's description and short description, and the reminder and
+broadcast jobs are scheduled.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Engine
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -25,6 +34,7 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseUpdateProcessor,
     CallbackQueryHandler,
+    ChatMemberHandler,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -93,7 +103,10 @@ _SECRETS: set[str] = set()
 _CODE_CHAR = f"[{CODE_ALPHABET}]"
 _BIND_CODE = re.compile(rf"(?i)(?<![0-9A-Z]){_CODE_CHAR}{{4}}[-\s]?{_CODE_CHAR}{{4}}[-\s]?"
                         rf"{_CODE_CHAR}{{4}}(?![0-9A-Z])")
-_BIND_ARG = re.compile(r"(?i)(/bind(?:@\w+)?\s+)[^\s\"'\\]+")  # what a user typed, even if wrong
+# What a user typed after /bind, even if wrong, and a deep link's bind_<code> (typed as
+# "/start bind_…", or in a t.me link's start=bind_…).
+_BIND_ARG = re.compile(r"(?i)(/bind(?:@\w+)?\s+|/start(?:@\w+)?\s+bind_|start=bind_)"
+                       r"[^\s\"'\\&]+")
 
 
 def redact_in_logs(secret: str) -> None:
@@ -191,39 +204,83 @@ def add_handlers(app: Application) -> None:
     from handlers.telegram.errors import on_error
     from handlers.telegram.guard import flood_guard
     from handlers.telegram.inline import on_inline
+    from handlers.telegram.media import MEDIA, on_media
+    from handlers.telegram.membership import on_my_membership
 
     app.add_handler(TypeHandler(Update, claim_update), group=-2)
     app.add_handler(TypeHandler(Update, flood_guard), group=-1)
     new_message = filters.UpdateType.MESSAGE
-    app.add_handler(MessageHandler(new_message & filters.COMMAND, on_command))
-    app.add_handler(MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, on_text))
+    # An edited message is a new question (its own update id: answered once, like any other).
+    text_message = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
+    app.add_handler(MessageHandler(text_message & filters.COMMAND, on_command))
+    app.add_handler(MessageHandler(text_message & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(new_message & filters.Document.ALL & filters.ChatType.PRIVATE,
                                    on_document))
+    app.add_handler(MessageHandler(new_message & MEDIA, on_media))  # the first match wins
+    app.add_handler(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(on_inline))
     app.add_error_handler(on_error)
 
 
-def bot_commands(dialogue: Dialogue, *, staff: bool) -> list[BotCommand]:
-    """The command menu in Chinese: public commands, plus staff ones for staff."""
+def bot_commands(dialogue: Dialogue, *, staff: bool = False,
+                 group: bool = False) -> list[BotCommand]:
+    """The command menu in Chinese: public commands, plus staff ones for staff; in groups only
+    those that make sense there (``membership.GROUP_COMMANDS``)."""
+    from handlers.telegram.membership import GROUP_COMMANDS
+
     return [BotCommand(c.name, c.description[:256])
             for c in dialogue.commands.values()
-            if c.menu and (staff or not c.staff) and c.name.isascii() and c.name.islower()]
+            if c.menu and (staff or not c.staff) and c.name.isascii() and c.name.islower()
+            and (not group or c.name in GROUP_COMMANDS)]
+
+
+async def set_profile(app: Application, settings: Settings) -> None:
+    """The command menus per scope and the bot's descriptions, in Chinese.
+
+    Telegram picks the narrowest scope that applies: a staff member's own chat, then private
+    chats or groups, then the default. A description is only set when it differs (Telegram
+    limits how often it may change; several processes start with the same one). A failure is
+    logged: the bot answers without a menu.
+    """
+    from handlers.telegram import texts
+
+    dialogue: Dialogue = app.bot_data["dialogue"]
+    bot = app.bot
+    public = bot_commands(dialogue)
+    menus: list[tuple[str, Any, list[BotCommand]]] = [
+        ("default", BotCommandScopeDefault(), public),
+        ("private", BotCommandScopeAllPrivateChats(), public),
+        ("group", BotCommandScopeAllGroupChats(), bot_commands(dialogue, group=True)),
+    ]
+    menus += [(f"staff {admin}", BotCommandScopeChat(admin), bot_commands(dialogue, staff=True))
+              for admin in settings.admin_ids]
+    for name, scope, commands in menus:
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except TelegramError as e:  # a staff member who has not opened a chat with the bot
+            logger.warning("command menu (%s) not set: %s", name, e)
+    pack = dialogue.pack
+    names = {"title": pack.title, "doc": pack.doc_number}
+    description = texts.DESCRIPTION.format(**names)[:512]
+    short = texts.SHORT_DESCRIPTION.format(**names)[:120]
+    try:
+        if (await bot.get_my_description()).description != description:
+            await bot.set_my_description(description)
+    except TelegramError as e:
+        logger.warning("bot description not set: %s", e)
+    try:
+        if (await bot.get_my_short_description()).short_description != short:
+            await bot.set_my_short_description(short)
+    except TelegramError as e:
+        logger.warning("bot short description not set: %s", e)
 
 
 def _make_post_init(settings: Settings, schedule_jobs: bool,
                     extra: Callable[[Application], Awaitable[None]] | None,
                     ) -> Callable[[Application], Awaitable[None]]:
     async def post_init(app: Application) -> None:
-        dialogue: Dialogue = app.bot_data["dialogue"]
-        await app.bot.set_my_commands(bot_commands(dialogue, staff=False),
-                                      scope=BotCommandScopeDefault())
-        for admin in settings.admin_ids:
-            try:
-                await app.bot.set_my_commands(bot_commands(dialogue, staff=True),
-                                              scope=BotCommandScopeChat(admin))
-            except TelegramError as e:  # the admin has not opened a chat with the bot yet
-                logger.warning("staff command menu for %s not set: %s", admin, e)
+        await set_profile(app, settings)
         if schedule_jobs and app.job_queue is not None:
             _schedule(app, settings)
         if extra is not None:

@@ -62,7 +62,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     group = in_group(update)
     if group:
         text = addressed_text(text, context.bot.username or "",
-                              replying_to_bot=_replies_to_bot(update, context.bot.id))
+                              replying_to_bot=replies_to_bot(update, context.bot.id))
         if text is None:
             return
     replies, _ = await run_turn(update, context,
@@ -79,7 +79,7 @@ def addressed_text(text: str, username: str, *, replying_to_bot: bool) -> str | 
     return text if replying_to_bot else None
 
 
-def _replies_to_bot(update: Update, bot_id: int) -> bool:
+def replies_to_bot(update: Update, bot_id: int) -> bool:
     message = update.effective_message
     replied = message.reply_to_message if message else None
     return bool(replied and replied.from_user and replied.from_user.id == bot_id)

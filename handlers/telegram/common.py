@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
@@ -23,6 +23,8 @@ DIALOGUE = "dialogue"  # bot_data keys (bot_data itself is not persisted)
 ADMIN_IDS = "admin_ids"
 STATES = "states"  # bot.state.StateStore (or MemoryStore without a database)
 SEND_RETRIES = 3
+TYPING_AFTER = 0.3  # seconds a turn may take before the chat shows "typing…"
+TYPING_EVERY = 4.5  # Telegram shows a chat action for 5 s
 
 T = TypeVar("T")
 
@@ -81,6 +83,7 @@ def turn_for(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str
         is_group=in_group(update),
         is_chat_admin=is_chat_admin,
         html_text=html_text,
+        edited=update.edited_message is not None,
         deep_link=(lambda payload: f"https://t.me/{username}?start={payload}") if username
         else None,
     )
@@ -103,7 +106,44 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE,
             turn = turn_for(update, context, state, is_chat_admin=is_chat_admin)
             return act(turn), turn
 
-    return await asyncio.to_thread(work)
+    chat = update.effective_chat
+    return await typing_while(context, chat.id if chat else None, asyncio.to_thread(work),
+                              group=in_group(update))
+
+
+async def typing_while(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None,
+                       work: Awaitable[T], *, after: float | None = None,
+                       group: bool = False) -> T:
+    """Await ``work``; if it has not finished after ``after`` seconds (``TYPING_AFTER``), the
+    chat shows "typing…" until it has (Telegram shows an action for 5 s: it is repeated).
+
+    A fast turn makes no request, only a timer that is cancelled. The action is sent beside
+    the work, never before it, so a slow Bot API or the rate limiter cannot delay the answer.
+    Not in groups: the rate limiter counts a chat action against a group's 20 messages a
+    minute.
+    """
+    if chat_id is None or group:
+        return await work
+    loop = asyncio.get_running_loop()
+    typing: list[asyncio.Task[None]] = []
+    timer = loop.call_later(TYPING_AFTER if after is None else after,
+                            lambda: typing.append(loop.create_task(_keep_typing(context,
+                                                                                chat_id))))
+    try:
+        return await work
+    finally:
+        timer.cancel()
+        for task in typing:  # the answer is ready: a late action would show typing after it
+            task.cancel()
+
+
+async def _keep_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    while True:
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as e:  # cosmetic: the answer follows anyway
+            logger.debug("typing action not sent to %s: %s", chat_id, e)
+        await asyncio.sleep(TYPING_EVERY)
 
 
 async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
