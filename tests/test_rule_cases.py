@@ -84,3 +84,79 @@ def test_usage_case(case: dict[str, Any], args: dict[str, Any],
         assert phrase in result["reply"], (phrase, result["reply"])
     for phrase in expect.get("reply_lacks", []):
         assert phrase not in result["reply"], (phrase, result["reply"])
+
+
+# -- a number of years as said, in /selfcheck and in a question (tests/rules/said_years.yaml) ----
+SAID_YEARS = _cases("said_years")
+THRESHOLD = 5  # 第七条（一）: 5年以上 (pack.yaml min_years_in_operation)
+ANSWER_OPENING = {"not_met": "还不能", "met": "就您说的", "depends": "要看"}
+
+
+@pytest.fixture(scope="module")
+def dialogue():  # type: ignore[no-untyped-def]
+    from bot.dialogue import Dialogue
+
+    return Dialogue(features=["bot.features.selfcheck", "bot.features.qa"])
+
+
+def _selfcheck_outcome(d: Any, said: str) -> str:
+    """What /selfcheck does with ``said`` typed as the years in operation of an organisation
+    that meets everything else: met / not_met (the result's mark), ask_again or refused."""
+    import datetime as dt
+    import html
+    import re
+
+    state: dict[str, Any] = {}
+    today = dt.date(2024, 6, 1)
+
+    def send(text: str = "", press: str = "") -> str:
+        turn = d.turn(state, today=today)
+        if press:
+            data = next(b.data for r in last for row in r.buttons for b in row
+                        if b.label.startswith(press))
+            replies = d.on_button(turn, data)
+        else:
+            replies = d.on_text(turn, text)
+        last[:] = replies
+        return html.unescape(re.sub(r"</?[a-z]+>", "", "\n".join(r.html for r in replies)))
+
+    last: list[Any] = []
+    send("/selfcheck")
+    send(press="单位")
+    send(press="是")
+    out = send(said)
+    if "无法判断是否满" in out:
+        assert state["selfcheck"]["current"] == "years_in_operation", out
+        return "ask_again"
+    if "没有看懂" in out:
+        return "refused"
+    for answer in ("否", "是", "是", "是", "否", "否", "否"):
+        send(press=answer)
+    out = send(press="没有")
+    mark = re.search(r"(✅|❌|❓) 第七条第（一）项", out)
+    assert mark, out
+    return {"✅": "met", "❌": "not_met", "❓": "unknown"}[mark.group(1)]
+
+
+def test_there_is_a_said_years_case_for_each_way_of_saying_a_number() -> None:
+    assert len(SAID_YEARS) >= 20
+
+
+@pytest.mark.parametrize("case, args", SAID_YEARS)
+def test_said_years_case(case: dict[str, Any], args: dict[str, Any], dialogue: Any) -> None:
+    from bot.features.qa import answer_reply, retriever
+    from bot.render import html_to_text
+    from knowledge.numerals import read_years
+
+    expect = case["expect"]
+    said = read_years(case["said"])
+    if "low" in expect:
+        assert said is not None and said.low == expect["low"], said
+        assert said.high == expect.get("high", float("inf")), said
+        met = {"met": True, "not_met": False, "ask_again": None}[expect["selfcheck"]]
+        assert said.at_least(THRESHOLD) is met, said
+    assert _selfcheck_outcome(dialogue, case["said"]) == expect["selfcheck"]
+    if "question" in case:
+        ans = retriever(dialogue).ask(case["question"], today=dialogue.today())
+        reply = html_to_text(answer_reply(dialogue, ans).html)
+        assert reply.startswith(ANSWER_OPENING[expect["answer"]]), reply
