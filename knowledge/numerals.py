@@ -87,14 +87,16 @@ def article_refs(text: str) -> list[int]:
 
 
 def parse_int(text: str, *, lo: int | None = None, hi: int | None = None,
-              max_digits: int = MAX_DIGITS) -> int | None:
-    """A whole number typed by a user (6, ６, 二十四, 二〇二一), or None when it is not one.
+              max_digits: int = MAX_DIGITS, digits_only: bool = False) -> int | None:
+    """A whole number typed by a user (6, ６, ٣٠, 二十四, 二〇二一), or None when it is not one.
 
     Digits of any script that ``int()`` reads are accepted; superscripts, circled numbers,
     signs, decimals and text are not. ``lo``/``hi`` bound the value (None outside them).
+    ``digits_only`` refuses Chinese numerals: for an id (a question number, a button's data)
+    where 十 is a word rather than a number.
     """
     s = (text or "").strip().translate(_FULLWIDTH)
-    if not s or len(s) > max_digits:
+    if not s or len(s) > max_digits or (digits_only and not s.isdecimal()):
         return None
     n = to_int(s)
     if n is None or (lo is not None and n < lo) or (hi is not None and n > hi):

@@ -150,3 +150,19 @@ def test_no_module_tests_user_input_with_isdigit():
                 if isinstance(node, ast.Attribute) and node.attr == "isdigit":
                     offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
+
+
+def test_no_command_reads_a_typed_number_its_own_way():
+    """argparse's type=int and a hand-written [0-9] pattern read ٣ and ² differently from the
+    chat: every number a user types goes through knowledge.numerals.parse_int."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    own_way = re.compile(r"type=int\b|type=float\b|fullmatch\(r\"\[0-9\]|fullmatch\(rf\"\[0-9\]")
+    offenders = [f"{path.relative_to(root)}:{i}"
+                 for folder in ("bot", "handlers")
+                 for path in (root / folder).rglob("*.py")
+                 for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if own_way.search(line)]
+    assert offenders == []

@@ -160,3 +160,50 @@ def test_said_years_case(case: dict[str, Any], args: dict[str, Any], dialogue: A
         ans = retriever(dialogue).ask(case["question"], today=dialogue.today())
         reply = html_to_text(answer_reply(dialogue, ans).html)
         assert reply.startswith(ANSWER_OPENING[expect["answer"]]), reply
+
+
+# -- a number typed after a command (tests/rules/typed_numbers.yaml) ---------------------------
+TYPED_NUMBERS = _cases("typed_number")
+
+
+def test_there_is_a_typed_number_case_for_chat_and_command_line() -> None:
+    assert sum("command" in c.values[0] for c in TYPED_NUMBERS) >= 8
+    assert sum("cli" in c.values[0] for c in TYPED_NUMBERS) >= 2
+
+
+@pytest.mark.parametrize("case, args", TYPED_NUMBERS)
+def test_typed_number_case(case: dict[str, Any], args: dict[str, Any], sqlite_url: str,
+                           monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+    import html
+    import re
+
+    from bot.dialogue import Dialogue
+    from bot.services import Services
+    from bot.settings import load_settings
+
+    expect = case["expect"]
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    if "cli" in case:
+        try:
+            code = main(case["cli"])
+        except SystemExit as e:  # argparse refuses a bad option value itself
+            code = e.code
+        out = capsys.readouterr()
+        assert code == expect["exit"], out
+        text = out.out + out.err
+        assert "Traceback" not in text
+    else:
+        services = Services.from_settings(load_settings(_env_file=None))
+        try:
+            d = Dialogue(services=services)
+            turn = d.turn({}, today=dt.date(2024, 6, 1), chat_id="1", is_staff=True)
+            replies = d.on_text(turn, case["command"])
+        finally:
+            services.close()
+        text = html.unescape(re.sub(r"</?[a-z]+>", "", "\n".join(r.html for r in replies)))
+    for phrase in expect.get("reply_has", []):
+        assert phrase in text, (phrase, text)
+    for phrase in expect.get("reply_lacks", []):
+        assert phrase not in text, (phrase, text)

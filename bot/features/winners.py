@@ -9,10 +9,10 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from bot.turn import Button, Reply, Turn, esc
+from bot.turn import BadNumber, Button, Reply, Turn, esc, number_arg
 from knowledge.claims import load_claims
 from knowledge.errors import QabotError
-from knowledge.numerals import parse_int, parse_year
+from knowledge.numerals import parse_year
 from knowledge.usage import Award, check_usage_awards, correct_wording, reply_html
 
 if TYPE_CHECKING:
@@ -237,8 +237,10 @@ def register(d: Dialogue) -> None:
             return _no_db()
         # one parser for typed numbers (² is a digit to isdigit() that int() refuses); five
         # digits keep the date arithmetic valid
-        days = parse_int(arg, hi=99_999) if arg else None
-        days = 180 if days is None else days
+        try:
+            days = number_arg(arg, 180, lo=0, hi=99_999, what="天数", example="/expiring 90")
+        except BadNumber as e:
+            return [Reply(esc(e))]
         from bot import registry
 
         with svc.session() as s:
