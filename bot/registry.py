@@ -469,9 +469,9 @@ def revoke_winner(session: Session, w: Winner, reason: str, on: dt.date, now: dt
 
 def check_revocation_date(w: Winner, on: dt.date, pack: Pack | None = None) -> None:
     """Refuse a revocation dated before the award or after its validity (第二十四条 在有效期内)."""
-    from knowledge.pack import load_pack
+    from bot import configured
 
-    pack = pack or load_pack()
+    pack = pack or configured.pack()
     claims = load_claims(pack)
     until = period(pack).valid_until(w.award_date)
     if on < w.award_date:

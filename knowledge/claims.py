@@ -81,12 +81,13 @@ class Claims:
 
 def common_values(pack: Pack) -> dict[str, Any]:
     """What every claim may use: the award's names, the counting basis and the pack's facts."""
-    spec = pack.meta.get("period_counting") or {}
+    from knowledge.validity import period
+
     values: dict[str, Any] = {k: f.value for k, f in pack.facts.items()}
     values.update(award=pack.award_name,
                   award_short=str(pack.meta.get("award_short_name") or pack.award_name),
                   doc_number=pack.doc_number, title=pack.title,
-                  basis=str(spec.get("basis") or ""))
+                  basis=period(pack).basis)
     return values
 
 

@@ -14,11 +14,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot import configured
     from bot.features.qa import article_html, parse_article_number
     from bot.render import html_to_text
-    from knowledge.pack import load_pack
 
-    pack = load_pack()
+    pack = configured.pack()
     total = len(pack.regulation.articles)
     n = parse_article_number(args.number)
     if n is None:

@@ -22,9 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot import configured
     from bot.commands.validity import today_arg
     from knowledge.errors import QabotError
-    from knowledge.pack import load_pack
     from knowledge.usage import check_usage
     from knowledge.validity import check_order, parse_date
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     today = today_arg(args.today)
     if award_date is not None:
         check_order(award_date, today)
-    result = check_usage(text, load_pack(), award_year=args.award_year, award_date=award_date,
+    result = check_usage(text, configured.pack(), award_year=args.award_year, award_date=award_date,
                          today=today, revoked=args.revoked)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))

@@ -33,14 +33,14 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from bot import configured
     from knowledge.eligibility import FactsError, evaluate, validate_facts, with_today
-    from knowledge.pack import load_pack
 
     if not args.facts:
         raise QabotError("请用 --facts FILE 指定事实文件（- 表示标准输入）；"
                          "交互式自查请运行 qabot chat 后发送 /selfcheck")
     text = _read(args.facts)
-    pack = load_pack()
+    pack = configured.pack()
     today = _today(pack)
     checked: list[Facts] = []
     errors: list[str] = []

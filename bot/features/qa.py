@@ -212,13 +212,13 @@ def _span(pair: tuple) -> str:
 
 def verdict_lines(ans: Answer, pack: Pack | None = None) -> str:
     """The rules' verdict on the facts a question states, before the quote."""
+    from bot import configured
     from knowledge.claims import load_claims
-    from knowledge.pack import load_pack
 
     rd = ans.reading
     if rd is None:
         return ""
-    claims = load_claims(pack or load_pack())
+    claims = load_claims(pack or configured.pack())
     if rd.topic == "revoked":
         return esc(claims.text("answer.revoked"))
     if rd.topic == "validity":

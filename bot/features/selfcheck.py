@@ -21,6 +21,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from bot import configured
 from bot.report import build_report
 from bot.turn import Button, Reply, Turn, esc
 
@@ -38,7 +39,7 @@ from knowledge.eligibility import (
     with_today,
 )
 from knowledge.numerals import parse_int, read_years
-from knowledge.pack import Pack, load_pack
+from knowledge.pack import Pack
 
 FLOW = "selfcheck"
 PREFIX = "sc"
@@ -501,7 +502,7 @@ def render_result(v: Verdict, rules: Rules, notice: str = "", pack: Pack | None 
     """Each clause ✅/❌/❓ with what it asks, the verdict, and for an applicant who may apply the
     priority, the date to apply again and the next steps; a barred applicant (第二十四条) gets
     none of those. Then a reminder that this is not the official review."""
-    claims = load_claims(pack or load_pack())
+    claims = load_claims(pack or configured.pack())
     lines = [T_RESULT_TITLE.format(kind=T_KIND[v.applicant_type])]
     if notice:
         lines.insert(0, f"<i>ℹ️ {esc(notice)}</i>\n")
