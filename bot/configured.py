@@ -1,6 +1,6 @@
 """What this installation is configured to use, decided in one place: the knowledge pack
 (``QABOT_KNOWLEDGE_PACK``) and whether a database is there to read (``DATABASE_URL``, or the
-SQLite file in ``QABOT_DATA_DIR``).
+SQLite file in ``QABOT_DATA_DIR``), and from it the notice that the measures were revised.
 
 Read as :class:`bot.settings.Settings` reads them (environment over ``.env`` over the default)
 but without pydantic, so ``qabot ask`` keeps its fast start: the dialogue, the registry and
@@ -11,12 +11,16 @@ every surface at once.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from knowledge.pack import Pack
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PACK = "cangzhou-2020"
 ENV_FILE = ".env"
@@ -56,3 +60,63 @@ def database_url() -> str | None:
         return url
     path = Path(setting("QABOT_DATA_DIR").strip() or "data") / SQLITE_FILE
     return f"sqlite:///{path.as_posix()}" if path.exists() else None
+
+
+def revision_notice(pack: Pack, *, dated: bool = True) -> str:
+    """The notice that the measures were revised (``qabot pack supersede``), for an answer on
+    the command line, as chat and web show it; "" when none is recorded.
+
+    The database is read only when one is configured or already there (nothing is created or
+    migrated), so sqlalchemy is imported only then and ``qabot ask`` without a database starts
+    as fast as before. A database that cannot be read gives no notice rather than no answer.
+    ``dated=False`` leaves the date out, for a verdict that states a ban (第二十四条)."""
+    url = database_url()
+    if url is None:
+        return ""
+    try:
+        sup = _supersession(url, pack)
+    except Exception:  # noqa: BLE001 - a missing table or a server that is down: no notice
+        logger.debug("could not read the pack status for the notice", exc_info=True)
+        return ""
+    if sup is None:
+        return ""
+    from knowledge.claims import load_claims
+
+    by, since = sup
+    claims = load_claims(pack)
+    if not dated:
+        return claims.text("notice.superseded_undated", by=by)
+    return claims.text("notice.superseded", date=since.isoformat(), by=by)
+
+
+# the row `qabot pack supersede` writes (bot/storage/models.py PackStatus), read with plain SQL:
+# importing sqlmodel and the registry would add most of a second to every `qabot ask`
+_QUERY = "SELECT superseded_by, superseded_from FROM pack_status WHERE pack_id = "
+
+
+def _supersession(url: str, pack: Pack) -> tuple[str, dt.date] | None:
+    """(文号, date) of the revision recorded for ``pack``, or None."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        path = Path(url.removeprefix("sqlite:///").partition("?")[0]).resolve()
+        # read-only: a command that only answers never creates or changes a database
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            row = conn.execute(_QUERY + "?", (pack.id,)).fetchone()
+        finally:
+            conn.close()
+    else:
+        from sqlalchemy import create_engine, text
+
+        # a PostgreSQL server that does not answer must not hold up an answer for long
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(text(_QUERY + ":p"), {"p": pack.id}).first()
+        finally:
+            engine.dispose()
+    if row is None or not row[0] or row[1] is None:
+        return None
+    since = row[1] if isinstance(row[1], dt.date) else dt.date.fromisoformat(str(row[1])[:10])
+    return str(row[0]), since

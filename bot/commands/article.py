@@ -27,5 +27,10 @@ def run(args: argparse.Namespace) -> int:
         raise QabotError(f"《{pack.title}》共{total}条，没有第{n}条。")
     from bot.dialogue import Dialogue
 
-    print(html_to_text(article_html(Dialogue(pack, features=["bot.features.qa"]), n)))
+    text = html_to_text(article_html(Dialogue(pack, features=["bot.features.qa"]), n))
+    # as /article shows it in chat, every time; no date beside 第二十四条's 今后不得申报
+    notice = configured.revision_notice(pack, dated="不得申报" not in text)
+    if notice:
+        print(f"ℹ️ {notice}\n")
+    print(text)
     return 0
