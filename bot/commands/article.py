@@ -17,6 +17,7 @@ def run(args: argparse.Namespace) -> int:
     from bot import configured
     from bot.features.qa import article_html, parse_article_number
     from bot.render import html_to_text
+    from knowledge.claims import load_claims
 
     pack = configured.pack()
     total = len(pack.regulation.articles)
@@ -28,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.dialogue import Dialogue
 
     text = html_to_text(article_html(Dialogue(pack, features=["bot.features.qa"]), n))
-    # as /article shows it in chat, every time; no date beside 第二十四条's 今后不得申报
-    notice = configured.revision_notice(pack, dated="不得申报" not in text)
+    # as /article shows it in chat, every time; no date beside 第二十四条's ban
+    notice = configured.revision_notice(pack, dated=not load_claims(pack).states_ban(text))
     if notice:
         print(f"ℹ️ {notice}\n")
     print(text)

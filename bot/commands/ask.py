@@ -9,7 +9,6 @@ import sys
 from knowledge.errors import QabotError
 
 MAX_CHARS = 10_000
-BAN = "不得申报"  # 第二十四条: 今后不得申报市政府质量奖
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,10 +73,11 @@ class Notice:
             return ""
         self.given = True
         from bot import configured
+        from knowledge.claims import load_claims
 
-        # an answer that states 第二十四条's ban (今后不得申报) is given no date beside it
-        dated = BAN not in answer
-        return configured.revision_notice(self.d.pack, dated=dated)  # type: ignore[attr-defined]
+        pack = self.d.pack  # type: ignore[attr-defined]
+        # an answer that states 第二十四条's ban is given no date beside it
+        return configured.revision_notice(pack, dated=not load_claims(pack).states_ban(answer))
 
     def before(self, text: str) -> str:
         notice = self._text(text)
