@@ -207,3 +207,75 @@ def test_typed_number_case(case: dict[str, Any], args: dict[str, Any], sqlite_ur
         assert phrase in text, (phrase, text)
     for phrase in expect.get("reply_lacks", []):
         assert phrase not in text, (phrase, text)
+
+
+# -- the questionnaire's next question (tests/rules/questionnaire.yaml) ------------------------
+QUESTIONNAIRE = _cases("questionnaire")
+
+
+@pytest.mark.parametrize("case, args", QUESTIONNAIRE)
+def test_questionnaire_case(case: dict[str, Any], args: dict[str, Any], dialogue: Any) -> None:
+    import datetime as dt
+    import html
+    import re
+
+    state: dict[str, Any] = {}
+    last: list[Any] = []
+
+    def send(text: str = "", press: str = "") -> str:
+        turn = dialogue.turn(state, today=dt.date(2024, 6, 1))
+        if press:
+            data = next(b.data for r in last for row in r.buttons for b in row
+                        if b.label.startswith(press))
+            replies = dialogue.on_button(turn, data)
+        else:
+            replies = dialogue.on_text(turn, text)
+        last[:] = replies
+        return html.unescape(re.sub(r"</?[a-z]+>", "", replies[-1].html))
+
+    send("/selfcheck")
+    out = send(press=case["applicant"])
+    while "以前获得过" not in out:
+        out = send("8") if last[-1].expects_text else send(press="是")
+    answer = str(case["previous_award"])
+    out = send(answer) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", answer) else send(press=answer)
+    shown = out.split("\n\n")[-1] if "自查结果" not in out else out  # the question, not 已答
+    for phrase in case["expect"].get("next_has", []):
+        assert phrase in shown, (phrase, shown)
+    for phrase in case["expect"].get("next_lacks", []):
+        assert phrase not in shown, (phrase, shown)
+
+
+# -- /status of bound awards (tests/rules/status.yaml) ---------------------------------------
+STATUS = _cases("status")
+
+
+@pytest.mark.parametrize("case, args", STATUS)
+def test_status_case(case: dict[str, Any], args: dict[str, Any], sqlite_url: str) -> None:
+    import datetime as dt
+    import html
+    import re
+
+    from bot.dialogue import Dialogue
+    from bot.services import Services
+    from bot.settings import load_settings
+
+    svc = Services.from_settings(load_settings(_env_file=None, DATABASE_URL=sqlite_url))
+    try:
+        svc.import_roster_bytes(case["roster"].encode(), "r.csv")
+        name = case["roster"].splitlines()[1].split(",")[0]
+        for year in case["bind"]:
+            code, _ = svc.issue_code(name, year)
+            svc.bind("1001", code)
+        d = Dialogue(services=svc, features=["bot.features.winners"])
+        turn = d.turn({}, today=dt.date.fromisoformat(case["today"]), chat_id="1001")
+        replies = d.on_text(turn, "/status")
+    finally:
+        svc.close()
+    by_year = {re.search(r"（(\d{4})年度", r.html).group(1):  # type: ignore[union-attr]
+               html.unescape(re.sub(r"</?[a-z]+>", "", r.html)) for r in replies}
+    for year, expect in case["expect"].items():
+        for phrase in expect.get("has", []):
+            assert phrase in by_year[str(year)], (year, phrase, by_year[str(year)])
+        for phrase in expect.get("lacks", []):
+            assert phrase not in by_year[str(year)], (year, phrase, by_year[str(year)])

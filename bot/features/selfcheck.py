@@ -250,8 +250,17 @@ def _asked(q: Question, answers: dict[str, Any]) -> bool:
 
 
 def _sequence(rules: Rules, answers: dict[str, Any]) -> list[Question]:
-    """The questions that will be asked, given the answers so far (later ones assumed asked)."""
-    return [q for q in rules.questions if _asked(q, answers)]
+    """The questions that will be asked, given the answers so far (later ones assumed asked).
+    Two wordings of one question (the same facts, asked on different earlier answers) count
+    once: only one of them will be asked."""
+    seen: set[tuple[str | None, tuple[str, ...]]] = set()
+    out = []
+    for q in rules.questions:
+        if not _asked(q, answers) or (q.clause, q.sets) in seen:
+            continue
+        seen.add((q.clause, q.sets))
+        out.append(q)
+    return out
 
 
 def _ask(turn: Turn, rules: Rules) -> Reply:
