@@ -40,7 +40,6 @@ from knowledge.validity import add_years, assess_for
 # a full stop ends a clause; a decimal point (4.9年) does not
 _CLAUSE_SPLIT = re.compile(r"(?:[，。？！,?!；;\s]|(?<![0-9])\.|\.(?![0-9]))+")
 _NUM = rf"[0-9]+(?:\.[0-9]+)?|[{CN_NUMERAL}]+"
-_YEAR = re.compile(r"(?<![一二两三四五六七八九十0-9])半年")
 _YEAR = re.compile(
     r"(?P<y>(?:19|20)[0-9]{2})\s*年(?:度)?(?:\s*(?P<m>[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月)?"
     r"(?:\s*(?P<d>[0-9]{1,2})\s*[日号])?")
