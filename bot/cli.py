@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from importlib import import_module
 
@@ -28,6 +29,7 @@ class ChineseArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
+        message = re.sub(r"^argument (\S+): ", r"\1：", message)  # argparse's own prefix
         print(f"{self.prog}: 参数错误：{message}", file=sys.stderr)
         raise SystemExit(2)
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import configured
 from bot.features import register_all
 from bot.turn import (
     ButtonFunc,
@@ -30,7 +31,7 @@ from bot.turn import (
     esc,
     owner_tag,
 )
-from knowledge.pack import Pack, load_pack
+from knowledge.pack import Pack
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,9 @@ class Dialogue:
 
     def __init__(self, pack: Pack | None = None, services: Any = None,
                  features: list[str] | None = None) -> None:
-        self.pack = pack or load_pack()
+        # the registry's pack when there is one, else QABOT_KNOWLEDGE_PACK (bot.configured): a
+        # date from /status and from a free question is counted by the same rule
+        self.pack = pack or getattr(services, "pack", None) or configured.pack()
         self.services = services  # storage-backed services (registry, bindings), if any
         self.commands: dict[str, Command] = {}
         self.buttons: dict[str, ButtonFunc] = {}

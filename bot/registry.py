@@ -400,6 +400,23 @@ def validity_of(w: Winner, today: dt.date, pack: Pack) -> Validity:
     return assess_for(pack, w.award_date, today, revoked=w.status == REVOKED)
 
 
+def latest_valid(session: Session, winners: Iterable[Winner],
+                 today: dt.date) -> dict[tuple[str, str], Winner]:
+    """Per winner (name key and kind), its award valid today whose validity ends last."""
+    keys = {(w.name_key, w.kind) for w in winners}
+    if not keys:
+        return {}
+    rows = session.exec(select(Winner).where(Winner.status != REVOKED)
+                        .where(col(Winner.valid_until) >= today)
+                        .where(col(Winner.name_key).in_(sorted({k for k, _ in keys}))))
+    out: dict[tuple[str, str], Winner] = {}
+    for w in rows:
+        key = (w.name_key, w.kind)
+        if key in keys and (key not in out or w.valid_until > out[key].valid_until):
+            out[key] = w
+    return out
+
+
 def barred_keys(session: Session, name_keys: Iterable[str]) -> set[str]:
     """The winners (by name key) with a revoked award: 第二十四条, 今后不得申报."""
     keys = sorted(set(name_keys))
@@ -469,9 +486,9 @@ def revoke_winner(session: Session, w: Winner, reason: str, on: dt.date, now: dt
 
 def check_revocation_date(w: Winner, on: dt.date, pack: Pack | None = None) -> None:
     """Refuse a revocation dated before the award or after its validity (第二十四条 在有效期内)."""
-    from knowledge.pack import load_pack
+    from bot import configured
 
-    pack = pack or load_pack()
+    pack = pack or configured.pack()
     claims = load_claims(pack)
     until = period(pack).valid_until(w.award_date)
     if on < w.award_date:

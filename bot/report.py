@@ -71,7 +71,8 @@ def build_report(rules: Rules, answers: dict[str, Any], facts: Facts, verdict: V
             "answers": [{"question": q.text_for(verdict.applicant_type),
                          "answer": _answer_text(q, answers)}
                         for q in rules.questions
-                        if q.clause == c.id and q.applies(verdict.applicant_type)],
+                        if q.clause == c.id and q.applies(verdict.applicant_type)
+                        and not _other_wording_answered(q, rules, answers)],
             "evidence": rule.evidence if c.status is Status.UNKNOWN else "",
             "met_from": met_from.isoformat() if met_from else None,
             "met_from_text": (T_MET_FROM.format(date=met_from.isoformat(), label=c.label)
@@ -99,6 +100,13 @@ def build_report(rules: Rules, answers: dict[str, Any], facts: Facts, verdict: V
                                          for st in rules.next_steps],
         "disclaimer": T_DISCLAIMER,
     }
+
+
+def _other_wording_answered(q: Question, rules: Rules, answers: dict[str, Any]) -> bool:
+    """Another wording of the same question (same clause and facts) was the one asked."""
+    return q.id not in answers and any(
+        o.id != q.id and o.id in answers and (o.clause, o.sets) == (q.clause, q.sets)
+        for o in rules.questions)
 
 
 def _answer_text(q: Question, answers: dict[str, Any]) -> str:

@@ -171,6 +171,20 @@ class Services:
         with self.session() as s:
             return registry.verify(s, query, today or self.today(), self.pack)
 
+    def later_valid(self, winners: list[Winner], today: dt.date) -> dict[int, Winner]:
+        """For each award (by id) another award of the same winner that is valid today and
+        ends later (第四条/第十七条: while it is valid, the winner does not apply again)."""
+        from bot import registry
+
+        with self.session() as s:
+            latest = registry.latest_valid(s, winners, today)
+        out = {}
+        for w in winners:
+            other = latest.get((w.name_key, w.kind))
+            if other is not None and other.id != w.id and other.valid_until > w.valid_until:
+                out[int(w.id or 0)] = other
+        return out
+
     def barred_keys(self, name_keys: list[str]) -> set[str]:
         """Winners (by name key) with a revoked award: 第二十四条, 今后不得申报."""
         from bot import registry

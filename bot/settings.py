@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     hot_days: int = Field(default=30, ge=1, le=365, validation_alias="HOT_DAYS")
     hot_min_count: int = Field(default=5, ge=3, le=10_000, validation_alias="HOT_MIN_COUNT")
 
+    @field_validator("knowledge_pack", mode="before")
+    @classmethod
+    def _pack(cls, v: object) -> object:
+        # as bot.configured.pack_id reads it, so the registry and the dialogue use one pack
+        return (v.strip() or "cangzhou-2020") if isinstance(v, str) else v
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, v: object) -> object:

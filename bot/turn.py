@@ -22,6 +22,30 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
+T_BAD_NUMBER = "“{text}”不是{what}。请写 {lo} 到 {hi} 之间的整数，例如 {example}。"
+
+
+class BadNumber(ValueError):
+    """A number typed after a command is not one, or out of range; the message says, in
+    Chinese, what was expected."""
+
+
+def number_arg(arg: str, default: int, *, lo: int, hi: int, what: str, example: str) -> int:
+    """The number typed after a command (/expiring 90, /stats 三十), read by the one parser
+    for typed numbers (``knowledge.numerals.parse_int``); ``default`` when nothing is typed.
+    A bad or out-of-range number raises BadNumber: never a silent default."""
+    from knowledge.numerals import parse_int
+
+    text = (arg or "").strip()
+    if not text:
+        return default
+    n = parse_int(text, lo=lo, hi=hi)
+    if n is None:
+        raise BadNumber(T_BAD_NUMBER.format(text=text[:20], what=what, lo=lo, hi=hi,
+                                            example=example))
+    return n
+
+
 @dataclass(frozen=True)
 class Button:
     label: str

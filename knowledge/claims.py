@@ -60,6 +60,13 @@ class Claims:
         except KeyError:
             raise PackError(f"{CLAIMS_FILE}: 没有声明 {claim_id}") from None
 
+    def states_ban(self, text: str) -> bool:
+        """Whether ``text`` states 第二十四条's ban: holds the words every ban claim holds
+        (今后不得申报). Nothing with a date or a next step may stand beside it."""
+        bans = [set(c.keywords) for c in self.claims.values() if c.kind == BAN]
+        common = set.intersection(*bans) if bans else set()
+        return any(k in text for k in common)
+
     def text(self, claim_id: str, **values: Any) -> str:
         """The claim's sentence with ``values`` (and the pack's own values) filled in."""
         claim = self.get(claim_id)
@@ -81,12 +88,13 @@ class Claims:
 
 def common_values(pack: Pack) -> dict[str, Any]:
     """What every claim may use: the award's names, the counting basis and the pack's facts."""
-    spec = pack.meta.get("period_counting") or {}
+    from knowledge.validity import period
+
     values: dict[str, Any] = {k: f.value for k, f in pack.facts.items()}
     values.update(award=pack.award_name,
                   award_short=str(pack.meta.get("award_short_name") or pack.award_name),
                   doc_number=pack.doc_number, title=pack.title,
-                  basis=str(spec.get("basis") or ""))
+                  basis=period(pack).basis)
     return values
 
 

@@ -33,16 +33,13 @@ from knowledge.eligibility import (
     validate_facts,
 )
 from knowledge.lexicon import normalize
-from knowledge.numerals import CN_NUMERAL, to_int
+from knowledge.numerals import CN_NUMERAL, find_years, to_int
 from knowledge.pack import Pack
 from knowledge.validity import add_years, assess_for
 
-_CLAUSE_SPLIT = re.compile(r"[，。？！,.?!；;\s]+")
+# a full stop ends a clause; a decimal point (4.9年) does not
+_CLAUSE_SPLIT = re.compile(r"(?:[，。？！,?!；;\s]|(?<![0-9])\.|\.(?![0-9]))+")
 _NUM = rf"[0-9]+(?:\.[0-9]+)?|[{CN_NUMERAL}]+"
-# 四年半, 6年, 十来年, 七八年, 三年多, 5.5年, 二十多年 — not 2017年 (a year) nor 近3年 (a window)
-_DURATION = re.compile(
-    rf"(?<![0-9近内])(?P<num>{_NUM})(?P<approx>来|多|几)?(?:个)?(?:年头|年)(?P<half>半|多)?(?![0-9内度前])")
-_HALF_YEAR = re.compile(r"(?<![一二两三四五六七八九十0-9])半年")
 _YEAR = re.compile(
     r"(?P<y>(?:19|20)[0-9]{2})\s*年(?:度)?(?:\s*(?P<m>[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月)?"
     r"(?:\s*(?P<d>[0-9]{1,2})\s*[日号])?")
@@ -194,16 +191,12 @@ class FactReader:
         for c in clauses:
             if not any(w in c for w in words):
                 continue
-            m = _DURATION.search(c)
-            rng = _duration(m) if m else None
-            if m and rng is not None:
-                lo, hi = rng
-                said = m.group(0)
-                if lo == hi:
-                    return _Stated(key, (lo,), said)
-                return _Stated(key, (lo, hi), said, _MISSING_YEARS)
-            if _HALF_YEAR.search(c):
-                return _Stated(key, (0.5,), "半年")
+            # the one reader of a number of years (knowledge.numerals, as in /selfcheck): an
+            # approximation (快5年, 5年左右, 四五年, 4到6年) is a range tried at both ends
+            if found := find_years(c):
+                said, years = found
+                ends = years.ends()
+                return _Stated(key, ends, said, _MISSING_YEARS if len(ends) > 1 else "")
             if key == "years_in_operation" and (m := _YEAR.search(c)):
                 start_lo, start_hi = _date_range(m)
                 lo = _years_between(start_hi, today)
@@ -474,32 +467,6 @@ def _passing(cond: dict[str, Any], pack: Pack) -> dict[str, Any]:
     elif "at_least" in cond:
         out[str(cond["fact"])] = pack.value(str(cond["at_least"]))
     return out
-
-
-def _duration(m: re.Match[str]) -> tuple[float, float] | None:
-    num, approx, half = m.group("num"), m.group("approx"), m.group("half")
-    if len(num) == 2 and all(c in "一二三四五六七八九" for c in num) \
-            and to_int(num[1]) == (to_int(num[0]) or 0) + 1:
-        lo, hi = float(to_int(num[0]) or 0), float(to_int(num[1]) or 0)  # 七八年
-        return (lo, hi + (0.5 if half == "半" else 0.0))
-    try:
-        n = float(num)
-    except ValueError:
-        v = to_int(num)
-        if v is None:
-            return None
-        n = float(v)
-    if n > 200:
-        return None
-    if approx == "几":
-        return (n + 1, n + 9) if n % 10 == 0 and n else (n, n + 1)
-    if approx in ("多", "来") or half == "多":
-        if n % 10 == 0 and n >= 10:
-            return (n, n + 9) if approx == "多" else (n - 1, n + 1)
-        return (n, n + 1)
-    if half == "半":
-        return (n + 0.5, n + 0.5)
-    return (n, n)
 
 
 def _date_range(m: re.Match[str]) -> tuple[dt.date, dt.date]:

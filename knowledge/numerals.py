@@ -1,12 +1,15 @@
 """Numbers as people write them: article references (第二十四条, 第24条, 24条) and every number a
 user types to a command (a year, a number of days, a number of years in business).
 
-One parser for user-typed numbers, used by every command: ``parse_int`` and ``read_years``.
-``str.isdigit()`` is never the test, since it accepts ² and ① which ``int()`` refuses.
+One parser for user-typed numbers, used by every command: ``parse_int`` (a whole number),
+``read_years`` (a number of years typed as an answer) and ``find_years`` (a number of years said
+in a question, for the stated-facts answers). ``str.isdigit()`` is never the test, since it
+accepts ² and ① which ``int()`` refuses.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -84,14 +87,16 @@ def article_refs(text: str) -> list[int]:
 
 
 def parse_int(text: str, *, lo: int | None = None, hi: int | None = None,
-              max_digits: int = MAX_DIGITS) -> int | None:
-    """A whole number typed by a user (6, ６, 二十四, 二〇二一), or None when it is not one.
+              max_digits: int = MAX_DIGITS, digits_only: bool = False) -> int | None:
+    """A whole number typed by a user (6, ６, ٣٠, 二十四, 二〇二一), or None when it is not one.
 
     Digits of any script that ``int()`` reads are accepted; superscripts, circled numbers,
     signs, decimals and text are not. ``lo``/``hi`` bound the value (None outside them).
+    ``digits_only`` refuses Chinese numerals: for an id (a question number, a button's data)
+    where 十 is a word rather than a number.
     """
     s = (text or "").strip().translate(_FULLWIDTH)
-    if not s or len(s) > max_digits:
+    if not s or len(s) > max_digits or (digits_only and not s.isdecimal()):
         return None
     n = to_int(s)
     if n is None or (lo is not None and n < lo) or (hi is not None and n > hi):
@@ -145,6 +150,16 @@ class Years:
             return max(self.low, self.high - 0.5)
         return (self.low + self.high) / 2
 
+    def ends(self, step: float = 0.01, top: float = 200.0) -> tuple[float, ...]:
+        """The number said when exact; else the two ends of the range (an open end just
+        inside it, no upper bound as ``top``), for a rule to be tried on both: a threshold
+        between them makes the answer "it depends", never "met"."""
+        if not self.approximate:
+            return (self.value,)
+        lo = self.low + step if self.low_open else self.low
+        hi = top if math.isinf(self.high) else (self.high - step if self.high_open else self.high)
+        return (round(lo, 2), round(max(lo, hi), 2))
+
 
 _ABOUT = ("大约", "大概", "约莫", "约", "差不多", "估计", "可能", "左右", "上下", "前后")
 _BELOW = ("将近", "接近", "快要", "快", "近", "差不多快")
@@ -152,42 +167,98 @@ _UNDER = ("不到", "不足", "少于", "未满", "没满", "不满")
 _OVER = ("以上", "至少", "起码", "超过", "多于", "满")
 _MORE = ("多一点", "多点", "多", "出头", "有余")
 _EXACT = ("已经", "已有", "已", "有", "整", "了", "正好", "刚好", "刚满", "足足")
-_NUM = r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+"
-_YEARS = re.compile(
-    rf"^(?P<pre>(?:{'|'.join(sorted(_ABOUT + _BELOW + _UNDER + _OVER + _EXACT, key=len, reverse=True))})*)"
-    rf"(?P<n>{_NUM})?(?:(?:个|整)?年)?(?P<half>半)?"
-    rf"(?:(?:到|至|-|~|～|—)(?P<n2>{_NUM})(?:(?:个|整)?年)?(?P<half2>半)?)?"
-    rf"(?:(?:个|整)?年)?"
-    rf"(?P<post>(?:{'|'.join(sorted(_ABOUT + _MORE + _OVER + _UNDER + _EXACT, key=len, reverse=True))})*)"
-    r"(?:(?:个|整)?年)?(?P<half3>半)?$")
+_VOCAB = sorted(_ABOUT + _BELOW + _UNDER + _OVER + _MORE + _EXACT, key=len, reverse=True)
+# No count of years is this large: a bigger number before 年 is a calendar year (2017年).
+MAX_YEARS = 200
+
+_CN_NUM = "零〇一二两三四五六七八九十百"
+_NUM = rf"\d+(?:\.\d+)?|[{_CN_NUM}]+"
+_TO = r"到|至|-|~|～|—|－|、|或者|或"  # 4到6年, 4-6年, 四、五年
+_UNIT = r"(?:个|整)?(?:年头|年)"
 
 
-def _number(text: str) -> float | None:
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
-    n = to_int(text)
+def _alt(words: tuple[str, ...] | list[str]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+def _phrase(post: str) -> str:
+    return (rf"(?P<pre>(?:{_alt(_ABOUT + _BELOW + _UNDER + _OVER + _EXACT)})*)"
+            rf"(?P<n>{_NUM})(?P<approx>来|多|几)?(?P<unit>{_UNIT})?(?P<half>半)?"
+            rf"(?:(?:{_TO})(?P<n2>{_NUM})(?P<approx2>多|几)?(?P<unit2>{_UNIT})?(?P<half2>半)?)?"
+            rf"(?P<post>{post})(?P<unit3>{_UNIT})?(?P<half3>半)?")
+
+
+# the whole answer to "how many years" (a self-check question): 6, 5年左右, 五年半
+_YEARS = re.compile("^" + _phrase(rf"(?:{_alt(_ABOUT + _MORE + _OVER + _UNDER + _EXACT)})*") + "$")
+# a number of years inside a sentence (公司成立快5年能报吗): the unit 年 is required, and words
+# after it that begin something else are not taken (3年满足… is not 满3年, 多少 is not 多)
+_POST_IN_TEXT = r"(?:左右|上下|前后|以上|出头|有余|多一点|多点|多(?![少久])|不到|不足|整|了)*"
+_YEARS_IN_TEXT = re.compile(
+    rf"(?<![0-9.．{_CN_NUM}])" + _phrase(_POST_IN_TEXT)
+    # not a point in time or a window: 3年前, 3年以后, 3年内, 2021年度, 90年代, 三年级, 年底
+    + rf"(?![0-9{_CN_NUM}]|以?[前后内]|度|代|级|底|初|末|份)")
+
+_DIGIT_WORDS = "一二两三四五六七八九"
+
+
+def _count(numeral: str) -> float | None:
+    """One numeral of a number of years: 6, 5.5, 十二, 二十; None for 二四 (no count of years
+    is said digit by digit) and for anything else."""
+    s = numeral.translate(_FULLWIDTH)
+    if re.fullmatch(r"\d+(?:\.\d+)?", s):
+        return float(s) if len(s) <= MAX_DIGITS else None
+    if any(a in _DIGIT_WORDS and b in _DIGIT_WORDS for a, b in itertools.pairwise(s)):
+        return None
+    n = to_int(s)
     return None if n is None else float(n)
 
 
-def read_years(text: str) -> Years | None:
-    """A number of years typed as 6, 5.5, ５, 5年, 五年半, 半年, 5年左右, 快5年, 5到6年; None if not."""
-    s = re.sub(r"\s+", "", (text or "").translate(_FULLWIDTH))
-    if s in ("半年", "半"):
-        return Years(0.5, 0.5, 0.5)
-    m = _YEARS.match(s)
-    if m is None or m["n"] is None:
-        return None
-    n = _number(m["n"])
+def _spoken_range(numeral: str) -> tuple[float, float] | None:
+    """Two numerals side by side said as a range: 四五 (4 or 5), 两三, 十五六, 二十七八,
+    五六十, and 三五 (three to five); None when the numeral is not one."""
+    s = numeral.translate(_FULLWIDTH)
+    for i, (a, b) in enumerate(itertools.pairwise(s)):
+        if a in _DIGIT_WORDS and b in _DIGIT_WORDS:
+            if _DIGITS[b] != _DIGITS[a] + 1 and (a, b) != ("三", "五"):
+                return None
+            lo, hi = _count(s[:i] + a + s[i + 2:]), _count(s[:i] + b + s[i + 2:])
+            if lo is None or hi is None:
+                return None
+            return min(lo, hi), max(lo, hi)
+    return None
+
+
+def _years(m: re.Match[str]) -> Years | None:
+    """The range a matched phrase of years allows (see :class:`Years`)."""
+    rng = _spoken_range(m["n"])
+    n = rng[0] if rng else _count(m["n"])
     if n is None:
         return None
-    n += 0.5 if (m["half"] or (m["half3"] and not m["n2"])) else 0
-    if m["n2"] is not None:
-        n2 = _number(m["n2"])
-        if n2 is None:
-            return None
-        n2 += 0.5 if (m["half2"] or m["half3"]) else 0
-        lo, hi = min(n, n2), max(n, n2)
+    half = 0.5 if (m["half"] or (m["half3"] and not m["n2"])) else 0.0
+    if m["n2"] is not None or rng is not None:
+        if m["n2"] is not None:
+            if rng is not None:
+                return None  # 四五到六年: not a way anyone says a number
+            n2 = _count(m["n2"])
+            if n2 is None:
+                return None
+            n2 += 0.5 if (m["half2"] or m["half3"]) else 0.0
+            approx = m["approx2"]
+        else:
+            n2, approx = rng[1] + half, m["approx"]  # type: ignore[index]
+        lo, hi = min(n + half if m["n2"] else n, n2), max(n, n2)
+        if approx in ("多", "几") and hi % 10 == 0 and hi >= 10:
+            return Years(lo, lo, hi + 10, high_open=True)  # 二三十多年
         return Years(lo, lo, hi)
+    n += half
+    approx = m["approx"]
+    tens = n % 10 == 0 and n >= 10
+    if approx in ("多", "几") and tens:
+        return Years(n, n, n + 10, low_open=True, high_open=True)  # 二十多年, 十几年: 21..29
+    if approx == "来" and tens:
+        return Years(n, n - 1, n + 1)  # 十来年: about ten
+    if approx in ("多", "几", "来"):
+        return Years(n, n, n + 1, low_open=True, high_open=True)
     words = _words(m["pre"]) + _words(m["post"])
     if any(w in _UNDER for w in words):
         return Years(n, 0, n, high_open=True)
@@ -202,11 +273,47 @@ def read_years(text: str) -> Years | None:
     return Years(n, n, n)
 
 
+def read_years(text: str) -> Years | None:
+    """A number of years typed as the whole answer: 6, 5.5, ５, 5年, 五年半, 半年, 5年左右, 快5年,
+    5到6年, 四五年 (a range), 十来年, 二十多年; None if it is not one (两五, 二四, abc)."""
+    s = re.sub(r"\s+", "", (text or "").translate(_FULLWIDTH))
+    if s in ("半年", "半"):
+        return Years(0.5, 0.5, 0.5)
+    m = _YEARS.match(s)
+    return _years(m) if m is not None else None
+
+
+def find_years(text: str) -> tuple[str, Years] | None:
+    """The first number of years said inside a sentence, as said and as a range:
+    公司成立快5年了 -> ("快5年", 4 to under 5). Not a calendar year (2017年), a window
+    (近3年, 这三年, 3年内), a time ago or ahead (3年前, 三年以后) or a number over 200."""
+    s = (text or "").translate(_FULLWIDTH)
+    for m in _YEARS_IN_TEXT.finditer(s):
+        if not (m["unit"] or m["unit2"] or m["unit3"]):
+            continue  # a number with no 年 after it is not a number of years
+        pre = _words(m["pre"])
+        if (pre[:1] == ["近"]) or (not pre and m.start() > 0 and s[m.start() - 1] in "这近内"):
+            continue  # 近3年, 最近三年, 这三年: the last N years, a window, not a duration
+        said = _years(m)
+        if said is None or said.high > MAX_YEARS and not math.isinf(said.high) \
+                or said.low > MAX_YEARS:
+            continue
+        shown = m.group(0)
+        for w in pre:
+            if w not in _EXACT:
+                break
+            shown = shown[len(w):]  # 成立了5年: said "5年"
+        return shown.removesuffix("了"), said
+    m = re.search(rf"(?<![{_CN_NUM}0-9])半年(?!前|以前|内|以内|后|以后)", s)
+    if m is not None:
+        return "半年", Years(0.5, 0.5, 0.5)
+    return None
+
+
 def _words(run: str) -> list[str]:
-    vocab = sorted(_ABOUT + _BELOW + _UNDER + _OVER + _MORE + _EXACT, key=len, reverse=True)
     out, i = [], 0
     while i < len(run):
-        w = next(v for v in vocab if run.startswith(v, i))
+        w = next(v for v in _VOCAB if run.startswith(v, i))
         out.append(w)
         i += len(w)
     return out

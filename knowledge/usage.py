@@ -8,11 +8,12 @@ Only mentions of *this* honour are judged: its full name and the short forms peo
 honour (河北省政府质量奖, 石家庄市政府质量奖, 中国质量奖) is left alone and noted as not covered.
 Each mention must carry a year right before it (“2021年度沧州市政府质量奖”); that year must be
 the award's 年度 when it is known; the award must still be valid and unrevoked; and the text
-must not promote a product. The purpose is read from the words: a product, a brand, a model or
-selling words (出品, 本款, XX牌, 订购, 价格…) make it product promotion; words that may or may
-not be about a product (旗下, 销售…) make the reply say what to check. Where nothing points to a
-product the reply still asks the user to confirm the text is used for the winner's image: the
-words alone cannot show where the text will be printed.
+must not promote a product. The purpose is read from the words, with the lists of the pack's
+``purpose.yaml``: a product, a brand, a model, a shop, a specification or a call to buy (出品, 本款,
+XX牌, 生产的…荣获, 就选, 八折, 53度, 店铺…) make it product promotion; words that may or may
+not be about a product (旗下, 销售, 来电, 上市…) make the reply say what to check, and never that
+none was seen. Where nothing points to a product the reply still asks the user to confirm the
+text is used for the winner's image: the words alone cannot show where it will be printed.
 
 With several awards (a chat bound to more than one), the year written in the text picks the
 award it is judged against. Every sentence of the reply comes from the pack's claims.yaml.
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from knowledge.claims import load_claims
-from knowledge.pack import Pack
+from knowledge.pack import Pack, PackError
 from knowledge.validity import EXPIRED, REVOKED, assess_for
 
 MISSING_YEAR = "missing_year"
@@ -37,20 +38,7 @@ PRODUCT_PROMOTION = "product_promotion"
 EXPIRED_CODE = "expired"
 REVOKED_CODE = "revoked"
 
-# Words that show the text sells or presents goods: product nouns and pointers (本款, 出品),
-# models and brands, selling words. Matched on the normalised text.
-PRODUCT_WORDS = ("产品", "商品", "货品", "包装", "本款", "此款", "该款", "新款", "爆款", "本品",
-                 "该品", "出品", "型号", "规格", "订购", "订货", "选购", "购买", "抢购", "下单",
-                 "促销", "热销", "畅销", "专卖", "旗舰店", "优惠", "特价", "折扣", "包邮", "价格",
-                 "售价", "报价", "零售", "批发", "经销", "招商", "品质保证", "厂家直销", "直销",
-                 "质优价廉", "物美价廉", "商标", "®", "™")
-# Words that may be about a product or about the organisation: the reply says what to check.
-UNCLEAR_WORDS = ("旗下", "销售", "首选", "值得信赖", "放心")
-# A brand (XX牌, 品牌, 系列): 奖牌, 金牌, 路牌… and the measures' own 品牌建设 are not brands.
-_BRAND_MARK = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{1,4})牌(?![照匾坊楼子])")
-_NOT_BRAND = set("奖金银铜铭招门挂品路车标")
-_BRAND_WORD = re.compile(r"(?<!一)系列|品牌(?!建设|影响力|引领|战略|培育|价值|创建|意识|形象)")
-_NOT_PRODUCT = re.compile(r"质量保证体系|产品质量法|产品质量监督")  # law and system names
+PURPOSE_FILE = "purpose.yaml"  # the pack's words for the purpose of a text (第二十一条)
 
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _YEAR_BEFORE = re.compile(r"(\d{4})\s*年度?[^。！？；，,、\n奖]{0,12}$")
@@ -95,6 +83,11 @@ class UsageCheck:
 
 def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_CN_DIGITS)
+
+
+def _as_written(text: str) -> str:
+    """NFKC only: the same length as ``_normalise(text)``, to quote a match as written (八折)."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def honours(text: str, pack: Pack) -> list[Mention]:
@@ -144,17 +137,88 @@ def mentions(text: str, pack: Pack) -> list[tuple[int, int]]:
     return [(m.start, m.end) for m in honours(text, pack) if m.ours]
 
 
-def purpose_words(text: str) -> tuple[list[str], list[str]]:
-    """(words that show product promotion, words that leave the purpose unclear)."""
-    clean = _NOT_PRODUCT.sub("", text)
-    strong = [w for w in PRODUCT_WORDS if w in clean]
-    for m in _BRAND_MARK.finditer(clean):
+@dataclass(frozen=True)
+class _Purpose:
+    """The pack's purpose.yaml, compiled: what shows product promotion, what leaves it open."""
+
+    product: tuple[str, ...]
+    product_patterns: tuple[re.Pattern[str], ...]
+    unclear: tuple[str, ...]
+    unclear_patterns: tuple[re.Pattern[str], ...]
+    not_product: re.Pattern[str] | None
+    brand_mark: re.Pattern[str]
+    not_brand: frozenset[str]
+    brand_word: re.Pattern[str]
+
+
+_PURPOSE: dict[tuple[str, str], _Purpose] = {}
+
+
+def _purpose(pack: Pack) -> _Purpose:
+    key = (pack.id, str(pack.path))
+    if key not in _PURPOSE:
+        _PURPOSE[key] = _read_purpose(pack)
+    return _PURPOSE[key]
+
+
+def _read_purpose(pack: Pack) -> _Purpose:
+    data = pack.load_yaml(PURPOSE_FILE)
+    if not isinstance(data, dict):
+        raise PackError(f"知识包 {pack.id} 缺少 {PURPOSE_FILE}")
+
+    def words(name: str) -> tuple[str, ...]:
+        return tuple(_normalise(str(w)) for w in data.get(name) or ())
+
+    def patterns(name: str) -> tuple[re.Pattern[str], ...]:
+        out = []
+        for label, rx in (data.get(name) or {}).items():
+            try:
+                out.append(re.compile(str(rx)))
+            except re.error as e:
+                raise PackError(f"{PURPOSE_FILE}: {name}.{label} 不是有效的正则表达式：{e}") from None
+        return tuple(out)
+
+    brand = data.get("brand") or {}
+    not_product = words("not_product")
+    after_mark = re.escape(str(brand.get("not_after_mark") or ""))
+    after_word = "|".join(re.escape(str(w)) for w in brand.get("not_after_word") or ())
+    return _Purpose(
+        product=words("product"), product_patterns=patterns("product_patterns"),
+        unclear=words("unclear"), unclear_patterns=patterns("unclear_patterns"),
+        not_product=re.compile("|".join(map(re.escape, not_product))) if not_product else None,
+        brand_mark=re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{1,4})牌"
+                              + (rf"(?![{after_mark}])" if after_mark else "")),
+        not_brand=frozenset(str(brand.get("not_before_mark") or "")),
+        brand_word=re.compile(r"(?<!一)系列|品牌" + (rf"(?!{after_word})" if after_word else "")))
+
+
+def purpose_words(text: str, pack: Pack, shown: str | None = None) -> tuple[list[str], list[str]]:
+    """(words that show product promotion, words that leave the purpose unclear), as found in
+    ``text`` (already normalised), by the pack's purpose.yaml; a pattern's match is quoted from
+    ``shown`` (the text as written, the same length) when given."""
+    p = _purpose(pack)
+    shown = shown if shown is not None and len(shown) == len(text) else text
+    # what only looks like a product word is blanked out, keeping every position
+    clean = (p.not_product.sub(lambda m: "，" * len(m.group(0)), text) if p.not_product
+             else text)
+
+    def found(rx: re.Pattern[str], into: list[str]) -> list[str]:
+        return [shown[m.start():m.end()] for m in rx.finditer(clean)
+                if shown[m.start():m.end()] not in into]
+
+    strong = [w for w in p.product if w in clean]
+    for rx in p.product_patterns:
+        strong += found(rx, strong)
+    for m in p.brand_mark.finditer(clean):
         name = "".join(c if c not in _BEFORE_BARE else "|" for c in m.group(1)).split("|")[-1]
-        if name and name[-1] not in _NOT_BRAND and name + "牌" not in strong:
+        if name and name[-1] not in p.not_brand and name + "牌" not in strong:
             strong.append(name + "牌")
-    strong += [w for w in dict.fromkeys(m.group(0) for m in _BRAND_WORD.finditer(clean))
+    strong += [w for w in dict.fromkeys(m.group(0) for m in p.brand_word.finditer(clean))
                if w not in strong]
-    unclear = [w for w in UNCLEAR_WORDS if w in clean and not any(w in s for s in strong)]
+    unclear = [w for w in p.unclear if w in clean]
+    for rx in p.unclear_patterns:
+        unclear += found(rx, unclear)
+    unclear = [w for w in unclear if not any(w in s or s in w for s in strong)]
     return strong, unclear
 
 
@@ -215,7 +279,7 @@ def check_usage_awards(text: str, pack: Pack, awards: Sequence[Award],
     if MISSING_YEAR in problems:
         lines.insert(0, claims.text("usage.missing_year",
                                     wording=correct_wording(pack, wording_year)))
-    strong, unclear = purpose_words(norm)
+    strong, unclear = purpose_words(norm, pack, _as_written(text or ""))
     if strong:
         problems.append(PRODUCT_PROMOTION)
         lines.append(claims.text("usage.product", words="”“".join(strong[:4])))
@@ -233,10 +297,14 @@ def check_usage_awards(text: str, pack: Pack, awards: Sequence[Award],
     art = pack.regulation.article(21)
     quote = f"{art.label}：“{art.text}”"
     if not problems:
+        # words that leave the purpose open: the reply does not say none were seen
+        is_open = bool(unclear and not strong)
         if wording_year is not None:
-            head = claims.text("usage.ok", wording=correct_wording(pack, wording_year))
+            head = claims.text("usage.ok_purpose_unclear" if is_open else "usage.ok",
+                               wording=correct_wording(pack, wording_year))
         else:
-            head = claims.text("usage.ok_year_unchecked",
+            head = claims.text("usage.ok_year_unchecked_purpose_unclear" if is_open
+                               else "usage.ok_year_unchecked",
                                years="、".join(f"{y}年度" for y in dict.fromkeys(years)))
         return UsageCheck(True, [], "\n".join([head, *notes]), wording_year)
     body = ["发现以下问题：", *(f"· {line}" for line in lines), *notes, quote]

@@ -102,7 +102,12 @@ def period(pack: Pack) -> Period:
     if rule not in COUNTING_RULES:
         raise PackError(f"pack.yaml: period_counting.rule 应为 {' 或 '.join(COUNTING_RULES)}，"
                         f"收到：{rule}")
-    return Period(int(fact.value), rule, str(spec.get("basis") or ""), fact.ref)
+    basis = spec.get("basis") or ""
+    if isinstance(basis, dict):  # one basis per rule: changing `rule` changes the basis shown
+        if not basis.get(rule):
+            raise PackError(f"pack.yaml: period_counting.basis 没有写明 {rule} 的依据")
+        basis = basis[rule]
+    return Period(int(fact.value), rule, str(basis), fact.ref)
 
 
 def valid_until_for(pack: Pack, award_date: dt.date) -> dt.date:

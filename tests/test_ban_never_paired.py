@@ -269,6 +269,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                          "XX牌管材，沧州市政府质量奖企业出品", "荣获2019年度市质量奖"):
                 r = check_usage(text, PACK, award_date=award, today=TODAY, revoked=revoked)
                 messages.append((f"check-usage {label}", r.reply))
+        # no award known, and words that leave the purpose open
+        r = check_usage("欢迎来电咨询，荣获2021年度沧州市政府质量奖", PACK, today=TODAY)
+        messages.append(("check-usage no award, purpose unclear", r.reply))
 
         # the measures were revised: the notice everywhere it must show
         svc.set_supersession("沧政字〔2025〕1号", dt.date(2025, 7, 1))

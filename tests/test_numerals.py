@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from knowledge.numerals import (
     article_refs,
+    find_years,
     parse_int,
     parse_year,
     read_years,
@@ -85,11 +86,54 @@ def test_an_approximate_number_of_years_is_a_range_never_counted_as_met_across_t
         assert (said.representative() >= 5) is met
 
 
+@pytest.mark.parametrize("text, low, high", [
+    ("四五年", 4, 5), ("五六年", 5, 6), ("两三年", 2, 3), ("十五六年", 15, 16),
+    ("二十七八年", 27, 28), ("五六十年", 50, 60), ("三五年", 3, 5), ("四、五年", 4, 5),
+    ("4到6年", 4, 6), ("4-6年", 4, 6), ("四到六年", 4, 6), ("五年到六年", 5, 6),
+])
+def test_two_numbers_said_together_are_a_range_not_one_number(text, low, high):
+    said = read_years(text)
+    assert said is not None and (said.low, said.high) == (low, high)
+
+
+@pytest.mark.parametrize("text", ["两五", "二四", "四六年", "二〇二一"])
+def test_digits_said_one_by_one_are_no_number_of_years(text):
+    assert read_years(text) is None
+
+
+@pytest.mark.parametrize("sentence, said, low, high", [
+    ("成立快5年能报吗", "快5年", 4, 5), ("公司成立差不多5年了能报吗", "差不多5年", 4.5, 5.5),
+    ("我们单位成立5年左右，能申报吗", "5年左右", 4.5, 5.5), ("公司成立4到6年能报吗", "4到6年", 4, 6),
+    ("公司成立四五年能报吗", "四五年", 4, 5), ("我们厂子开了三年多", "三年多", 3, 4),
+    ("干了二十多年", "二十多年", 20, 30), ("十来年了", "十来年", 9, 11),
+    ("成立了5年", "5年", 5, 5), ("成立半年", "半年", 0.5, 0.5), ("经营满5年了", "满5年", 5, math.inf),
+])
+def test_a_number_of_years_is_found_in_a_sentence_as_said(sentence, said, low, high):
+    found = find_years(sentence)
+    assert found is not None
+    assert (found[0], found[1].low, found[1].high) == (said, low, high)
+
+
+@pytest.mark.parametrize("sentence", [
+    "企业近三年没有发生过重大事故", "最近5年", "这三年经营", "公司2017年成立", "三年前出过事故",
+    "公司三年以后能报吗", "3年内", "2021年度", "90年代", "三年级"])
+def test_a_window_a_calendar_year_or_a_time_ago_is_not_a_number_of_years(sentence):
+    assert find_years(sentence) is None
+
+
+def test_a_range_is_tried_at_both_ends_and_an_open_end_just_inside():
+    assert read_years("5").ends() == (5,)
+    assert read_years("快5年").ends() == (4, 4.99)
+    assert read_years("5年多").ends() == (5.01, 5.99)
+    assert read_years("5年以上").ends() == (5, 200)
+
+
 @given(st.text(max_size=30))
 def test_no_typed_text_makes_the_number_parsers_raise(text):
     parse_int(text)
     parse_year(text)
     read_years(text)
+    find_years(text)
 
 
 def test_no_module_tests_user_input_with_isdigit():
@@ -105,4 +149,20 @@ def test_no_module_tests_user_input_with_isdigit():
             for node in ast.walk(tree):
                 if isinstance(node, ast.Attribute) and node.attr == "isdigit":
                     offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_no_command_reads_a_typed_number_its_own_way():
+    """argparse's type=int and a hand-written [0-9] pattern read ٣ and ² differently from the
+    chat: every number a user types goes through knowledge.numerals.parse_int."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    own_way = re.compile(r"type=int\b|type=float\b|fullmatch\(r\"\[0-9\]|fullmatch\(rf\"\[0-9\]")
+    offenders = [f"{path.relative_to(root)}:{i}"
+                 for folder in ("bot", "handlers")
+                 for path in (root / folder).rglob("*.py")
+                 for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if own_way.search(line)]
     assert offenders == []

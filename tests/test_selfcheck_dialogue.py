@@ -222,8 +222,11 @@ def test_a_winner_unsure_of_the_date_is_uncertain_on_article_4(chat: Chat) -> No
 
 def test_not_sure_whether_ever_awarded_is_not_taken_for_an_award(chat: Chat) -> None:
     individual(chat)
+    assert "第7/8题" in chat.html  # one question about revocation will follow, not two
     chat.press("不确定")
-    assert "是否被撤销过" in chat.html
+    # the next question does not presume there was an award
+    assert "如果您获得过市政府质量奖，是否有奖项被撤销过" in chat.html
+    assert "您曾获得的" not in chat.html and "第8/8题" in chat.html
     chat.press("否")
     assert "❓ 第四条" in chat.html
     assert "是否曾获得市政府质量奖尚不确定" in chat.html
@@ -589,7 +592,9 @@ def test_every_question_of_the_pack_can_be_reached(d: Dialogue) -> None:
         chat.press(kind)
         while chat.running:
             reached.add(chat.state["selfcheck"]["current"])  # type: ignore[index]
-            if chat.last[-1].expects_text:
+            if chat.last[-1].expects_text and "日期" in chat.html and kind == "个人":
+                chat.press("不确定")  # not sure whether ever awarded: the other wording
+            elif chat.last[-1].expects_text:
                 chat.say("2010-01-01" if "日期" in chat.html else "6")
             else:
                 chat.press("是")

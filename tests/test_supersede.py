@@ -168,3 +168,90 @@ def test_changing_the_counting_rule_recomputes_stored_expiry_dates_at_start(
         assert registry.find_winner(s, "沧州甲公司").valid_until == dt.date(2028, 12, 19)
     assert second.sync_valid_until() == 0  # nothing more to do
     second.close()
+
+
+# -- the command line shows the notice too (qabot selfcheck, article, ask) ----------------------
+UNDATED = "本办法已修订（沧政字〔2025〕1号），以下依据沧政字〔2020〕14号；请以现行有效的办法为准。"
+CLEAN_FACTS = {"applicant_type": "individual", "today": "2026-01-05", "law_abiding": True,
+               "years_in_quality_work": 10, "quality_awareness_and_reputation": True,
+               "outstanding_contribution": True, "is_unit_head": False,
+               "previously_revoked": False, "previously_awarded": False}
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]):
+    """``qabot …`` with a database configured in which staff recorded a revision."""
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    assert main(["pack", "supersede", "--by", "沧政字〔2025〕1号", "--from", "2025-07-01"]) == 0
+    capsys.readouterr()
+
+    def run(*argv: str, stdin: str | None = None) -> str:
+        if stdin is not None:
+            import io
+            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        assert main(list(argv)) == 0
+        return capsys.readouterr().out
+
+    return run
+
+
+def test_every_self_check_result_on_the_command_line_carries_the_notice(cli, tmp_path: Path):
+    import json
+
+    barred = {**CLEAN_FACTS, "previously_revoked": True, "previously_awarded": True,
+              "previous_award_date": "2015-01-01"}
+    facts = tmp_path / "f.jsonl"
+    facts.write_text(json.dumps(CLEAN_FACTS) + "\n" + json.dumps(barred) + "\n", "utf-8")
+    clean, ban = cli("selfcheck", "--facts", str(facts)).split("\n\n")
+    assert NOTICE in clean
+    # a barred applicant's result names no date, not even the notice's (第二十四条)
+    assert UNDATED in ban and "2025-07-01" not in ban and "今后不得申报" in ban
+    lines = cli("selfcheck", "--json", "--facts", str(facts)).splitlines()
+    assert [sorted(json.loads(x)) for x in lines] == [sorted(json.loads(lines[0]))] * 2
+    assert "修订" not in "".join(lines)  # the JSON contract is the verdict alone
+
+
+def test_every_article_on_the_command_line_carries_the_notice(cli):
+    assert cli("article", "4").startswith(f"ℹ️ {NOTICE}\n")
+    out = cli("article", "24")  # the measures' ban: the notice without its date
+    assert UNDATED in out and "2025-07-01" not in out
+
+
+def test_the_ask_command_gives_the_notice_once_and_keeps_its_json_keys(cli):
+    import json
+
+    out = cli("ask", "公示期几天")
+    assert out.startswith(f"ℹ️ {NOTICE}\n") and "公示期为7天" in out
+    lines = [json.loads(x) for x in cli("ask", "--json", "-", stdin="公示期几天\n奖金多少\n")
+             .splitlines()]
+    assert [list(x) for x in lines] == [["query", "articles", "abstained", "band", "kind",
+                                         "reply"]] * 2
+    assert NOTICE in lines[0]["reply"] and "修订" not in lines[1]["reply"]
+    assert cli("ask", "--json", "公示期几天").count(NOTICE) == 1
+
+
+def test_without_a_database_the_command_line_reads_none_and_creates_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    from bot.cli import main
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("QABOT_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["ask", "公示期几天"]) == 0 and main(["article", "4"]) == 0
+    assert "修订" not in capsys.readouterr().out
+    assert not (tmp_path / "data").exists()
+
+
+def test_ask_without_a_database_never_imports_sqlalchemy(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "QABOT_DATA_DIR")}
+    code = ("import sys; from bot.cli import main; main(['ask', '公示期几天']); "
+            "print('sqlalchemy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(Path(__file__).parents[1])},
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("False")

@@ -122,3 +122,43 @@ def test_with_several_awards_the_year_in_the_text_picks_the_award():
 def test_an_approving_reply_never_asserts_more_than_the_words_show():
     r = check("我公司荣获2021年度沧州市政府质量奖。")
     assert r.ok and "请确认" in r.reply and "用于形象宣传。" not in r.reply
+
+
+def test_the_words_that_show_a_purpose_are_the_packs_data(tmp_path):
+    import shutil
+
+    from knowledge.pack import load_pack_from
+
+    text = "荣获2021年度沧州市政府质量奖，扫码进群"
+    assert check(text).problems == []
+    dst = tmp_path / "office"
+    shutil.copytree(PACK.path, dst)
+    words = (dst / "purpose.yaml").read_text(encoding="utf-8")
+    (dst / "purpose.yaml").write_text(words.replace("[产品, 商品,", "[扫码进群, 产品, 商品,"),
+                                      encoding="utf-8")
+    r = check_usage(text, load_pack_from(dst), award_date=AWARD, today=IN_TIME)
+    assert r.problems == ["product_promotion"] and "扫码进群" in r.reply
+
+
+def test_a_pack_without_its_purpose_words_is_refused_by_name(tmp_path):
+    import shutil
+
+    from knowledge.pack import PackError, load_pack_from
+
+    dst = tmp_path / "no-purpose"
+    shutil.copytree(PACK.path, dst)
+    (dst / "purpose.yaml").unlink()
+    with pytest.raises(PackError, match="purpose.yaml"):
+        check_usage("荣获2021年度沧州市政府质量奖", load_pack_from(dst))
+
+
+@pytest.mark.parametrize("text", ["XX管业生产的PE管材荣获2021年度沧州市政府质量奖",
+                                  "2021年度沧州市政府质量奖获奖企业，欢迎来电采购",
+                                  "2021年度沧州市政府质量奖获奖企业，全场八折",
+                                  "2021年度沧州市政府质量奖获奖企业 XX酒 53度",
+                                  "买管材，就选2021年度沧州市政府质量奖企业",
+                                  "2021年度沧州市政府质量奖获奖企业，新品上市",
+                                  "2021年度沧州市政府质量奖获奖企业淘宝店铺"])
+def test_a_sibling_of_product_promotion_is_never_approved(text):
+    r = check(text)
+    assert not r.ok and "product_promotion" in r.problems, r.reply

@@ -14,11 +14,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot import configured
     from bot.features.qa import article_html, parse_article_number
     from bot.render import html_to_text
-    from knowledge.pack import load_pack
+    from knowledge.claims import load_claims
 
-    pack = load_pack()
+    pack = configured.pack()
     total = len(pack.regulation.articles)
     n = parse_article_number(args.number)
     if n is None:
@@ -27,5 +28,10 @@ def run(args: argparse.Namespace) -> int:
         raise QabotError(f"《{pack.title}》共{total}条，没有第{n}条。")
     from bot.dialogue import Dialogue
 
-    print(html_to_text(article_html(Dialogue(pack, features=["bot.features.qa"]), n)))
+    text = html_to_text(article_html(Dialogue(pack, features=["bot.features.qa"]), n))
+    # as /article shows it in chat, every time; no date beside 第二十四条's ban
+    notice = configured.revision_notice(pack, dated=not load_claims(pack).states_ban(text))
+    if notice:
+        print(f"ℹ️ {notice}\n")
+    print(text)
     return 0

@@ -34,14 +34,18 @@ def run(args: argparse.Namespace) -> int:
     if args.question is None:
         raise QabotError("请给出问题，例如：qabot ask \"公示期几天\"；或用 qabot ask --json - 从标准输入读取。")
     d = Dialogue(features=["bot.features.qa"])
+    # one run is one conversation: the revision notice comes once, before the first answer,
+    # as in chat (in JSON, inside the first `reply`; the keys never change)
+    notice = Notice(d)
     if args.question == "-":
         status = 0
         for line in sys.stdin:
             q = line.rstrip("\r\n")
             if args.json:
-                print(json.dumps(answer_json(d, q), ensure_ascii=False), flush=False)
+                print(json.dumps(notice.into(answer_json(d, q)), ensure_ascii=False),
+                      flush=False)
             elif q.strip():
-                print(_human(d, q))
+                print(notice.before(_human(d, q)))
         sys.stdout.flush()
         return status
     q = args.question
@@ -50,10 +54,40 @@ def run(args: argparse.Namespace) -> int:
     if not q.strip():
         raise QabotError("问题是空的。例如：qabot ask \"公示期几天\"")
     if args.json:
-        print(json.dumps(answer_json(d, q), ensure_ascii=False))
+        print(json.dumps(notice.into(answer_json(d, q)), ensure_ascii=False))
         return 0
-    print(_human(d, q))
+    print(notice.before(_human(d, q)))
     return 0
+
+
+class Notice:
+    """The notice that the measures were revised, given once per run. The database is read
+    only when one is configured (bot.configured), so a run without one imports no sqlalchemy."""
+
+    def __init__(self, d: object) -> None:
+        self.d = d
+        self.given = False
+
+    def _text(self, answer: str) -> str:
+        if self.given:
+            return ""
+        self.given = True
+        from bot import configured
+        from knowledge.claims import load_claims
+
+        pack = self.d.pack  # type: ignore[attr-defined]
+        # an answer that states 第二十四条's ban is given no date beside it
+        return configured.revision_notice(pack, dated=not load_claims(pack).states_ban(answer))
+
+    def before(self, text: str) -> str:
+        notice = self._text(text)
+        return f"ℹ️ {notice}\n\n{text}" if notice else text
+
+    def into(self, answer: dict[str, object]) -> dict[str, object]:
+        notice = self._text(str(answer["reply"]))
+        if notice:
+            answer["reply"] = f"ℹ️ {notice}\n\n{answer['reply']}"
+        return answer
 
 
 def _human(d: object, q: str) -> str:

@@ -8,6 +8,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot.argtypes import whole
 from knowledge.errors import QabotError
 from knowledge.learned import REASONS
 
@@ -21,34 +22,37 @@ _REF = re.compile(r"^\s*第?\s*([0-9一二三四五六七八九十两〇零]+)\s
                   r"\s*[）)]?\s*项?)?\s*$")
 
 
+ID = whole("编号", 1, digits_only=True)  # #12 in the list
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("feedback", help="处理未答出、没把握和被点👎的问题，教会机器人（工作人员）",
                        description="机器人答不出的问题（不记录提问人）：列出、归到条款、设同义词、"
                                    "标为不在办法范围内、忽略；教过的内容可撤销。")
     fs = p.add_subparsers(dest="action", metavar="操作", required=True, parser_class=type(p))
     ls = fs.add_parser("list", help="列出待处理的问题（相近的问法为一组，附机器人的候选条款）")
-    ls.add_argument("--days", type=int, metavar="天", help="最近多少天（默认：保存期限）")
+    ls.add_argument("--days", type=whole("天数", 1), metavar="天", help="最近多少天（默认：保存期限）")
     ls.add_argument("--json", action="store_true", help="每组输出一行 JSON")
     a = fs.add_parser("assign", help="归到第N条（第X项）：成为该条的示例问题",
                       description="例如：qabot feedback assign 12 7 --item 1，或 assign 12 第七条第一项")
-    a.add_argument("id", type=int, metavar="编号", help="问题编号（list 中的 #编号）")
+    a.add_argument("id", type=ID, metavar="编号", help="问题编号（list 中的 #编号）")
     a.add_argument("article", metavar="条款", help="7、第七条、7.1、第七条第（一）项")
-    a.add_argument("--item", type=int, metavar="项", help="第几项")
+    a.add_argument("--item", type=whole("项号", 1, 99), metavar="项", help="第几项")
     a.add_argument("--quote", metavar="原文", help="回答这个问题的那一句中的几个字（机器人会引用这一句）")
     sy = fs.add_parser("synonym", help="同义词：用户的说法等同于办法中的词",
                        description="例如：qabot feedback synonym 开张 经营 --question 12")
     sy.add_argument("word", metavar="用户说法")
     sy.add_argument("canonical", metavar="办法用词")
-    sy.add_argument("--question", type=int, metavar="编号", help="同时把这组问题标为已处理")
+    sy.add_argument("--question", type=ID, metavar="编号", help="同时把这组问题标为已处理")
     o = fs.add_parser("out-of-scope", help="不在办法范围内：机器人会说明原因并拒答相近的问题",
                       description="原因：" + "；".join(f"{c} {r.label}" for c, r in REASONS.items()))
-    o.add_argument("id", type=int, metavar="编号")
+    o.add_argument("id", type=ID, metavar="编号")
     o.add_argument("--reason", required=True, choices=list(REASONS), metavar="原因",
                    help="、".join(f"{c}（{r.label}）" for c, r in REASONS.items()))
     ig = fs.add_parser("ignore", help="忽略这组问题")
-    ig.add_argument("id", type=int, metavar="编号")
+    ig.add_argument("id", type=ID, metavar="编号")
     un = fs.add_parser("undo", help="撤销一项教学（learned 中的编号）")
-    un.add_argument("lesson", type=int, metavar="教学编号")
+    un.add_argument("lesson", type=ID, metavar="教学编号")
     le = fs.add_parser("learned", help="列出已教给机器人的内容")
     le.add_argument("--all", action="store_true", help="包括已撤销的")
     fs.add_parser("purge", help="立即删除超过保存期限（QUESTION_RETENTION_DAYS）的记录")

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from bot.argtypes import whole
+
+ARTICLE = whole("条文编号", 1, 999)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("hot", help="热点问题：列出、置顶、隐藏、恢复")
@@ -12,10 +16,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ls = hs.add_parser("list", help="列出（默认）")
     ls.add_argument("--json", action="store_true")
     pin = hs.add_parser("pin", help="置顶某条的热点问题")
-    pin.add_argument("article", type=int, metavar="条")
+    pin.add_argument("article", type=ARTICLE, metavar="条")
     pin.add_argument("--text", metavar="问法", help="按钮上的问法（默认：当前的问法或示例问题）")
     for name, text in (("hide", "隐藏某条的热点问题"), ("reset", "取消置顶或隐藏")):
-        hs.add_parser(name, help=text).add_argument("article", type=int, metavar="条")
+        hs.add_parser(name, help=text).add_argument("article", type=ARTICLE, metavar="条")
     p.set_defaults(run=run, action="list", json=False)
 
 

@@ -33,14 +33,14 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from bot import configured
     from knowledge.eligibility import FactsError, evaluate, validate_facts, with_today
-    from knowledge.pack import load_pack
 
     if not args.facts:
         raise QabotError("请用 --facts FILE 指定事实文件（- 表示标准输入）；"
                          "交互式自查请运行 qabot chat 后发送 /selfcheck")
     text = _read(args.facts)
-    pack = load_pack()
+    pack = configured.pack()
     today = _today(pack)
     checked: list[Facts] = []
     errors: list[str] = []
@@ -64,24 +64,30 @@ def run(args: argparse.Namespace) -> int:
         raise QabotError("没有读到任何事实（文件为空）")
     verdicts = [evaluate(f, pack) for f in checked]
     out = sys.stdout
+    notices: dict[bool, str] = {}  # every result carries the revision notice, as in chat
     for i, v in enumerate(verdicts):
-        if args.json:
+        if args.json:  # the JSON contract is the verdict alone
             out.write(json.dumps(v.to_json(), ensure_ascii=False) + "\n")
         else:
             if i:
                 out.write("\n")
-            out.write(render_text(v, pack))
+            dated = not v.barred  # a dated notice never stands beside a ban (第二十四条)
+            if dated not in notices:
+                notices[dated] = configured.revision_notice(pack, dated=dated)
+            out.write(render_text(v, pack, notice=notices[dated]))
     return 0
 
 
-def render_text(v: Verdict, pack: Pack) -> str:
+def render_text(v: Verdict, pack: Pack, notice: str = "") -> str:
     """The verdict for a terminal: one line per clause, then the verdict sentence; a barred
-    applicant (第二十四条) is shown no priority and no date to apply again."""
+    applicant (第二十四条) is shown no priority and no date to apply again. ``notice``: that
+    the measures were revised, first."""
     from knowledge.claims import load_claims
 
     claims = load_claims(pack)
     kind = "组织奖（单位）" if v.applicant_type == "organization" else "个人奖（个人）"
-    lines = [f"申报资格自查 · {kind}"]
+    lines = [f"ℹ️ {notice}"] if notice else []
+    lines.append(f"申报资格自查 · {kind}")
     for c in v.clauses:
         if v.barred and not c.required:
             continue

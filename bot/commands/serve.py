@@ -16,6 +16,8 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from bot.argtypes import whole
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "接口 /api/…、/healthz、/metrics；设置了 TELEGRAM_BOT_TOKEN "
                                    "和 WEBHOOK_URL 时同时接收 Telegram 的 webhook。")
     p.add_argument("--host", default=None, help="监听地址（默认 WEB_HOST，即 127.0.0.1）")
-    p.add_argument("--port", type=int, default=None,
+    p.add_argument("--port", type=whole("端口号", 0), default=None,
                    help="监听端口（默认 WEB_PORT，即 8080；0 表示任选空闲端口）")
     p.add_argument("--no-telegram", action="store_true",
                    help="即使设置了 WEBHOOK_URL 也不接收 Telegram 消息")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
+from bot.argtypes import whole
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stats", help="运行情况：每天的问题数、作答率、评价、自查、提醒（只有数字）")
-    p.add_argument("--days", type=int, default=7, metavar="天", help="最近多少天（默认 7）")
+    p.add_argument("--days", type=whole("天数", 1, 366), default=7, metavar="天", help="最近多少天（默认 7）")
     p.add_argument("--today", metavar="日期", help="截止哪一天（默认今天）")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.set_defaults(run=run)

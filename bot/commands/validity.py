@@ -25,20 +25,21 @@ def today_arg(value: str | None) -> dt.date:
     """``--today`` or today's date in the pack's time zone."""
     from zoneinfo import ZoneInfo
 
-    from knowledge.pack import load_pack
+    from bot import configured
     from knowledge.validity import parse_date
 
     if value:
         return parse_date(value)
-    return dt.datetime.now(ZoneInfo(str(load_pack().meta.get("timezone", "Asia/Shanghai")))).date()
+    tz = str(configured.pack().meta.get("timezone", "Asia/Shanghai"))
+    return dt.datetime.now(ZoneInfo(tz)).date()
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot import configured
     from knowledge.claims import load_claims
-    from knowledge.pack import load_pack
     from knowledge.validity import DateError, assess_for, check_order, parse_date
 
-    pack = load_pack()
+    pack = configured.pack()
     try:
         award_date = parse_date(args.award_date)
     except DateError as e:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.argtypes import whole, year
+
 if TYPE_CHECKING:
     from bot.services import Services
 
@@ -30,16 +32,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rv.add_argument("name", metavar="名称")
     rv.add_argument("--reason", required=True, metavar="原因", 
                     help="撤销原因，如 第二十四条（一）…")
-    rv.add_argument("--year", type=int, metavar="年度", help="同名多次获奖时指定年度")
+    rv.add_argument("--year", type=year, metavar="年度", help="同名多次获奖时指定年度")
     rv.add_argument("--date", metavar="日期",
                     help="撤销日期（默认今天；须在认定日期之后、有效期之内，第二十四条）")
     exp = ws.add_parser("expiring", help="列出即将到期的奖项")
-    exp.add_argument("--within", type=int, default=180, metavar="天",
+    exp.add_argument("--within", type=whole("天数", 0, 99_999), default=180, metavar="天",
                      help="多少天内到期（默认 180）")
     exp.add_argument("--today", metavar="日期")
     cd = ws.add_parser("code", help="生成一次性绑定码，交给获奖联系人发送 /bind 码")
     cd.add_argument("name", metavar="名称")
-    cd.add_argument("--year", type=int, metavar="年度")
+    cd.add_argument("--year", type=year, metavar="年度")
     ws.add_parser("quota", help="按第四条核对每年获奖名额")
     p.set_defaults(run=run)
 

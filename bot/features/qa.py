@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.turn import Button, Reply, Turn, esc
 from knowledge.followup import answer_in_context
-from knowledge.numerals import to_chinese, to_int
+from knowledge.numerals import parse_int, to_chinese
 from knowledge.regulation import Sentence
 from knowledge.retrieval import Answer, Retriever
 
@@ -212,13 +212,13 @@ def _span(pair: tuple) -> str:
 
 def verdict_lines(ans: Answer, pack: Pack | None = None) -> str:
     """The rules' verdict on the facts a question states, before the quote."""
+    from bot import configured
     from knowledge.claims import load_claims
-    from knowledge.pack import load_pack
 
     rd = ans.reading
     if rd is None:
         return ""
-    claims = load_claims(pack or load_pack())
+    claims = load_claims(pack or configured.pack())
     if rd.topic == "revoked":
         return esc(claims.text("answer.revoked"))
     if rd.topic == "validity":
@@ -337,7 +337,7 @@ def toc_html(d: Dialogue) -> str:
 
 def parse_article_number(arg: str) -> int | None:
     s = arg.strip().removeprefix("第").removesuffix("条").strip()
-    return to_int(s) if s else None
+    return parse_int(s) if s else None
 
 
 def article_reply(d: Dialogue, arg: str) -> Reply:
@@ -458,7 +458,7 @@ def register(d: Dialogue) -> None:
 
     @d.button("art")
     def show_article(turn: Turn, rest: str) -> list[Reply]:
-        n = to_int(rest.split(":")[0]) if rest else None
+        n = parse_int(rest.split(":")[0], digits_only=True) if rest else None
         total = len(d.pack.regulation.articles)
         if n is None or not 1 <= n <= total:
             return [Reply("这个按钮已失效，请重新发送问题。")]
@@ -473,7 +473,7 @@ def register(d: Dialogue) -> None:
                 f"• {esc(e)}" for e in EXAMPLES),
                 [[Button(e, f"qa:ask:{i}")] for i, e in enumerate(EXAMPLES)])]
         if rest.startswith("ask:"):
-            i = to_int(rest[4:])
+            i = parse_int(rest[4:], digits_only=True)
             if i is None or not 0 <= i < len(EXAMPLES):
                 return [Reply("这个按钮已失效，请重新发送问题。")]
             return [ask(turn, EXAMPLES[i])]

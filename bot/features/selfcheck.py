@@ -21,6 +21,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from bot import configured
 from bot.report import build_report
 from bot.turn import Button, Reply, Turn, esc
 
@@ -38,7 +39,7 @@ from knowledge.eligibility import (
     with_today,
 )
 from knowledge.numerals import parse_int, read_years
-from knowledge.pack import Pack, load_pack
+from knowledge.pack import Pack
 
 FLOW = "selfcheck"
 PREFIX = "sc"
@@ -249,8 +250,17 @@ def _asked(q: Question, answers: dict[str, Any]) -> bool:
 
 
 def _sequence(rules: Rules, answers: dict[str, Any]) -> list[Question]:
-    """The questions that will be asked, given the answers so far (later ones assumed asked)."""
-    return [q for q in rules.questions if _asked(q, answers)]
+    """The questions that will be asked, given the answers so far (later ones assumed asked).
+    Two wordings of one question (the same facts, asked on different earlier answers) count
+    once: only one of them will be asked."""
+    seen: set[tuple[str | None, tuple[str, ...]]] = set()
+    out = []
+    for q in rules.questions:
+        if not _asked(q, answers) or (q.clause, q.sets) in seen:
+            continue
+        seen.add((q.clause, q.sets))
+        out.append(q)
+    return out
 
 
 def _ask(turn: Turn, rules: Rules) -> Reply:
@@ -501,7 +511,7 @@ def render_result(v: Verdict, rules: Rules, notice: str = "", pack: Pack | None 
     """Each clause ✅/❌/❓ with what it asks, the verdict, and for an applicant who may apply the
     priority, the date to apply again and the next steps; a barred applicant (第二十四条) gets
     none of those. Then a reminder that this is not the official review."""
-    claims = load_claims(pack or load_pack())
+    claims = load_claims(pack or configured.pack())
     lines = [T_RESULT_TITLE.format(kind=T_KIND[v.applicant_type])]
     if notice:
         lines.insert(0, f"<i>ℹ️ {esc(notice)}</i>\n")

@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.features.feedback import sessions_of
-from bot.turn import Button, Reply, Turn, esc
+from bot.turn import BadNumber, Button, Reply, Turn, esc, number_arg
 from knowledge.learned import REASONS
 from knowledge.lexicon import is_cjk, normalize
-from knowledge.numerals import to_chinese
+from knowledge.numerals import parse_int, to_chinese
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -137,8 +137,9 @@ def fresh(d: Dialogue) -> Retriever:
 
 
 def _int(text: str, limit: int = 9) -> int | None:
-    # ASCII digits only (isdigit() also says yes to ², which int() refuses)
-    return int(text) if re.fullmatch(rf"[0-9]{{1,{limit}}}", text) else None
+    # an id in a button's data or before a word (/synonym 12 开张 经营): digits only, read by
+    # the one parser for typed numbers (isdigit() says yes to ², which int() refuses)
+    return parse_int(text, max_digits=limit, digits_only=True)
 
 
 def _short(text: str, n: int = 40) -> str:
@@ -210,8 +211,10 @@ def triage_replies(turn: Turn, arg: str) -> list[Reply]:
     if sessions_of(d.services) is None:
         return [Reply(TEXTS["no_db"])]
     keep = retention_days(d)
-    days = _int(arg.strip(), 4) or keep
-    days = min(max(days, 1), keep)
+    try:  # questions are kept `keep` days: a longer window would promise what is deleted
+        days = number_arg(arg, keep, lo=1, hi=keep, what="天数", example="/feedback 30")
+    except BadNumber as e:
+        return [Reply(esc(e))]
     groups = open_groups(d, days)
     if not groups:
         return [Reply(TEXTS["none"].format(days=days))]
@@ -559,7 +562,10 @@ def stats_reply(turn: Turn, arg: str) -> list[Reply]:
     d = turn.dialogue
     if sessions_of(d.services) is None:
         return [Reply(TEXTS["no_db"])]
-    days = min(max(_int(arg.strip(), 4) or STATS_DAYS, 1), 366)
+    try:
+        days = number_arg(arg, STATS_DAYS, lo=1, hi=366, what="天数", example="/stats 30")
+    except BadNumber as e:
+        return [Reply(esc(e))]
     with _session(d) as s:
         stats = compute(s, turn.today, days, ZoneInfo(str(d.pack.meta.get("timezone", "Asia/Shanghai"))),
                         topic_words=topic_words(fresh(d)))

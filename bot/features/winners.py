@@ -9,10 +9,10 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from bot.turn import Button, Reply, Turn, esc
+from bot.turn import BadNumber, Button, Reply, Turn, esc, number_arg
 from knowledge.claims import load_claims
 from knowledge.errors import QabotError
-from knowledge.numerals import parse_int, parse_year
+from knowledge.numerals import parse_year
 from knowledge.usage import Award, check_usage_awards, correct_wording, reply_html
 
 if TYPE_CHECKING:
@@ -64,11 +64,13 @@ def _may_change_group(turn: Turn) -> bool:
     return not turn.is_group or turn.is_staff or turn.is_chat_admin
 
 
-def _status_line(svc: Services, w: Any, turn: Turn, barred: bool = False) -> str:
+def _status_line(svc: Services, w: Any, turn: Turn, barred: bool = False,
+                 later: Any = None) -> str:
     """One bound award: validity (with the counting basis), the honour, applying again.
 
     A revoked award, or any award of a winner barred by 第二十四条, is shown no date to apply
-    again and no next step."""
+    again and no next step. While a ``later`` award of the same winner is valid, the older one
+    gives no date of its own: the winner applies again when the later one has run out."""
     from bot import registry
 
     claims = load_claims(svc.pack)
@@ -85,13 +87,18 @@ def _status_line(svc: Services, w: Any, turn: Turn, barred: bool = False) -> str
         if v.may_use_honor:
             lines.append(claims.text("status.use", wording=esc(correct_wording(svc.pack,
                                                                               w.award_year))))
-            if not barred and v.reapply_from:
+            if not barred and v.reapply_from and later is None:
                 lines.append(claims.text("status.reapply_from",
                                          again=v.reapply_from.isoformat()))
-        elif not barred:
+        elif not barred and later is None:
             lines.append(claims.text("status.expired"))
         else:
             lines.append(claims.text("status.expired_no_reapply"))
+        if later is not None and not barred:
+            lv = registry.validity_of(later, turn.today, svc.pack)
+            lines.append(claims.text("status.later_award_valid", year=later.award_year,
+                                     until=lv.valid_until.isoformat(),
+                                     again=lv.reapply_from.isoformat()))
     if w.repeat_award:
         lines.append(claims.text("status.repeat"))
     sup = svc.supersession() if hasattr(svc, "supersession") else None
@@ -111,8 +118,10 @@ def register(d: Dialogue) -> None:
         if not winners:
             return [Reply(TEXTS["not_bound"])]
         barred = svc.barred_keys([w.name_key for w in winners])
+        later = svc.later_valid(winners, turn.today)
         # one message per award: a revoked award's ban never shares a message with a date
-        return [Reply(_status_line(svc, w, turn, w.name_key in barred and w.status != "revoked"))
+        return [Reply(_status_line(svc, w, turn, w.name_key in barred and w.status != "revoked",
+                                   later.get(int(w.id or 0))))
                 for w in winners]
 
     @d.command("bind", "用绑定码绑定获奖单位，接收有效期提醒")
@@ -239,8 +248,10 @@ def register(d: Dialogue) -> None:
             return _no_db()
         # one parser for typed numbers (² is a digit to isdigit() that int() refuses); five
         # digits keep the date arithmetic valid
-        days = parse_int(arg, hi=99_999) if arg else None
-        days = 180 if days is None else days
+        try:
+            days = number_arg(arg, 180, lo=0, hi=99_999, what="天数", example="/expiring 90")
+        except BadNumber as e:
+            return [Reply(esc(e))]
         from bot import registry
 
         with svc.session() as s:

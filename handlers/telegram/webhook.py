@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -25,6 +24,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
+
+from knowledge.numerals import parse_int
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,8 @@ def webhook_route(app: Application, path: str, secret_token: str | None) -> Rout
                 logger.warning("webhook request without the right secret token refused")
                 return PlainTextResponse("403", status_code=403)
         length = request.headers.get("content-length", "0")
-        # ASCII digits only: "²".isdigit() is true and int() refuses it (a 500 before)
-        if not re.fullmatch(r"[0-9]{1,12}", length) or int(length) > MAX_BODY:
+        # the one parser for typed numbers: "²".isdigit() is true and int() refuses it
+        if parse_int(length, hi=MAX_BODY, max_digits=12, digits_only=True) is None:
             return PlainTextResponse("413", status_code=413)
         body = bytearray()
         async for chunk in request.stream():  # never buffer more than the limit

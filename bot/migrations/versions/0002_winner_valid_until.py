@@ -11,8 +11,6 @@ Create Date: 2025-01-02
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,10 +21,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    from bot import configured
     from knowledge.pack import load_pack
     from knowledge.validity import AWARD_DAY_COUNTED, valid_until
 
-    years = int(load_pack(os.environ.get("QABOT_KNOWLEDGE_PACK") or "cangzhou-2020")
+    years = int(load_pack(configured.pack_id())
                 .value("validity_years"))
     with op.batch_alter_table("winner") as batch:
         batch.add_column(sa.Column("valid_until", sa.Date(), nullable=True))

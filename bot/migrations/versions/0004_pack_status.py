@@ -15,7 +15,6 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import sqlalchemy as sa
 from alembic import op
@@ -40,6 +39,7 @@ def _recompute(years: int, counting: str) -> None:
 
 
 def upgrade() -> None:
+    from bot import configured
     from knowledge.pack import load_pack
     from knowledge.validity import period
 
@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("counting", sa.String(), nullable=True),
         sa.Column("updated_at", TS, nullable=False),
     )
-    pack = load_pack(os.environ.get("QABOT_KNOWLEDGE_PACK") or "cangzhou-2020")
+    pack = load_pack(configured.pack_id())
     p = period(pack)
     _recompute(p.years, p.counting)
     status = sa.table("pack_status", sa.column("pack_id", sa.String()),
@@ -62,10 +62,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    from bot import configured
     from knowledge.pack import load_pack
     from knowledge.validity import AWARD_DAY_COUNTED
 
-    years = int(load_pack(os.environ.get("QABOT_KNOWLEDGE_PACK") or "cangzhou-2020")
+    years = int(load_pack(configured.pack_id())
                 .value("validity_years"))
     _recompute(years, AWARD_DAY_COUNTED)  # what 0002 stored
     op.drop_table("pack_status")
