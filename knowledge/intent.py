@@ -1,7 +1,7 @@
 """What a question asks for, and which sentences of a regulation can give it.
 
 A question carries one or more intents (an amount of money, a count of something, a duration,
-a date, a person or body, a place, a permission or ban, a consequence, a list of conditions, a
+how often, a date, a person or body, a place, a permission or ban, a consequence, a list of conditions, a
 reason, a procedure, the content of something). Each intent names the question words that
 signal it and the sentence patterns that can answer it; both live in ``data/intents.yaml``
 (general Chinese, not one regulation). The kinds of award a regulation has (组织奖/个人奖) and
@@ -29,8 +29,10 @@ try:
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
-INTENTS = ("amount", "count", "duration", "when", "who", "where", "permission", "consequence",
-           "conditions", "reason", "basis", "process", "content")
+INTENTS = ("amount", "count", "duration", "frequency", "when", "who", "where", "permission",
+           "consequence", "conditions", "reason", "basis", "process", "content")
+# 几年评一次 asks how often, not how long (a duration) nor how many (a count)
+_NOT_WITH_FREQUENCY = frozenset({"duration", "count"})
 _PUNCT = re.compile(r"[\s，。！？、,.!?~～…；;：:“”\"'（）()【】\[\]《》<>]+")
 
 
@@ -69,6 +71,7 @@ class Language:
         measures = "".join(data.get("count_measures") or [])
         self._count_of = re.compile(rf"(?:几|多少)[{measures}]([\u4e00-\u9fff]{{1,3}})")
         self.question_words = frozenset(str(w) for w in data.get("question_words") or ())
+        self.negators = frozenset(str(w) for w in data.get("negators") or ())
         self.dependent_openers = tuple(data.get("dependent_openers") or ())
         self.dependent_after_semicolon = tuple(data.get("dependent_after_semicolon") or ())
         self.smalltalk: dict[str, str] = {}
@@ -83,6 +86,8 @@ class Language:
     def intent(self, text: str, kinds: tuple[Kind, ...] = ()) -> Intent:
         """The intents of a normalised question; ``kinds`` are the pack's kinds of award."""
         found = {name for name, rx in self.ask.items() if rx.search(text)}
+        if "frequency" in found:
+            found -= _NOT_WITH_FREQUENCY
         count_of = None
         if "count" in found and (m := self._count_of.search(text)):
             count_of = m.group(1)

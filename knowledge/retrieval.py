@@ -51,7 +51,10 @@ W_INTENT = 0.08
 # An article with no sentence of the kind asked for (an amount, a count, a duration, a date,
 # a body, a place) is multiplied by this.
 INTENT_MISS = 0.9
-_SPECIFIC = frozenset({"amount", "count", "duration", "when", "who", "where"})
+_SPECIFIC = frozenset({"amount", "count", "duration", "frequency", "when", "who", "where"})
+# facts a clause of a sentence may state on its own (每年认定一次，奖项有效期四年): a question
+# asking for one of them is quoted the clause that states it, not the others
+_FACTS = frozenset({"amount", "count", "duration", "frequency"})
 _MISSED = _SPECIFIC | {"consequence", "reason"}  # an article with none of these kinds loses
 # a sentence giving one of these is quoted beside the ones chosen on their words
 _ANSWERED = _SPECIFIC | {"consequence", "reason"}
@@ -127,6 +130,8 @@ class Unit:
     opens_list: bool  # …下列基本条件： / …下列情形之一的
     # the words of each clause that states a duration (奖项有效期四年): what the duration is of
     durations: tuple[frozenset[str], ...] = ()
+    # each clause cut at a comma: its text, the facts it states (_FACTS) and its words
+    clauses: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
 
 
 @dataclass
@@ -267,7 +272,8 @@ class Retriever:
         self.terms: dict[int, list[str]] = {}
         self.titles: dict[int, str] = {}
         self.notes: dict[int, list[tuple[frozenset[str], str]]] = {}
-        self.questions: list[tuple[int, str, int | None]] = []
+        # (article, sample question, the items it points at)
+        self.questions: list[tuple[int, str, frozenset[int]]] = []
         for num, entry in per_article.items():
             entry = entry or {}
             self.titles[int(num)] = str(entry.get("title") or "")
@@ -278,9 +284,10 @@ class Retriever:
                 for n in entry.get("notes") or []]
             for q in entry.get("questions") or []:
                 if isinstance(q, dict):
-                    self.questions.append((int(num), normalize(str(q["q"])), q.get("item")))
+                    self.questions.append((int(num), normalize(str(q["q"])),
+                                           _item_set(q.get("item"))))
                 else:
-                    self.questions.append((int(num), normalize(str(q)), None))
+                    self.questions.append((int(num), normalize(str(q)), frozenset()))
         extra = {t for ts in self.terms.values() for t in ts}
         # Colloquial variants are matched as substrings; only the measures' own words are
         # taught to the segmenter, so that 参加评选 still yields 参加 and 评选.
@@ -369,7 +376,7 @@ class Retriever:
             q = normalize(sample.question)
             if sample.sentence is not None:
                 self._question_sentence[len(self.questions)] = sample.sentence
-            self.questions.append((sample.article, q, sample.item))
+            self.questions.append((sample.article, q, _item_set(sample.item)))
             self._question_vecs.append(self._weigh(self._tokens(q)[0]))
             self._question_norms.append(_norm(self._question_vecs[-1]))
         self._question_postings = (postings if len(self.questions) == len(questions)
@@ -523,6 +530,8 @@ class Retriever:
                         continue
                     if j == i and self.seg.is_word(window):
                         continue  # a real word on its own (意义) is not a typo for 异议
+                    if toks[i] in self.stopwords or toks[j] in self.stopwords:
+                        continue  # 是县医院: 是 + 县 is no typo for 实现
                     for key in pinyin_keys(window, limit=4):
                         for term in self._homophones.get(key, ()):
                             if term != window:
@@ -537,7 +546,14 @@ class Retriever:
 
     def prepare(self, text: str) -> _Query:
         words = self._words(text)
+        negated = self._negated(text)
+        if negated:
+            # 医院不是企业: what the applicant is not says nothing of what is asked
+            words = [w for w in words if w not in negated]
         query, oov = self._expand(text, words)
+        for w in negated:
+            query.pop(w, None)
+            oov.pop(w, None)
         intent = self.lang.intent(text, self.kinds)
         if "count" in intent.kinds:
             counted = self._counted(text)
@@ -546,7 +562,21 @@ class Retriever:
                 # 几个部门 counts departments: its 个 says nothing about the quota's 7个
                 for unit in _UNITS:
                     query.pop(unit, None)
-        return _Query(text, words, query, oov, self._query_bigrams(text, words), intent)
+        return _Query(text, words, query, oov, self._query_bigrams(text, words, negated),
+                      intent)
+
+    def _negated(self, text: str) -> set[str]:
+        """The negators of a question and the word each denies (不是 + 企业)."""
+        if not any(n in text for n in self.lang.negators):
+            return set()
+        toks = self.seg.cut(text)
+        out: set[str] = set()
+        for i, t in enumerate(toks):
+            if t in self.lang.negators:
+                out.add(t)
+                if i + 1 < len(toks) and all(is_cjk(c) for c in toks[i + 1]):
+                    out.add(toks[i + 1])
+        return out
 
     def _counted(self, text: str) -> str | None:
         """What a count question counts: the word after 几个/多少家 (几个部门 -> 部门)."""
@@ -843,13 +873,14 @@ class Retriever:
                   for dot, norm in zip(dots, self._question_norms, strict=True)]
         return q.sims
 
-    def _query_bigrams(self, text: str, words: list[str]) -> list[str]:
+    def _query_bigrams(self, text: str, words: list[str],
+                       dropped: set[str] | frozenset[str] = frozenset()) -> list[str]:
         content = set(words)
         out = []
         for chunk in chunks(text):
             # drop the stopword runs so that 能申 or 报吗 do not match by accident
-            kept = "".join(w if w in content or w not in self.stopwords else " "
-                           for w in self.seg.cut(chunk))
+            kept = "".join(w if w not in dropped and (w in content or w not in self.stopwords)
+                           else " " for w in self.seg.cut(chunk))
             out += _bigrams(kept)
         return out
 
@@ -922,7 +953,10 @@ class Retriever:
                 lead and (s.text.endswith("：") or "下列" in s.text),
                 tuple(frozenset(self._words(normalize(c), index=True)) - _UNITS
                       for c in _CLAUSES.split(s.text)
-                      if "duration" in self.lang.answers(c))))
+                      if "duration" in self.lang.answers(c)),
+                tuple((c, self.lang.answers(c) & _FACTS,
+                       frozenset(self._words(normalize(c), index=True)) - _UNITS)
+                      for c in _CLAUSE.split(s.text) if c)))
         return out
 
     def _intent_match(self, u: Unit, intent: Intent, query: dict[str, float] | None = None) -> int:
@@ -961,7 +995,7 @@ class Retriever:
             if asked and u.kinds and not (u.kinds & asked):
                 continue  # a sentence about the other kind of award never answers
             score = self.sentence_score(u, q, qb, few=len(content) <= 2)
-            if hint is not None and u.sentence.item == hint:
+            if u.sentence.item in hint:
                 score += bonus
             if sentence_hint is not None and u.sentence.index == sentence_hint:
                 score += bonus
@@ -1004,7 +1038,7 @@ class Retriever:
             chosen += self._answering(scored, chosen, q)
         chosen += self._continuations(units, chosen, q)
         quotes = self._with_lead(number, chosen, q.intent)
-        return [self._excerpt(s, asked) for s in quotes], False
+        return [self._clause_excerpt(self._excerpt(s, asked), q) for s in quotes], False
 
     def _answering(self, scored: list[tuple[float, Unit]], chosen: list[Unit],
                    q: _Query) -> list[Unit]:
@@ -1083,6 +1117,46 @@ class Retriever:
                     changed = True
         return [u.sentence for u in units if u.sentence.index in keep]
 
+    def _clause_excerpt(self, s: Sentence, q: _Query) -> Sentence:
+        """A sentence stating several facts in separate clauses (每年认定一次，奖项有效期四年，
+        期满后可重新申报), cut to the clause that states the fact asked for: 有效期几年 is not
+        answered with how often the award is given, nor 几年评一次 with how long it lasts. A
+        clause sharing the question's words stays; one leaning on a clause cut away goes too."""
+        wanted = q.intent.kinds & _FACTS
+        if not wanted:
+            return s
+        unit = next((u for u in self._article_units(s.article) if u.sentence.index == s.index),
+                    None)
+        if unit is None or unit.sentence.text != s.text:
+            return s  # already cut to one kind of award
+        clauses = unit.clauses
+        stated = [facts for _, facts, _ in clauses if facts]
+        if len(stated) < 2 or not any(f & wanted for f in stated) \
+                or all(f & wanted for f in stated):
+            return s
+        content = {w for w in q.query if w not in self._kind_names
+                   and w not in self.scope.award_words}
+        kept: list[str] = []
+        dropped = after_drop = False
+        for text, facts, words in clauses:
+            shares = bool(words & content)
+            keep = bool(facts & wanted) or shares if facts else (shares or not after_drop)
+            if keep:
+                kept.append(text)
+                after_drop = False
+                continue
+            if kept and not kept[-1].endswith("……"):
+                kept[-1] = kept[-1].rstrip("，") + "……"
+            elif not kept:
+                kept.append("……")
+            dropped = after_drop = True
+        if not dropped:
+            return s
+        out = "".join(kept).replace("…………", "……")
+        if out.endswith("……") is False and not out.endswith("。"):
+            out += "。"
+        return Sentence(s.article, s.index, out, s.item)
+
     def _excerpt(self, s: Sentence, asked: frozenset[str]) -> Sentence:
         """A sentence naming both kinds of award in separate clauses, cut to the clauses about
         the kind asked (…“个人奖”原则上每次不超过3个，达不到获奖条件的奖项可以空缺。)."""
@@ -1108,17 +1182,17 @@ class Retriever:
             kept.append(c)
         return Sentence(s.article, s.index, "".join(kept).replace("…………", "……"), s.item)
 
-    def _item_hint(self, number: int, q: _Query) -> tuple[int | None, int | None, float]:
-        """The item (and, for a taught sample, the sentence) of this article's closest sample
+    def _item_hint(self, number: int, q: _Query) -> tuple[frozenset[int], int | None, float]:
+        """The items (and, for a taught sample, the sentence) of this article's closest sample
         question when that question is close, and how much it weighs in choosing the quote:
         a question staff taught points decisively at the part they chose."""
-        best, hint, at = 0.0, None, -1
+        best, hint, at = 0.0, frozenset[int](), -1
         for i, ((art, _, item), sim) in enumerate(zip(self.questions, self._similarities(q),
                                                        strict=True)):
             if art == number and sim > best:
                 best, hint, at = sim, item, i
         if best < ITEM_HINT_SIMILARITY:
-            return None, None, 0.0
+            return frozenset(), None, 0.0
         decisive = at >= self._learned_from and best >= LEARNED_HINT_SIMILARITY
         bonus = LEARNED_HINT_BONUS if decisive else S_HINT
         return hint, self._question_sentence.get(at), bonus
@@ -1156,6 +1230,15 @@ _MEASURE_WORD = re.compile(r"(?<![第0-9零〇一二两三四五六七八九十�
 
 def _article_refs(text: str) -> list[int]:
     return article_refs(_MEASURE_WORD.sub(" ", text))
+
+
+def _item_set(item: object) -> frozenset[int]:
+    """A sample's ``item``: none, one item (3) or several ([1, 3])."""
+    if item is None:
+        return frozenset()
+    if isinstance(item, list | tuple):
+        return frozenset(int(i) for i in item)
+    return frozenset({int(item)})  # type: ignore[call-overload]
 
 
 def _norm(vec: dict[str, float]) -> float:

@@ -261,3 +261,38 @@ def test_a_stated_fact_asking_what_else_is_needed_gets_every_condition(r):
 def test_the_document_number_is_shown_when_asked(r):
     ans = r.ask("这个办法的文号是什么")
     assert ans.articles[0] == 26 and any("沧政字〔2020〕14号" in n for n in ans.notes)
+
+
+@pytest.mark.parametrize("question", ["质量奖几年评一次", "是不是每年都评", "一年评几次"])
+def test_how_often_is_answered_with_how_often_not_how_long(r, question):
+    # 第四条: 每年认定一次，奖项有效期四年，…: the clause asked for, not the validity beside it
+    ans = r.ask(question)
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 4 and ans.kind != "best"
+    assert "每年认定一次" in texts and "有效期四年" not in texts
+
+
+@pytest.mark.parametrize("question", ["获奖后有效期几年", "这个荣誉能管几年"])
+def test_how_long_is_answered_with_the_validity_not_how_often(r, question):
+    texts = " ".join(s.text for s in r.ask(question).quotes)
+    assert "有效期四年" in texts and "每年认定一次" not in texts
+
+
+def test_money_already_named_is_not_an_amount_question(r):
+    # 那2万块钱有没有规定用途: the use is asked, not the amount
+    assert "amount" not in r.prepare("那2万块钱有没有规定用途").intent.kinds
+    assert "amount" in r.prepare("能拿30万吗").intent.kinds
+
+
+def test_what_the_applicant_is_not_is_no_word_of_the_question(r):
+    # 医院不是企业: 鼓励企业进行质量创新 (第七条（五）) does not answer whether a hospital may apply
+    q = r.prepare("我们医院不是企业，能报组织奖吗")
+    assert "企业" not in q.query and "医院" in q.query
+
+
+@pytest.mark.parametrize("question", ["我们是县医院，不是企业，能申报吗", "学校这种单位能评组织奖吗"])
+def test_a_unit_that_is_no_company_gets_what_kind_of_unit_may_apply_and_its_field(r, question):
+    ans = r.ask(question)
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 7
+    assert "法人或其他组织" in texts and "健康服务优化" in texts
