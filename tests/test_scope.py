@@ -124,3 +124,45 @@ def test_questions_that_only_mention_other_places_or_topics_stay_in_scope(questi
     assert ans.decline is None and not ans.abstained, question
     acceptable = article if isinstance(article, tuple) else (article,)
     assert set(acceptable) & set(ans.articles[:2])
+
+
+@pytest.mark.parametrize("question, article", [
+    # a phone call or an address told in the story is no question for a contact
+    ("有个中介打电话说交钱能保评上，申报要交钱吗", 19),
+    ("公司注册地址变了联系不上，被列入过经营异常名录，影响申报吗", 7),
+    # a scheme the applicant only has is a fact about it
+    ("我们只有ISO9001认证，没推行卓越绩效，能报吗", 7),
+    # a provincial honour the applicant holds is its record, not the subject
+    ("我们拿过省里的荣誉，报市政府质量奖要什么条件", 7),
+])
+def test_what_a_question_tells_is_not_what_it_asks(question, article):
+    ans = retriever_for().ask(question, today=dt.date(2025, 6, 30))
+    assert ans.decline is None and not ans.abstained, question
+    assert article in ans.articles[:3], ans.articles
+
+
+@pytest.mark.parametrize("question, other", [
+    ("沧州有没有专精特新奖励，能奖多少", "专精特新"),
+    ("沧州市科学技术进步奖奖金多少", "科学技术进步奖"),
+    ("黄骅自己有没有市长质量奖", "黄骅"),
+    ("泊头市长质量奖怎么报", "泊头"),
+])
+def test_another_award_of_the_place_or_of_one_of_its_counties_is_declined(d, question, other):
+    row = answer_json(d, question)
+    assert row["abstained"] and other in str(row["reply"])
+    assert not [f for f in FIGURES if f in str(row["reply"])]
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("申报材料送到哪个地址", "联系方式"),
+    ("想当质量奖的评审专家，怎么报名", "评审专家"),
+    ("申报表业绩那一栏要填哪几年的数据", "模板"),
+])
+def test_more_topics_the_measures_do_not_address_are_declined(d, question, reason):
+    row = answer_json(d, question)
+    assert row["abstained"] and reason in str(row["reply"])
+
+
+def test_a_contact_decline_names_no_office_as_the_contact(d):
+    reply = str(answer_json(d, "质量奖找哪个科室，电话多少")["reply"])
+    assert "联系方式" in reply and "领导小组办公室" not in reply
