@@ -99,6 +99,7 @@ S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item sco
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
 _YEAR_NUMBER = re.compile(r"^(?:19|20)[0-9]{2}(?:年|$)")
 _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
+_ASKED_MEASURE = re.compile(r"(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)")
 _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
@@ -266,6 +267,9 @@ class Retriever:
         for canon, variants in (aids.get("synonyms") or {}).items():
             for v in variants or []:
                 self.synonyms[normalize(str(v))].append(normalize(str(canon)))
+        # colloquial phrasings too loose for one word (奖金能给老板买车吗): canon -> patterns
+        self.phrases = [(normalize(str(canon)), re.compile("|".join(f"(?:{p})" for p in pats)))
+                        for canon, pats in (aids.get("phrases") or {}).items() if pats]
         self.never_related = {int(k): {int(x) for x in v or []}
                               for k, v in (aids.get("never_related") or {}).items()}
         per_article = aids.get("articles") or {}
@@ -294,6 +298,11 @@ class Retriever:
         extra |= {c for cs in self.synonyms.values() for c in cs}
         extra |= {k.name for k in self.kinds}
         self._kind_names = {k.name for k in self.kinds}
+        # names that say which award, kind or place, not what about it (组织奖, 沧州市政府质量奖,
+        # 沧州): their bigrams weigh like the kind's name
+        names = self._kind_names | {normalize(self.scope.award)} | set(self.scope.award_words)
+        names |= {w for w in self.scope.place_words if len(w) >= 2}
+        self._names = sorted((n for n in names if len(n) >= 2), key=len, reverse=True)
         self._places = {normalize(w) for w in self.scope.place_words + self.scope.inside}
         self.seg = Segmenter({w for w in extra | self.lang.question_words
                               if all(is_cjk(c) for c in w)},
@@ -514,6 +523,12 @@ class Retriever:
                 for c in canons:
                     for cw in self._canon_words(c):
                         query[cw] = max(query.get(cw, 0.0), weight)
+        # Phrases: a pattern of the pack's stands for the measures' word (奖金…给…吗 -> 用于)
+        for canon, rx in self.phrases:
+            if m := rx.search(text):
+                covered.add(m.group(0))
+                for cw in self._canon_words(canon):
+                    query[cw] = max(query.get(cw, 0.0), 1.0)
         # Homophones: one to three adjacent words of the question that together sound like
         # one of the pack's terms (公式期 -> 公示期). Windows follow word boundaries, so that
         # 什么时候 never yields 么时 -> 模式.
@@ -555,6 +570,10 @@ class Retriever:
             query.pop(w, None)
             oov.pop(w, None)
         intent = self.lang.intent(text, self.kinds)
+        if "count" not in intent.kinds and _ASKED_MEASURE.search(text):
+            # 印“市政府质量奖”几个字: no count is asked, its 个 says nothing of the quota's 7个
+            for unit in _UNITS:
+                query.pop(unit, None)
         if "count" in intent.kinds:
             counted = self._counted(text)
             intent = replace(intent, count_of=counted)
@@ -746,6 +765,8 @@ class Retriever:
         w_scores = self.words.scores(query)
         w_ideal = self.words.ideal(query, oov) or 1.0
         qb = dict.fromkeys(q.bigrams, 1.0)
+        for bg in self._name_bigrams(q.text) & qb.keys():
+            qb[bg] = KIND_NAME_WEIGHT
         b_scores = self.bigrams.scores(qb)
         b_ideal = self.bigrams.ideal(qb, {}) or 1.0
         best_q: dict[int, float] = defaultdict(float)
@@ -825,6 +846,14 @@ class Retriever:
         keyed.sort(key=lambda x: (-x[0], x[1].article))
         scores = [h.score for h in hits]
         return [replace(h, score=sc) for (_, h), sc in zip(keyed, scores, strict=True)]
+
+    def _name_bigrams(self, text: str) -> set[str]:
+        """The bigrams inside the names of the award, its kinds and its place in the text."""
+        out: set[str] = set()
+        for name in self._names:
+            if name in text:
+                out.update(_bigrams(name))
+        return out
 
     def _article_kind(self, number: int) -> frozenset[str]:
         """The kinds of award an article is about: those its opening sentence names (第七条:

@@ -296,3 +296,24 @@ def test_a_unit_that_is_no_company_gets_what_kind_of_unit_may_apply_and_its_fiel
     texts = " ".join(s.text for s in ans.quotes)
     assert ans.articles[0] == 7
     assert "法人或其他组织" in texts and "健康服务优化" in texts
+
+
+def test_the_awards_full_name_in_a_question_says_which_award_not_what_about_it(r):
+    # the name's bigrams weigh like a kind's name: 第二条 (本办法所称沧州市政府质量奖…) does not
+    # answer what a banner saying 沧州市政府质量奖获奖单位 must heed
+    ans = r.ask("展板上想写“沧州市政府质量奖获奖单位”，要注意什么")
+    assert ans.articles[0] == 21
+
+
+@pytest.mark.parametrize("question", ["奖金可以给老板买车吗", "30万能拿去给高管发年终奖吗",
+                                      "这笔钱能分给车间的工人吗"])
+def test_what_the_prize_money_may_go_to_is_answered_by_its_use(r, question):
+    ans = r.ask(question)
+    assert ans.articles[0] == 18, ans.articles
+    assert any("不得挪作他用" in s.text for s in ans.quotes)
+
+
+def test_printing_the_honour_on_a_gift_box_is_product_promotion(r):
+    ans = r.ask("想在礼盒上印“市政府质量奖”几个字，合规吗")
+    assert ans.articles[0] == 21 and "count" not in ans.intent.kinds
+    assert any("不得用于产品宣传" in s.text for s in ans.quotes)
