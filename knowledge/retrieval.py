@@ -99,6 +99,7 @@ S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item sco
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
 _YEAR_NUMBER = re.compile(r"^(?:19|20)[0-9]{2}(?:年|$)")
 _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
+_DENYING = frozenset("没无不未非")  # a synonym variant opening with one denies what it names
 _ASKED_MEASURE = re.compile(r"(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)")
 _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
@@ -278,6 +279,7 @@ class Retriever:
         self.notes: dict[int, list[tuple[frozenset[str], str]]] = {}
         # (article, sample question, the items it points at)
         self.questions: list[tuple[int, str, frozenset[int]]] = []
+        self._pack_sentence: dict[int, int] = {}  # sample question -> the sentence it points at
         for num, entry in per_article.items():
             entry = entry or {}
             self.titles[int(num)] = str(entry.get("title") or "")
@@ -288,6 +290,10 @@ class Retriever:
                 for n in entry.get("notes") or []]
             for q in entry.get("questions") or []:
                 if isinstance(q, dict):
+                    if q.get("sentence"):
+                        # the sentence that answers, named by words of it (经调查属实的)
+                        self._pack_sentence[len(self.questions)] = self._sentence_with(
+                            int(num), str(q["sentence"]))
                     self.questions.append((int(num), normalize(str(q["q"])),
                                            _item_set(q.get("item"))))
                 else:
@@ -353,7 +359,8 @@ class Retriever:
         # A taught question's tokens, shared by every layer built from this retriever: a new
         # layer only tokenises what is new in it.
         self._learned_tokens: dict[str, tuple[set[str], frozenset[str]]] = {}
-        self._question_sentence: dict[int, int] = {}  # learned question -> sentence it points at
+        # sample question -> the sentence it points at (the pack's, then what staff taught)
+        self._question_sentence: dict[int, int] = dict(self._pack_sentence)
         if learned:
             self._apply(learned)
 
@@ -377,7 +384,7 @@ class Retriever:
         questions, vecs, norms, postings, synonyms = self._pack_only
         self.questions, self._question_vecs = list(questions), list(vecs)
         self._question_norms = list(norms)
-        self._question_sentence = {}
+        self._question_sentence = dict(self._pack_sentence)
         articles = {a.number for a in self.reg.articles}
         for sample in learned.samples:
             if sample.article not in articles:
@@ -402,6 +409,13 @@ class Retriever:
             if _norm(vec):
                 self._scope.append((o.reason, vec, _norm(vec), anchors))
         self.learned = learned
+
+    def _sentence_with(self, number: int, words: str) -> int:
+        """The index of the sentence of an article that contains these words."""
+        for s in self.reg.article(number).sentences:
+            if words in s.text:
+                return s.index
+        raise ValueError(f"第{number}条 has no sentence with {words!r}")
 
     def _canon_words(self, canon: str) -> list[str]:
         words = self._canon_cache.get(canon)
@@ -569,6 +583,10 @@ class Retriever:
         for w in negated:
             query.pop(w, None)
             oov.pop(w, None)
+        denied, spans = self._denied(text, words)
+        for w in denied:
+            # 没人提异议 -> 无异议: its 异议 is not asked about on its own
+            query.pop(w, None)
         intent = self.lang.intent(text, self.kinds)
         if "count" not in intent.kinds and _ASKED_MEASURE.search(text):
             # 印“市政府质量奖”几个字: no count is asked, its 个 says nothing of the quota's 7个
@@ -581,8 +599,24 @@ class Retriever:
                 # 几个部门 counts departments: its 个 says nothing about the quota's 7个
                 for unit in _UNITS:
                     query.pop(unit, None)
-        return _Query(text, words, query, oov, self._query_bigrams(text, words, negated),
-                      intent)
+        bigrams = self._query_bigrams(text, words, negated)
+        if spans:
+            bigrams = [b for b in bigrams if not any(b in v for v in spans)]
+        return _Query(text, words, query, oov, bigrams, intent)
+
+    def _denied(self, text: str, words: list[str]) -> tuple[set[str], list[str]]:
+        """Words of the question inside a synonym that denies them (没人提异议 -> 无异议), and
+        those synonyms."""
+        denied: set[str] = set()
+        spans: list[str] = []
+        for variant, canons in self._synonyms_in(text):
+            if variant[0] in _DENYING and variant in text:
+                canon_words = {cw for c in canons for cw in self._canon_words(c)}
+                inner = {w for w in words if w in variant and w not in canon_words}
+                if inner:
+                    denied |= inner
+                    spans.append(variant)
+        return denied, spans
 
     def _negated(self, text: str) -> set[str]:
         """The negators of a question and the word each denies (不是 + 企业)."""

@@ -317,3 +317,25 @@ def test_printing_the_honour_on_a_gift_box_is_product_promotion(r):
     ans = r.ask("想在礼盒上印“市政府质量奖”几个字，合规吗")
     assert ans.articles[0] == 21 and "count" not in ans.intent.kinds
     assert any("不得用于产品宣传" in s.text for s in ans.quotes)
+
+
+def test_an_objection_during_the_public_notice_quotes_what_happens_to_it(r):
+    # 第十五条: the sentence on an objection, not only the one on the notice itself
+    ans = r.ask("上了公示名单后有人举报我们，奖是不是就没了")
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 15 and "经调查属实的" in texts and "取消其获奖资格" in texts
+
+
+def test_no_objection_is_not_an_objection(r):
+    # 没人提异议 -> 无异议: 第十五条's sentence on an objection upheld is not what happens next
+    ans = r.ask("公示期间没人提异议，接下来是什么程序")
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 15 and "予以表扬奖励" in texts and "取消其获奖资格" not in texts
+
+
+def test_the_packs_samples_point_at_sentences_that_exist(r):
+    # questions.yaml `sentence:` names a sentence by its words; a misspelt one fails on load
+    assert r._pack_sentence
+    for qi, index in r._pack_sentence.items():
+        art = r.questions[qi][0]
+        assert any(s.index == index for s in r.reg.article(art).sentences)
