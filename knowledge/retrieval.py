@@ -242,6 +242,7 @@ class _Query:
     bigrams: list[str]
     intent: Intent
     sims: list[float] | None = None  # cosine with each sample question, once computed
+    reached: frozenset[str] = frozenset()  # the measures' words reached through a synonym
 
 
 class Retriever:
@@ -515,10 +516,12 @@ class Retriever:
                 out += [x for x in self.seg.cut_for_index(w) if x != w and x not in self.stopwords]
         return out
 
-    def _expand(self, text: str, words: list[str],
-                homophones: bool = True) -> tuple[dict[str, float], dict[str, float]]:
+    def _expand(self, text: str, words: list[str], homophones: bool = True,
+                reached: set[str] | None = None) -> tuple[dict[str, float], dict[str, float]]:
         """Query words with weights, and how much each unknown word counts against it (0 once
-        a synonym or homophone explains it)."""
+        a synonym or homophone explains it). ``reached`` collects the measures' words reached
+        through a synonym of two characters or more, a phrase or a homophone."""
+        reached = set() if reached is None else reached
         query: dict[str, float] = {}
         oov: dict[str, float] = {}
         for w in words:
@@ -537,12 +540,15 @@ class Retriever:
                 for c in canons:
                     for cw in self._canon_words(c):
                         query[cw] = max(query.get(cw, 0.0), weight)
+                        if len(variant) >= 2:  # not 报 inside 年报
+                            reached.add(cw)
         # Phrases: a pattern of the pack's stands for the measures' word (奖金…给…吗 -> 用于)
         for canon, rx in self.phrases:
             if m := rx.search(text):
                 covered.add(m.group(0))
                 for cw in self._canon_words(canon):
                     query[cw] = max(query.get(cw, 0.0), 1.0)
+                    reached.add(cw)
         # Homophones: one to three adjacent words of the question that together sound like
         # one of the pack's terms (公式期 -> 公示期). Windows follow word boundaries, so that
         # 什么时候 never yields 么时 -> 模式.
@@ -567,6 +573,7 @@ class Retriever:
                                 covered.add(window)
                                 for tw in self._words(term):
                                     query[tw] = max(query.get(tw, 0.0), EXPANSION_WEIGHT)
+                                    reached.add(tw)
         # A word covered by a synonym or homophone no longer counts against the query.
         for w in list(oov):
             if any(w in c or c in w for c in covered):
@@ -579,7 +586,8 @@ class Retriever:
         if negated:
             # 医院不是企业: what the applicant is not says nothing of what is asked
             words = [w for w in words if w not in negated]
-        query, oov = self._expand(text, words)
+        reached: set[str] = set()
+        query, oov = self._expand(text, words, reached=reached)
         for w in negated:
             query.pop(w, None)
             oov.pop(w, None)
@@ -602,7 +610,8 @@ class Retriever:
         bigrams = self._query_bigrams(text, words, negated)
         if spans:
             bigrams = [b for b in bigrams if not any(b in v for v in spans)]
-        return _Query(text, words, query, oov, bigrams, intent)
+        return _Query(text, words, query, oov, bigrams, intent,
+                      reached=frozenset(w for w in reached if w in query))
 
     def _denied(self, text: str, words: list[str]) -> tuple[set[str], list[str]]:
         """Words of the question inside a synonym that denies them (没人提异议 -> 无异议), and
@@ -770,7 +779,9 @@ class Retriever:
     def _anchored(self, q: _Query) -> bool:
         """The question names the award, a step of it, or reaches one of the measures'
         distinctive terms (directly or through a synonym)."""
-        return self.scope.anchored(q.text) or any(t in self._distinctive for t in q.query)
+        return (self.scope.anchored(q.text) or any(t in self._distinctive for t in q.query)
+                # through a synonym or a typo's repair (说了算 -> 认定, 申保质量将 -> 申报, 质量奖)
+                or self.scope.anchored_by(" ".join(sorted(q.reached))))
 
     def anchored(self, text: str) -> bool:
         return self._anchored(self.prepare(normalize(text)))

@@ -123,6 +123,10 @@ class Scope:
         # 往市里报, 不想报: applying said with the bare verb (not 年报, 报销, 报纸)
         patterns += [str(p) for p in data.get("anchor_patterns") or []]
         self._anchor = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        # the anchors a synonym or a typo's repair may reach (说了算 -> 认定): the award's own
+        # steps, not words any service has (到期 -> 有效期 in 驾照到期怎么换)
+        by_synonym = [normalize(str(w)) for w in data.get("synonym_anchors") or []]
+        self._synonym_anchor = re.compile(_alternation(by_synonym)) if by_synonym else None
 
     def check(self, text: str) -> Decline | None:
         """The reason a normalised question is outside the measures, or None."""
@@ -161,6 +165,10 @@ class Scope:
     def anchored(self, text: str) -> bool:
         """The question names the award, one of its steps or one of the measures' terms."""
         return bool(self._anchor and self._anchor.search(text))
+
+    def anchored_by(self, words: str) -> bool:
+        """Words reached through synonyms name one of the award's own steps."""
+        return bool(self._synonym_anchor and self._synonym_anchor.search(words))
 
     def names_this_award(self, text: str) -> bool:
         return any(w in text for w in self.award_words)

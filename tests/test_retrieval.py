@@ -339,3 +339,22 @@ def test_the_packs_samples_point_at_sentences_that_exist(r):
     for qi, index in r._pack_sentence.items():
         art = r.questions[qi][0]
         assert any(s.index == index for s in r.reg.article(art).sentences)
+
+
+@pytest.mark.parametrize("question, article", [
+    ("最后是市长拍板还是质量办说了算", 14),  # 说了算 -> 认定
+    ("有个中介说帮俺们申保质量将，要收服务费，这中不中", 19),  # 申保质量将: a typo of 申报质量奖
+    ("评委要是收了企业红包咋办", 25),
+    ("设这个奖是为了啥", 1),
+])
+def test_a_question_naming_the_award_only_through_a_synonym_or_a_typo_is_answered(r, question,
+                                                                                  article):
+    ans = r.ask(question)
+    assert not ans.abstained and ans.articles[0] == article, ans.articles
+
+
+@pytest.mark.parametrize("question", ["公司年报怎么填", "驾照到期怎么换"])
+def test_a_word_inside_another_reaches_nothing_of_the_award(r, question):
+    # 年报 holds 报 (申报's bare synonym), 到期 is a word of the measures: neither ties the
+    # question to the award
+    assert not r.anchored(question)
