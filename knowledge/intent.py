@@ -72,6 +72,8 @@ class Language:
         self._count_of = re.compile(rf"(?:几|多少)[{measures}]([\u4e00-\u9fff]{{1,3}})")
         self.question_words = frozenset(str(w) for w in data.get("question_words") or ())
         self.negators = frozenset(str(w) for w in data.get("negators") or ())
+        self._all_conditions = re.compile(
+            "|".join(f"(?:{p})" for p in data.get("all_conditions") or ["$^"]))
         self.dependent_openers = tuple(data.get("dependent_openers") or ())
         self.dependent_after_semicolon = tuple(data.get("dependent_after_semicolon") or ())
         self.smalltalk: dict[str, str] = {}
@@ -92,6 +94,10 @@ class Language:
         if "count" in found and (m := self._count_of.search(text)):
             count_of = m.group(1)
         return Intent(frozenset(found), count_of, frozenset(named_kinds(text, kinds)))
+
+    def asks_all_conditions(self, text: str) -> bool:
+        """还要满足啥, 条件有哪些: every condition is asked for, not whether one is met."""
+        return bool(self._all_conditions.search(text))
 
     def answers(self, sentence: str) -> frozenset[str]:
         """The intents a sentence of the measures can answer."""

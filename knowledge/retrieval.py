@@ -727,7 +727,7 @@ class Retriever:
         """A question that states facts: the clauses they bear on, quoted after the verdict."""
         quotes: list[Sentence] = []
         arts = [reading.article]
-        if reading.topic == "eligibility" and "conditions" in q.intent.kinds and any(
+        if reading.topic == "eligibility" and self.lang.asks_all_conditions(q.text) and any(
                 u.opens_list for u in self._article_units(reading.article)):
             # 干了8年，还要满足啥: the verdict on what was said, then every condition
             quotes = self._whole_list(self._article_units(reading.article), frozenset())

@@ -358,3 +358,11 @@ def test_a_word_inside_another_reaches_nothing_of_the_award(r, question):
     # 年报 holds 报 (申报's bare synonym), 到期 is a word of the measures: neither ties the
     # question to the award
     assert not r.anchored(question)
+
+
+def test_a_stated_fact_asking_whether_one_may_apply_gets_its_clause_not_the_whole_list(r):
+    import datetime as dt
+
+    ans = r.ask("公司2021年5月在沧州注册的，今年能报组织奖吗", today=dt.date(2025, 6, 30))
+    assert ans.reading is not None and ans.reading.verdict == "no"
+    assert {s.item for s in ans.quotes if s.item} == {1}
