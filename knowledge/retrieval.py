@@ -72,6 +72,7 @@ REFUSE = 0.12  # below: the measures do not cover the question
 # below, for a question that names nothing of the award (scope.yaml `anchors`)
 REFUSE_UNANCHORED = 0.3
 CLOSE_RATIO = 0.75  # a second article this close to the first is quoted too
+TOGETHER_RATIO = 0.2  # ... or this close, for an article the pack pairs with the first
 # A question is tied to an article by a word that few articles use (at most ANCHOR_DF of
 # them) or by a close sample question; otherwise its score is damped.
 ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
@@ -272,6 +273,11 @@ class Retriever:
         # colloquial phrasings too loose for one word (奖金能给老板买车吗): canon -> patterns
         self.phrases = [(normalize(str(canon)), re.compile("|".join(f"(?:{p})" for p in pats)))
                         for canon, pats in (aids.get("phrases") or {}).items() if pats]
+        # articles stating one rule from two sides, quoted together when both score
+        self.together: dict[int, set[int]] = defaultdict(set)
+        for group in aids.get("together") or []:
+            for n in group:
+                self.together[int(n)] |= {int(x) for x in group if int(x) != int(n)}
         self.never_related = {int(k): {int(x) for x in v or []}
                               for k, v in (aids.get("never_related") or {}).items()}
         per_article = aids.get("articles") or {}
@@ -704,6 +710,10 @@ class Retriever:
         close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score
                  and not self._apart(h.article, [hits[0].article])
                  and (not needs or self._gives(h.article, specific, q))]
+        if not close and (partner := self._partner(hits, q)) is not None:
+            # 第三条 and 第十四条 say who decides from two sides: both are quoted
+            close = [partner]
+            hits = [hits[0], partner] + [h for h in hits[1:] if h is not partner]
         kind = "best" if band_best else ("ambiguous" if close else "answer")
         quotes: list[Sentence] = []
         whole = False
@@ -758,6 +768,23 @@ class Retriever:
                    and not self._apart(h.article, arts)][:2]
         return Answer(raw, "answer", [Hit(a, 1.0) for a in arts] + related, quotes,
                       ranked=ranked, intent=q.intent, text=q.text, reading=reading)
+
+    def _partner(self, hits: list[Hit], q: _Query) -> Hit | None:
+        """An article the pack pairs with the first (``together``: the summary of a rule and
+        its step, 第三条 and 第十四条) among the next candidates, scoring at least
+        TOGETHER_RATIO of the first, with a sentence sharing a word of the question (not the
+        award's name)."""
+        partners = self.together.get(hits[0].article)
+        if not partners:
+            return None
+        content = {t for t in q.query if t not in self._kind_names
+                   and t not in self.scope.award_words}
+        for h in hits[1:5]:
+            if (h.article in partners and h.score >= TOGETHER_RATIO * hits[0].score
+                    and not self._apart(h.article, [hits[0].article])
+                    and any(content & u.words.keys() for u in self._article_units(h.article))):
+                return h
+        return None
 
     def _gives(self, number: int, intent: Intent, q: _Query) -> bool:
         """Some sentence of the article gives the kind of answer asked for."""

@@ -366,3 +366,19 @@ def test_a_stated_fact_asking_whether_one_may_apply_gets_its_clause_not_the_whol
     ans = r.ask("公司2021年5月在沧州注册的，今年能报组织奖吗", today=dt.date(2025, 6, 30))
     assert ans.reading is not None and ans.reading.verdict == "no"
     assert {s.item for s in ans.quotes if s.item} == {1}
+
+
+@pytest.mark.parametrize("question", ["质量奖最后是谁拍板认定的", "获奖的最后由谁认定"])
+def test_who_decides_quotes_the_principle_and_the_step(r, question):
+    # 第三条 …市政府认定后产生 and 第十四条 …报市政府认定: the pack pairs them (`together`)
+    ans = r.ask(question)
+    texts = " ".join(s.text for s in ans.quotes)
+    assert {3, 14} <= set(ans.articles[:2]), ans.articles
+    assert "市政府认定后产生" in texts and "报市政府认定" in texts
+
+
+def test_applying_directly_to_the_city_quotes_the_recommendation_in_both_articles(r):
+    ans = r.ask("企业自己直接交到市里就行吗")
+    texts = " ".join(s.text for s in ans.quotes)
+    assert {3, 11} <= set(ans.articles[:2]), ans.articles
+    assert "质量工作行政主管部门推荐" in texts and "签署审查意见后推荐至" in texts
