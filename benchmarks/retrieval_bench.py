@@ -64,6 +64,7 @@ SETS: dict[str, Path | str] = {
 }
 # Dialogues, run turn by turn through our Dialogue.
 FOLLOWUP_SETS: dict[str, Path] = {
+    "followups tuning": ROOT / "benchmarks" / "followups_tuning.yaml",
     "blind followups": BLIND / "followups.yaml",
     "blind followups2": BLIND / "followups2.yaml",
 }

@@ -90,6 +90,7 @@ LEARNED_SAME_SIMILARITY = 0.8  # a question this close to a taught one is that q
 SCOPE_SIMILARITY = 0.6
 SCOPE_SURE = 0.85  # for an example in the measures' own words: only near-identical questions
 EXPANSION_WEIGHT = 0.8
+TOPIC_WEIGHT = 0.5  # a word of the topic's question, asked again with a follow-up
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
 S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
@@ -586,7 +587,7 @@ class Retriever:
                 oov[w] = 0.0
         return query, oov
 
-    def prepare(self, text: str) -> _Query:
+    def prepare(self, text: str, asks: str | None = None) -> _Query:
         words = self._words(text)
         negated = self._negated(text)
         if negated:
@@ -601,19 +602,28 @@ class Retriever:
         for w in denied:
             # 没人提异议 -> 无异议: its 异议 is not asked about on its own
             query.pop(w, None)
-        intent = self.lang.intent(text, self.kinds)
-        if "count" not in intent.kinds and _ASKED_MEASURE.search(text):
+        if asks:
+            # the topic's words say what it is about, the follow-up's what is asked now
+            own = self._expand(asks, self._words(asks), homophones=False)[0]
+            query = {w: v if w in own else v * TOPIC_WEIGHT for w, v in query.items()}
+        intent = self.lang.intent(asks or text, self.kinds)
+        if asks:
+            # the kinds of award named are those of the whole text (the topic's too)
+            intent = replace(intent, entities=self.lang.intent(text, self.kinds).entities)
+        if "count" not in intent.kinds and _ASKED_MEASURE.search(asks or text):
             # 印“市政府质量奖”几个字: no count is asked, its 个 says nothing of the quota's 7个
             for unit in _UNITS:
                 query.pop(unit, None)
         if "count" in intent.kinds:
-            counted = self._counted(text)
+            counted = self._counted(asks or text)
             intent = replace(intent, count_of=counted)
             if counted and not self._is_kind_word(counted):
                 # 几个部门 counts departments: its 个 says nothing about the quota's 7个
                 for unit in _UNITS:
                     query.pop(unit, None)
-        bigrams = self._query_bigrams(text, words, negated)
+        # with a follow-up asked after the topic's question, the bigrams are the follow-up's
+        bigrams = (self._query_bigrams(asks, self._words(asks), negated) if asks
+                   else self._query_bigrams(text, words, negated))
         if spans:
             bigrams = [b for b in bigrams if not any(b in v for v in spans)]
         return _Query(text, words, query, oov, bigrams, intent,
@@ -661,11 +671,12 @@ class Retriever:
 
     # -- answering ----------------------------------------------------------------------
     def ask(self, query: str, *, today: dt.date | None = None, prefer: tuple[int, ...] = (),
-            boost: float = W_INTENT, scoped: bool = True) -> Answer:
+            boost: float = W_INTENT, scoped: bool = True, asks: str | None = None) -> Answer:
         """Answer one question. ``today``: read the facts a question states and give the rules'
         verdict on them (without it, no verdict); ``prefer``: articles of the conversation's
         topic, which gain ``boost`` (a follow-up leans on them); ``scoped=False`` skips the
-        scope check."""
+        scope check; ``asks``: the text whose question words say what is asked (a follow-up
+        asked with the topic's question in front: 多久评一次，一次评几个 asks a count)."""
         raw = (query or "").strip()
         text = normalize(raw[:MAX_QUERY_CHARS])
         if not chunks(text):
@@ -682,7 +693,7 @@ class Retriever:
             n = to_int(m.group(1))
             if n is not None and (m.group(0).startswith("第") or len(m.group(1)) <= 4):
                 return self._reference(raw, text, n, None)
-        q = self.prepare(text)
+        q = self.prepare(text, asks=normalize(asks) if asks else None)
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)
         if self._scope and (reason := self._taught_decline(q, hits)):
             # what staff taught comes first: it is the office's latest word
