@@ -49,6 +49,7 @@ SETS: dict[str, Path | str] = {
     "extra": ROOT / "benchmarks" / "questions_extra.yaml",
     "probe": ROOT / "benchmarks" / "questions_probe.yaml",
     "tuning": ROOT / "benchmarks" / "questions_tuning.yaml",
+    "tuning3": ROOT / "benchmarks" / "questions_tuning3.yaml",
     "blind applicants_a": BLIND / "applicants_a.yaml",
     "blind people_a": BLIND / "people_a.yaml",
     "blind scope": BLIND / "scope.yaml",

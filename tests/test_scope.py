@@ -166,3 +166,32 @@ def test_more_topics_the_measures_do_not_address_are_declined(d, question, reaso
 def test_a_contact_decline_names_no_office_as_the_contact(d):
     reply = str(answer_json(d, "质量奖找哪个科室，电话多少")["reply"])
     assert "联系方式" in reply and "领导小组办公室" not in reply
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("奖金多久能打到公司账上", "发放"),
+    ("领导小组的组长叫什么", "人员"),
+    ("颁奖典礼在哪儿办", "颁奖仪式"),
+    ("奖杯长什么样", "样式"),
+    ("每年大概有多少家企业申报", "统计"),
+    ("申报前有培训班吗", "培训"),
+    ("获奖企业的职工能涨工资吗", "工资"),
+    ("网上申报的网址是什么", "联系方式"),
+    ("省质量奖奖金多少", "省质量奖"),
+])
+def test_what_winners_and_applicants_ask_beyond_the_measures_is_declined(d, question, reason):
+    row = answer_json(d, question)
+    assert row["abstained"] and reason in str(row["reply"]), row["reply"]
+    assert not [f for f in FIGURES[:9] if f in str(row["reply"])]
+
+
+@pytest.mark.parametrize("question, article", [
+    ("三十万奖金什么时候发", 16),  # the amount is the measures' answer, 到账 is not asked
+    ("奖金能不能拿来交税", 18),  # the money's use, not a tax question
+    ("专精特新企业能不能报质量奖", 7),  # the scheme the applicant holds
+    ("重新评上的单位这回的奖金什么时候到账", 17),  # a repeat award gets none
+])
+def test_questions_near_those_topics_stay_in_scope(question, article):
+    ans = retriever_for().ask(question)
+    assert ans.decline is None and not ans.abstained, question
+    assert article in ans.articles[:2], ans.articles
