@@ -195,3 +195,25 @@ def test_questions_near_those_topics_stay_in_scope(question, article):
     ans = retriever_for().ask(question)
     assert ans.decline is None and not ans.abstained, question
     assert article in ans.articles[:2], ans.articles
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("这个荣誉可以转让给子公司吗", "转让"),
+    ("获奖单位被兼并了奖怎么办", "合并"),
+    ("我们三个人能组团报个人奖吗", "团队"),
+    ("对评审结果不满意能去哪投诉", "复议"),
+    ("能不能告诉我们打了多少分", "评审意见"),
+    ("评审专家是怎么抽的", "评审专家"),
+    ("获奖企业上市有没有优先", "优待"),
+    ("今年评审结果什么时候公布", "申报通知"),
+    ("质量奖的英文名叫什么", "英文"),
+])
+def test_changes_teams_scores_and_details_of_a_round_are_declined(d, question, reason):
+    row = answer_json(d, question)
+    assert row["abstained"] and reason in str(row["reply"]), row["reply"]
+
+
+def test_winning_the_city_award_is_no_listing_on_the_market(d):
+    # 评上市政府质量奖 holds 上市: still the award's money
+    row = answer_json(d, "企业评上市政府质量奖有奖金吗")
+    assert not row["abstained"] and row["articles"][0] == 16
