@@ -101,6 +101,9 @@ S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item sco
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
 _YEAR_NUMBER = re.compile(r"^(?:19|20)[0-9]{2}(?:年|$)")
 _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
+# a question stating facts but asking who, where, how or when (not whether) gets no verdict
+_ELSEWHERE = frozenset({"who", "where", "process", "when", "amount"})
+_MAY = frozenset({"permission", "conditions"})
 _DENYING = frozenset("没无不未非")  # a synonym variant opening with one denies what it names
 _ASKED_MEASURE = re.compile(r"(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)")
 _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
@@ -704,6 +707,9 @@ class Retriever:
         reading = self.facts.read(text, today) if today is not None else None
         if reading is not None and reading.topic == "validity" and "amount" in q.intent.kinds:
             reading = None  # 期满后再评上还能再拿30万吗: the money, not the validity, is asked
+        if (reading is not None and reading.topic == "eligibility"
+                and q.intent.kinds & _ELSEWHERE and not q.intent.kinds & _MAY):
+            reading = None  # 注册八年了，想报组织奖，需要先找谁: who is asked, not whether
         if reading is not None:
             return self._verdict(raw, q, reading, hits)
         floor = self.refuse if self._anchored(q) or prefer else self.refuse_unanchored

@@ -382,3 +382,16 @@ def test_applying_directly_to_the_city_quotes_the_recommendation_in_both_article
     texts = " ".join(s.text for s in ans.quotes)
     assert {3, 11} <= set(ans.articles[:2]), ans.articles
     assert "质量工作行政主管部门推荐" in texts and "签署审查意见后推荐至" in texts
+
+
+def test_a_sum_named_in_a_story_is_no_amount_question(r):
+    # 被罚了五万块: the fine is a fact; 能拿30万吗 asks for the prize money
+    assert "amount" not in r.prepare("去年被罚了五万块，今年还能报吗").intent.kinds
+    assert "amount" in r.prepare("期满后又评上还能再拿30万吗").intent.kinds
+
+
+def test_stated_facts_in_a_question_asking_who_get_no_verdict(r):
+    import datetime as dt
+
+    ans = r.ask("我们公司在沧县注册八年了，想报组织奖，需要先找谁", today=dt.date(2025, 6, 30))
+    assert ans.reading is None
