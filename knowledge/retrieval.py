@@ -282,6 +282,12 @@ class Retriever:
         for group in aids.get("together") or []:
             for n in group:
                 self.together[int(n)] |= {int(x) for x in group if int(x) != int(n)}
+        # articles about different people's conduct (a winner's, 第二十四条; the reviewers',
+        # 第二十五条): one is never quoted as a second answer beside the other
+        self.never_beside: dict[int, set[int]] = defaultdict(set)
+        for group in aids.get("never_beside") or []:
+            for n in group:
+                self.never_beside[int(n)] |= {int(x) for x in group if int(x) != int(n)}
         self.never_related = {int(k): {int(x) for x in v or []}
                               for k, v in (aids.get("never_related") or {}).items()}
         per_article = aids.get("articles") or {}
@@ -726,6 +732,7 @@ class Retriever:
         needs = bool(specific.kinds) and self._gives(hits[0].article, specific, q)
         close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score
                  and not self._apart(h.article, [hits[0].article])
+                 and h.article not in self.never_beside.get(hits[0].article, ())
                  and (not needs or self._gives(h.article, specific, q))]
         if not close and (partner := self._partner(hits, q)) is not None:
             # 第三条 and 第十四条 say who decides from two sides: both are quoted
@@ -1221,9 +1228,12 @@ class Retriever:
         units = self._article_units(number)
         keep = {u.sentence.index for u in chosen}
         if any(u.sentence.item is not None for u in chosen):
+            # a list of cases with a consequence (第二十四条): its case is quoted with what
+            # follows from it, asked or not (弄虚作假被发现了 -> 撤销… 今后不得申报)
+            consequences = any(u.opens_list and "consequence" in u.answers for u in units)
             for u in units:
-                if u.opens_list or (u.lead and "consequence" in intent.kinds
-                                    and "consequence" in u.answers):
+                if u.opens_list or (u.lead and "consequence" in u.answers
+                                    and ("consequence" in intent.kinds or consequences)):
                     keep.add(u.sentence.index)
         changed = True
         while changed:

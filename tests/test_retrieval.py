@@ -395,3 +395,14 @@ def test_stated_facts_in_a_question_asking_who_get_no_verdict(r):
 
     ans = r.ask("我们公司在沧县注册八年了，想报组织奖，需要先找谁", today=dt.date(2025, 6, 30))
     assert ans.reading is None
+
+
+def test_a_case_of_a_revocation_list_is_quoted_with_what_follows_from_it(r):
+    # no question word: 第二十四条's case still comes with 撤销… and 今后不得申报
+    texts = " ".join(s.text for s in r.ask("拿奖的企业弄虚作假被发现了").quotes)
+    assert "撤销其所获" in texts and "今后不得申报" in texts and "弄虚作假" in texts
+
+
+def test_a_winners_misconduct_is_not_answered_beside_the_reviewers(r):
+    ans = r.ask("获奖企业被查出偷税会怎么处理")
+    assert ans.articles[0] == 24 and 25 not in [s.article for s in ans.quotes]
