@@ -9,6 +9,7 @@ was. A new message is read against it:
 - ``之后呢 / 然后呢`` after a step of a procedure (a chapter named 程序): the next step's
   article; elsewhere the same as 还有呢;
 - ``第三项呢``: that item of the article being discussed;
+- ``这是哪一条 / 原文呢``: the article just quoted, whole;
 - ``那个人奖呢``: the previous question again with the other kind of award;
 - a short or elliptical message (``查实了会怎样``, ``能给员工发吗``, ``那要多久``): answered on
   its own, leaning on the topic's article;
@@ -52,6 +53,10 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
     norm = normalize(text.strip())
     if topic:
         kind = r.lang.followup_kind(norm)
+        if kind == "which":
+            # 这是哪一条: the article just quoted, whole
+            ans = r.ask(f"第{int(topic['articles'][0])}条")
+            return ans, _remember(r, ans, topic, continuing=True)
         if kind is not None:
             ans = _more(r, topic, step=(kind == "next"))
             if ans is not None:

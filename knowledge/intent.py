@@ -83,6 +83,7 @@ class Language:
         fu = data.get("followups") or {}
         self.more = {_bare(str(p)) for p in fu.get("more") or []}
         self.next = {_bare(str(p)) for p in fu.get("next") or []}
+        self.which = {_bare(str(p)) for p in fu.get("which") or []}
         self.lead = tuple(sorted((str(p) for p in fu.get("lead") or []), key=len, reverse=True))
 
     def intent(self, text: str, kinds: tuple[Kind, ...] = ()) -> Intent:
@@ -117,7 +118,7 @@ class Language:
         return None
 
     def followup_kind(self, text: str) -> str | None:
-        """more (还有呢) / next (之后呢) when the whole message is that."""
+        """more (还有呢) / next (之后呢) / which (这是哪一条) when the whole message is that."""
         bare = _bare(text)
         for lead in ("那么", "那", "好的", "嗯"):
             if bare.startswith(lead) and len(bare) > len(lead):
@@ -127,6 +128,8 @@ class Language:
             return "more"
         if bare in self.next:
             return "next"
+        if bare in self.which:
+            return "which"
         return None
 
     def strip_lead(self, text: str) -> str:

@@ -260,3 +260,11 @@ def test_a_short_question_of_its_own_is_not_pulled_back_to_the_topic(d):
     chat.say("有效期几年")
     reply = chat.say("过期了还能挂牌子吗")
     assert chat.outcome["articles"][0] == 21 and "不得继续沿用" in reply
+
+
+@pytest.mark.parametrize("which", ["这是哪一条规定的", "原文呢"])
+def test_which_article_shows_the_article_just_quoted_whole(d, which):
+    chat = Chat(d)
+    chat.say("公示几天")
+    reply = chat.say(which)
+    assert "第十五条" in reply and "对公示无异议的单位或个人" in reply
