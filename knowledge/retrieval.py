@@ -268,6 +268,8 @@ class Retriever:
         self.stopwords: set[str] = set(aids.get("stopwords") or []) | self.lang.question_words
         # colloquial -> canonical words of the measures
         self._synonym_index: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
+        # the synonyms opening with a denial (没人提异议), for the synonyms they belong to
+        self._denying: tuple[dict[str, list[str]], list[tuple[str, list[str]]]] | None = None
         self._canon_cache: dict[str, list[str]] = {}
         self._kind_cache: dict[int, frozenset[str]] = {}
         self.synonyms: dict[str, list[str]] = defaultdict(list)
@@ -643,8 +645,12 @@ class Retriever:
         those synonyms."""
         denied: set[str] = set()
         spans: list[str] = []
-        for variant, canons in self._synonyms_in(text):
-            if variant[0] in _DENYING and variant in text:
+        cached = self._denying
+        if cached is None or cached[0] is not self.synonyms:
+            cached = self._denying = (self.synonyms, [
+                (v, c) for v, c in self.synonyms.items() if v and v[0] in _DENYING])
+        for variant, canons in cached[1]:
+            if variant in text:
                 canon_words = {cw for c in canons for cw in self._canon_words(c)}
                 inner = {w for w in words if w in variant and w not in canon_words}
                 if inner:
