@@ -230,9 +230,10 @@ def run_followups(dialogues: list[dict], d: object | None, base: System | None) 
 
 
 # -- speed ----------------------------------------------------------------------------------
-def _cold_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+def _cold_once(cmd: list[str], env: dict[str, str] | None = None,
+               cwd: str | None = None) -> tuple[float, float]:
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     assert os.waitstatus_to_exitcode(status) == 0, cmd
@@ -268,17 +269,24 @@ def speed(questions: list[str], runs: int = 7, warm_passes: int = 3) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", "main"],
                                  capture_output=True)
+        code_dir = os.path.join(tmp, "main")
         if archive.returncode == 0:
-            subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-            envs["qabot (main)"] = {**os.environ, "PYTHONPATH": tmp}
+            os.mkdir(code_dir)
+            subprocess.run(["tar", "-x", "-C", code_dir], input=archive.stdout, check=True)
+            envs["qabot (main)"] = {**os.environ, "PYTHONPATH": code_dir}
+        # run from an empty folder: `python -c` puts the working folder first on sys.path, so
+        # from the checkout both would import this tree's code
+        run_dir = os.path.join(tmp, "run")
+        os.mkdir(run_dir)
         for _ in range(runs):
             for name, env in envs.items():
-                cold.setdefault(name, []).append(_cold_once(cmd, env))
+                cold.setdefault(name, []).append(_cold_once(cmd, env, run_dir))
         payload = json.dumps(questions, ensure_ascii=False)
         for _ in range(warm_passes):
             for name, env in envs.items():
                 out = subprocess.run([sys.executable, "-c", _WARM], input=payload, env=env,
-                                     capture_output=True, text=True, check=True).stdout
+                                     cwd=run_dir, capture_output=True, text=True,
+                                     check=True).stdout
                 warm.setdefault(name, []).extend(json.loads(out))
     result = {}
     for name in envs:

@@ -137,8 +137,8 @@ class Unit:
     opens_list: bool  # …下列基本条件： / …下列情形之一的
     # the words of each clause that states a duration (奖项有效期四年): what the duration is of
     durations: tuple[frozenset[str], ...] = ()
-    # each clause cut at a comma: its text, the facts it states (_FACTS) and its words
-    clauses: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
+    # each clause cut at a comma: its text and the facts it states (_FACTS)
+    clauses: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 @dataclass
@@ -1085,9 +1085,7 @@ class Retriever:
                 tuple(frozenset(self._words(normalize(c), index=True)) - _UNITS
                       for c in _CLAUSES.split(s.text)
                       if "duration" in self.lang.answers(c)),
-                tuple((c, self.lang.answers(c) & _FACTS,
-                       frozenset(self._words(normalize(c), index=True)) - _UNITS)
-                      for c in _CLAUSE.split(s.text) if c)))
+                tuple((c, self.lang.answers(c) & _FACTS) for c in _CLAUSE.split(s.text) if c)))
         return out
 
     def _intent_match(self, u: Unit, intent: Intent, query: dict[str, float] | None = None) -> int:
@@ -1264,7 +1262,7 @@ class Retriever:
         if unit is None or unit.sentence.text != s.text:
             return s  # already cut to one kind of award
         clauses = unit.clauses
-        stated = [facts for _, facts, _ in clauses if facts]
+        stated = [facts for _, facts in clauses if facts]
         if len(stated) < 2 or not any(f & wanted for f in stated) \
                 or all(f & wanted for f in stated):
             return s
@@ -1272,8 +1270,8 @@ class Retriever:
                    and w not in self.scope.award_words}
         kept: list[str] = []
         dropped = after_drop = False
-        for text, facts, words in clauses:
-            shares = bool(words & content)
+        for text, facts in clauses:
+            shares = bool(set(self._words(normalize(text), index=True)) & content)
             keep = bool(facts & wanted) or shares if facts else (shares or not after_drop)
             if keep:
                 kept.append(text)
