@@ -11,16 +11,20 @@ decides the band:
 - below ``refuse`` the bot says the measures do not cover the question. Chosen to minimise
   2 x in-scope questions refused + out-of-scope questions answered: a refused answerable
   question leaves the user with nothing, while an out-of-scope question above ``refuse`` is
-  still only shown a best answer, marked as such (unless it scores as confident);
+  still only shown a best answer, marked as such (unless it scores as confident). Where the
+  cost is flat (within 2 % of the least) the lowest threshold is taken: the sets calibrated
+  on were read for classes of failure, so their answerable questions score higher than
+  unread ones;
 - from ``refuse`` to ``confident`` it shows its best answer *as such*, with the alternatives;
   at or above ``confident`` it answers plainly. Chosen to minimise correct answers shown as
   only "best" (1 each) + wrong or out-of-scope answers shown confidently (2 each: a confident
   wrong answer is the worst outcome).
 
-Calibration sets: the development sets (``../shared/eval``), the older benchmark sets, the
-``_a`` blind splits, the scope split and the ``d`` splits. The ``_b`` and ``c`` blind splits
-are never used here: they stay the held-out test. The pack's own sample questions are left out
-too (they are in the index, so their scores say nothing about new questions).
+Calibration sets: the development sets (``../shared/eval``), the older benchmark sets, and the
+blind splits read for classes of failure (``_a``, ``_b``, scope, ``d``; ``c`` and scope2 since
+issue 9's third round). The ``e`` blind splits are never used here: they stay the held-out
+test. The pack's own sample questions are left out too (they are in the index, so their scores
+say nothing about new questions), and so are the sets written while tuning.
 """
 
 from __future__ import annotations
@@ -33,10 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import retrieval_bench as rb  # noqa: E402
 
+# c1/c2 and scope2 were read for classes of failure in issue 9's third round, the _b splits in
+# its second: they calibrate too. The e splits (held out) never do.
 CALIBRATION_SETS = ["dev", "dev_answers", "extra", "probe", "blind applicants_a",
-                    "blind people_a", "blind scope", "blind d1", "blind d2"]
+                    "blind people_a", "blind scope", "blind applicants_b", "blind people_b",
+                    "blind d1", "blind d2", "blind c1", "blind c2", "blind scope2"]
 assert not set(CALIBRATION_SETS) & rb.HELD_OUT  # the held-out splits are never calibrated on
 GRID = [round(0.02 + 0.005 * i, 3) for i in range(100)]  # 0.02 .. 0.515
+FLAT = 0.02  # costs this close to the least are the same, for the refusal score
 
 
 Obs = tuple[float, bool, bool, bool, bool]
@@ -74,7 +82,11 @@ def calibrate(obs: list[Obs]) -> dict[str, tuple[float, int]]:
         return sum((2 if ins else 1) for s, ins, _, a, _c in obs if a == anchored
                    and ((ins and s < t) or (not ins and s >= t)))
 
-    refuse = min(GRID, key=lambda t: (refuse_cost(t, True), t))
+    # The calibration sets were read for classes of failure, so their answerable questions
+    # score higher than new ones do: where the cost is flat (within FLAT of the least), the
+    # lowest threshold is taken, refusing fewer of the questions nobody has read.
+    least = min(refuse_cost(t, True) for t in GRID)
+    refuse = min(t for t in GRID if refuse_cost(t, True) <= least * (1 + FLAT))
     # the unanchored threshold is never below the anchored one
     unanchored = min((t for t in GRID if t >= refuse), key=lambda t: (refuse_cost(t, False), t))
 

@@ -10,11 +10,11 @@ in-scope questions refused, and ``answered_right`` where lines name the words th
 Baseline: jieba (full dictionary) + rank_bm25's BM25Okapi over whole articles; it answers with
 the top article's full text and never declines. The follow-up dialogues
 (``benchmarks/blind/followups.yaml``) go through our ``Dialogue`` turn by turn, and through the
-baseline one message at a time.
+baseline one message at a time (``followups2.yaml`` too).
 
-The ``c`` blind files (and the ``_b`` ones, held out in issue 9's first round) are the held-out
-test splits: only their aggregate figures are printed; ``--show-misses`` lists misses of every
-other set.
+The ``e`` blind files and ``followups2.yaml`` (written for issue 9's third round) are the
+held-out test splits: only their aggregate figures are printed; ``--show-misses`` lists misses
+of every other set, never theirs.
 
 Speed: warm answer latency in process (the whole rendered answer; median and p99 of several
 passes) beside the baseline's, and the cold start of a ``qabot ask`` process (wall time and
@@ -49,6 +49,7 @@ SETS: dict[str, Path | str] = {
     "extra": ROOT / "benchmarks" / "questions_extra.yaml",
     "probe": ROOT / "benchmarks" / "questions_probe.yaml",
     "tuning": ROOT / "benchmarks" / "questions_tuning.yaml",
+    "tuning3": ROOT / "benchmarks" / "questions_tuning3.yaml",
     "blind applicants_a": BLIND / "applicants_a.yaml",
     "blind people_a": BLIND / "people_a.yaml",
     "blind scope": BLIND / "scope.yaml",
@@ -58,10 +59,19 @@ SETS: dict[str, Path | str] = {
     "blind d2": BLIND / "d2.yaml",
     "blind c1": BLIND / "c1.yaml",
     "blind c2": BLIND / "c2.yaml",
+    "blind scope2": BLIND / "scope2.yaml",
+    "blind e1": BLIND / "e1.yaml",
+    "blind e2": BLIND / "e2.yaml",
 }
-# figures only, never their lines (c1/c2: the held-out test of issue 9's second round)
-HELD_OUT = {"blind applicants_b", "blind people_b", "blind c1", "blind c2"}
-FOLLOWUPS = BLIND / "followups.yaml"
+# Dialogues, run turn by turn through our Dialogue.
+FOLLOWUP_SETS: dict[str, Path] = {
+    "followups tuning": ROOT / "benchmarks" / "followups_tuning.yaml",
+    "blind followups": BLIND / "followups.yaml",
+    "blind followups2": BLIND / "followups2.yaml",
+}
+# Figures only, never their lines: the held-out test of issue 9's third round. (The _b and c
+# splits, held out in the first and second rounds, were read for classes of failure since.)
+HELD_OUT = {"blind e1", "blind e2", "blind followups2"}
 LINE = re.compile(r"^- \{q: (?P<q>.*?), gold: \[(?P<gold>[\d, ]*)\]"
                   r"(?:, must: \[(?P<must>[^\]]*)\])?(?:, must_not: \[(?P<must_not>[^\]]*)\])?\}\s*$")
 
@@ -184,12 +194,12 @@ def ours() -> tuple[System, object]:
     return system, d
 
 
-def followup_dialogues() -> list[dict]:
+def followup_dialogues(path: Path) -> list[dict]:
     import yaml
 
-    if not FOLLOWUPS.exists():
+    if not path.exists():
         return []
-    return yaml.safe_load(FOLLOWUPS.read_text(encoding="utf-8")) or []
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or []
 
 
 def run_followups(dialogues: list[dict], d: object | None, base: System | None) -> Tally:
@@ -220,9 +230,10 @@ def run_followups(dialogues: list[dict], d: object | None, base: System | None) 
 
 
 # -- speed ----------------------------------------------------------------------------------
-def _cold_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+def _cold_once(cmd: list[str], env: dict[str, str] | None = None,
+               cwd: str | None = None) -> tuple[float, float]:
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     assert os.waitstatus_to_exitcode(status) == 0, cmd
@@ -258,17 +269,24 @@ def speed(questions: list[str], runs: int = 7, warm_passes: int = 3) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", "main"],
                                  capture_output=True)
+        code_dir = os.path.join(tmp, "main")
         if archive.returncode == 0:
-            subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-            envs["qabot (main)"] = {**os.environ, "PYTHONPATH": tmp}
+            os.mkdir(code_dir)
+            subprocess.run(["tar", "-x", "-C", code_dir], input=archive.stdout, check=True)
+            envs["qabot (main)"] = {**os.environ, "PYTHONPATH": code_dir}
+        # run from an empty folder: `python -c` puts the working folder first on sys.path, so
+        # from the checkout both would import this tree's code
+        run_dir = os.path.join(tmp, "run")
+        os.mkdir(run_dir)
         for _ in range(runs):
             for name, env in envs.items():
-                cold.setdefault(name, []).append(_cold_once(cmd, env))
+                cold.setdefault(name, []).append(_cold_once(cmd, env, run_dir))
         payload = json.dumps(questions, ensure_ascii=False)
         for _ in range(warm_passes):
             for name, env in envs.items():
                 out = subprocess.run([sys.executable, "-c", _WARM], input=payload, env=env,
-                                     capture_output=True, text=True, check=True).stdout
+                                     cwd=run_dir, capture_output=True, text=True,
+                                     check=True).stdout
                 warm.setdefault(name, []).extend(json.loads(out))
     result = {}
     for name in envs:
@@ -295,7 +313,7 @@ def warm_latency(system: System, questions: list[str], passes: int = 1) -> tuple
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--show-misses", action="store_true",
-                    help="list our misses (never for the held-out _b files)")
+                    help="list our misses (never for the held-out splits)")
     ap.add_argument("--no-speed", action="store_true", help="skip the latency and cold start runs")
     a = ap.parse_args()
     questions = [q for name in SETS for q, *_ in items_of(name) or []]
@@ -315,12 +333,15 @@ def main() -> int:
         if a.show_misses and name not in HELD_OUT:
             for m in mine.misses:
                 print(f"    miss: {m}")
-    dialogues = followup_dialogues()
-    if dialogues:
-        print(f"{'blind followups':<22} {'baseline':<9} {run_followups(dialogues, None, base).line()}")
+    for name, path in FOLLOWUP_SETS.items():
+        dialogues = followup_dialogues(path)
+        if not dialogues:
+            print(f"{name:<22} (missing: {path})")
+            continue
+        print(f"{name:<22} {'baseline':<9} {run_followups(dialogues, None, base).line()}")
         mine = run_followups(dialogues, d, None)
-        print(f"{'blind followups':<22} {'qabot':<9} {mine.line()}")
-        if a.show_misses:
+        print(f"{name:<22} {'qabot':<9} {mine.line()}")
+        if a.show_misses and name not in HELD_OUT:
             for m in mine.misses:
                 print(f"    miss: {m}")
     if a.no_speed:

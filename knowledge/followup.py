@@ -9,6 +9,7 @@ was. A new message is read against it:
 - ``之后呢 / 然后呢`` after a step of a procedure (a chapter named 程序): the next step's
   article; elsewhere the same as 还有呢;
 - ``第三项呢``: that item of the article being discussed;
+- ``这是哪一条 / 原文呢``: the article just quoted, whole;
 - ``那个人奖呢``: the previous question again with the other kind of award;
 - a short or elliptical message (``查实了会怎样``, ``能给员工发吗``, ``那要多久``): answered on
   its own, leaning on the topic's article;
@@ -37,6 +38,8 @@ ANSWERS_BOOST = 1.0
 # a sentence not quoted yet
 NEW_CUES = re.compile(r"(?:以后|之后|然后|后来|接下来)(?:怎么办|咋办|怎样|会怎样)?$|也")
 SHORT = 10  # characters of content: a message this short leans on the topic
+# ... unless it scores this much on its own, for an article far ahead of the topic's
+SELF_STANDING = 0.5
 _ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
 _PRONOUNS = ("他们", "它们", "他", "她", "它", "这个", "那个", "这些", "那些", "这样", "那样", "这种")
@@ -50,6 +53,10 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
     norm = normalize(text.strip())
     if topic:
         kind = r.lang.followup_kind(norm)
+        if kind == "which":
+            # 这是哪一条: the article just quoted, whole
+            ans = r.ask(f"第{int(topic['articles'][0])}条")
+            return ans, _remember(r, ans, topic, continuing=True)
         if kind is not None:
             ans = _more(r, topic, step=(kind == "next"))
             if ans is not None:
@@ -73,6 +80,12 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
             [int(topic["articles"][0])]
         new = bool(NEW_CUES.search(_PARTICLES.sub("", norm)))
         art, boost = arts[0], FOLLOW_BOOST
+        if (not ans.abstained and ans.articles[0] not in arts
+                and ans.hits[0].score >= SELF_STANDING and not _asks_only(r, norm)
+                and _own_words(r, norm, ans.articles[0], arts)):
+            # 过期了还能挂牌子吗 after 有效期几年: a question of its own (挂牌 -> 沿用, which
+            # the topic's article never says), answered well alone
+            return ans, _remember(r, ans, None)
         speaking = _speaking(r, arts, norm, topic, unseen=new)
         if speaking is None and new and not ans.abstained:
             # 那到期以后呢 after 有效期四年，期满后可重新申报, 评的时候也优先吗 after 可优先申报:
@@ -92,6 +105,16 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
             leaning = r.ask(text, today=today, prefer=(art,), boost=boost)
             if not leaning.abstained:
                 ans = leaning
+        if topic.get("query") and (ans.abstained or (
+                _asks_only(r, norm) and ans.articles[:1] != [art])):
+            # 谁来, 在哪能看到, 能买车吗: only what is asked, about the topic: asked with the
+            # topic's question in front
+            asked = f"{topic['query']}，{text}"
+            within = r.ask(asked, today=today, asks=text, prefer=(art,), boost=FOLLOW_BOOST)
+            if not within.abstained and within.decline is None and within.reading is None \
+                    and (ans.abstained or within.articles[:1] == [art]):
+                within.query = text
+                return within, _remember(r, within, None, query=asked)
     if ans.kind in {"smalltalk", "empty"}:
         return ans, _aged(topic)
     if ans.abstained:
@@ -195,7 +218,7 @@ def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
 
 def _swap_kind(r: Retriever, norm: str, topic: dict[str, Any]) -> str | None:
     """那个人奖呢 after 组织奖奖金多少: 个人奖奖金多少."""
-    bare = _PARTICLES.sub("", r.lang.strip_lead(norm))
+    bare = _PARTICLES.sub("", r.lang.strip_lead(norm)).removesuffix("的")
     named = [k for k in r.kinds if k.name in bare or bare in k.ask_words]
     if len(named) != 1:
         return None
@@ -213,6 +236,22 @@ def _swap_kind(r: Retriever, norm: str, topic: dict[str, Any]) -> str | None:
             if w in old_query:
                 return old_query.replace(w, new.name)
     return f"{new.name}{old_query}" if old_query else None
+
+
+def _own_words(r: Retriever, norm: str, art: int, topic_arts: list[int]) -> bool:
+    """The message reaches a word of the article that none of the topic's articles has."""
+    q = r.prepare(norm)
+    words = {w for w in q.query if len(w) >= 2}
+    there = set().union(*(u.words.keys() for u in r.units(art)))
+    topic = set().union(*(u.words.keys() for a in topic_arts for u in r.units(a)))
+    return bool(words & there - topic)
+
+
+def _asks_only(r: Retriever, norm: str) -> bool:
+    """A message with a question word and no word of the measures of two characters or more
+    (谁来, 在哪能看到, 具体管哪些): it asks about the topic."""
+    q = r.prepare(norm)
+    return bool(q.intent.kinds) and not any(len(w) >= 2 and w in r.vocabulary for w in q.words)
 
 
 def _elliptical(r: Retriever, norm: str) -> bool:

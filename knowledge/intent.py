@@ -1,7 +1,7 @@
 """What a question asks for, and which sentences of a regulation can give it.
 
 A question carries one or more intents (an amount of money, a count of something, a duration,
-a date, a person or body, a place, a permission or ban, a consequence, a list of conditions, a
+how often, a date, a person or body, a place, a permission or ban, a consequence, a list of conditions, a
 reason, a procedure, the content of something). Each intent names the question words that
 signal it and the sentence patterns that can answer it; both live in ``data/intents.yaml``
 (general Chinese, not one regulation). The kinds of award a regulation has (组织奖/个人奖) and
@@ -29,8 +29,10 @@ try:
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
-INTENTS = ("amount", "count", "duration", "when", "who", "where", "permission", "consequence",
-           "conditions", "reason", "basis", "process", "content")
+INTENTS = ("amount", "count", "duration", "frequency", "when", "who", "where", "permission",
+           "consequence", "conditions", "reason", "basis", "process", "content")
+# 几年评一次 asks how often, not how long (a duration) nor how many (a count)
+_NOT_WITH_FREQUENCY = frozenset({"duration", "count"})
 _PUNCT = re.compile(r"[\s，。！？、,.!?~～…；;：:“”\"'（）()【】\[\]《》<>]+")
 
 
@@ -69,6 +71,9 @@ class Language:
         measures = "".join(data.get("count_measures") or [])
         self._count_of = re.compile(rf"(?:几|多少)[{measures}]([\u4e00-\u9fff]{{1,3}})")
         self.question_words = frozenset(str(w) for w in data.get("question_words") or ())
+        self.negators = frozenset(str(w) for w in data.get("negators") or ())
+        self._all_conditions = re.compile(
+            "|".join(f"(?:{p})" for p in data.get("all_conditions") or ["$^"]))
         self.dependent_openers = tuple(data.get("dependent_openers") or ())
         self.dependent_after_semicolon = tuple(data.get("dependent_after_semicolon") or ())
         self.smalltalk: dict[str, str] = {}
@@ -78,15 +83,22 @@ class Language:
         fu = data.get("followups") or {}
         self.more = {_bare(str(p)) for p in fu.get("more") or []}
         self.next = {_bare(str(p)) for p in fu.get("next") or []}
+        self.which = {_bare(str(p)) for p in fu.get("which") or []}
         self.lead = tuple(sorted((str(p) for p in fu.get("lead") or []), key=len, reverse=True))
 
     def intent(self, text: str, kinds: tuple[Kind, ...] = ()) -> Intent:
         """The intents of a normalised question; ``kinds`` are the pack's kinds of award."""
         found = {name for name, rx in self.ask.items() if rx.search(text)}
+        if "frequency" in found:
+            found -= _NOT_WITH_FREQUENCY
         count_of = None
         if "count" in found and (m := self._count_of.search(text)):
             count_of = m.group(1)
         return Intent(frozenset(found), count_of, frozenset(named_kinds(text, kinds)))
+
+    def asks_all_conditions(self, text: str) -> bool:
+        """还要满足啥, 条件有哪些: every condition is asked for, not whether one is met."""
+        return bool(self._all_conditions.search(text))
 
     def answers(self, sentence: str) -> frozenset[str]:
         """The intents a sentence of the measures can answer."""
@@ -106,7 +118,7 @@ class Language:
         return None
 
     def followup_kind(self, text: str) -> str | None:
-        """more (还有呢) / next (之后呢) when the whole message is that."""
+        """more (还有呢) / next (之后呢) / which (这是哪一条) when the whole message is that."""
         bare = _bare(text)
         for lead in ("那么", "那", "好的", "嗯"):
             if bare.startswith(lead) and len(bare) > len(lead):
@@ -116,6 +128,8 @@ class Language:
             return "more"
         if bare in self.next:
             return "next"
+        if bare in self.which:
+            return "which"
         return None
 
     def strip_lead(self, text: str) -> str:

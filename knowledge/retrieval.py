@@ -51,7 +51,10 @@ W_INTENT = 0.08
 # An article with no sentence of the kind asked for (an amount, a count, a duration, a date,
 # a body, a place) is multiplied by this.
 INTENT_MISS = 0.9
-_SPECIFIC = frozenset({"amount", "count", "duration", "when", "who", "where"})
+_SPECIFIC = frozenset({"amount", "count", "duration", "frequency", "when", "who", "where"})
+# facts a clause of a sentence may state on its own (每年认定一次，奖项有效期四年): a question
+# asking for one of them is quoted the clause that states it, not the others
+_FACTS = frozenset({"amount", "count", "duration", "frequency"})
 _MISSED = _SPECIFIC | {"consequence", "reason"}  # an article with none of these kinds loses
 # a sentence giving one of these is quoted beside the ones chosen on their words
 _ANSWERED = _SPECIFIC | {"consequence", "reason"}
@@ -69,6 +72,7 @@ REFUSE = 0.12  # below: the measures do not cover the question
 # below, for a question that names nothing of the award (scope.yaml `anchors`)
 REFUSE_UNANCHORED = 0.3
 CLOSE_RATIO = 0.75  # a second article this close to the first is quoted too
+TOGETHER_RATIO = 0.2  # ... or this close, for an article the pack pairs with the first
 # A question is tied to an article by a word that few articles use (at most ANCHOR_DF of
 # them) or by a close sample question; otherwise its score is damped.
 ANCHOR_DF, ANCHOR_QUESTION, UNANCHORED_DAMPING = 0.25, 0.5, 0.6
@@ -90,6 +94,7 @@ LEARNED_QUESTION_FLOOR = LEARNED_SAME_SIMILARITY
 SCOPE_SIMILARITY = 0.6
 SCOPE_SURE = 0.85  # for an example in the measures' own words: only near-identical questions
 EXPANSION_WEIGHT = 0.8
+TOPIC_WEIGHT = 0.5  # a word of the topic's question, asked again with a follow-up
 MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
 S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
@@ -100,6 +105,11 @@ S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item sco
 _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|元|条|次|项|名|家|位)?$")
 _YEAR_NUMBER = re.compile(r"^(?:19|20)[0-9]{2}(?:年|$)")
 _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
+# a question stating facts but asking who, where, how or when (not whether) gets no verdict
+_ELSEWHERE = frozenset({"who", "where", "process", "when", "amount"})
+_MAY = frozenset({"permission", "conditions"})
+_DENYING = frozenset("没无不未非")  # a synonym variant opening with one denies what it names
+_ASKED_MEASURE = re.compile(r"(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)")
 _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
@@ -131,6 +141,8 @@ class Unit:
     opens_list: bool  # …下列基本条件： / …下列情形之一的
     # the words of each clause that states a duration (奖项有效期四年): what the duration is of
     durations: tuple[frozenset[str], ...] = ()
+    # each clause cut at a comma: its text and the facts it states (_FACTS)
+    clauses: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 @dataclass
@@ -240,6 +252,7 @@ class _Query:
     bigrams: list[str]
     intent: Intent
     sims: list[float] | None = None  # cosine with each sample question, once computed
+    reached: frozenset[str] = frozenset()  # the measures' words reached through a synonym
 
 
 class Retriever:
@@ -260,19 +273,37 @@ class Retriever:
         self.stopwords: set[str] = set(aids.get("stopwords") or []) | self.lang.question_words
         # colloquial -> canonical words of the measures
         self._synonym_index: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
+        # the synonyms opening with a denial (没人提异议), for the synonyms they belong to
+        self._denying: tuple[dict[str, list[str]], list[tuple[str, list[str]]]] | None = None
         self._canon_cache: dict[str, list[str]] = {}
         self._kind_cache: dict[int, frozenset[str]] = {}
         self.synonyms: dict[str, list[str]] = defaultdict(list)
         for canon, variants in (aids.get("synonyms") or {}).items():
             for v in variants or []:
                 self.synonyms[normalize(str(v))].append(normalize(str(canon)))
+        # colloquial phrasings too loose for one word (奖金能给老板买车吗): canon -> patterns
+        self.phrases = [(normalize(str(canon)), re.compile("|".join(f"(?:{p})" for p in pats)))
+                        for canon, pats in (aids.get("phrases") or {}).items() if pats]
+        # articles stating one rule from two sides, quoted together when both score
+        self.together: dict[int, set[int]] = defaultdict(set)
+        for group in aids.get("together") or []:
+            for n in group:
+                self.together[int(n)] |= {int(x) for x in group if int(x) != int(n)}
+        # articles about different people's conduct (a winner's, 第二十四条; the reviewers',
+        # 第二十五条): one is never quoted as a second answer beside the other
+        self.never_beside: dict[int, set[int]] = defaultdict(set)
+        for group in aids.get("never_beside") or []:
+            for n in group:
+                self.never_beside[int(n)] |= {int(x) for x in group if int(x) != int(n)}
         self.never_related = {int(k): {int(x) for x in v or []}
                               for k, v in (aids.get("never_related") or {}).items()}
         per_article = aids.get("articles") or {}
         self.terms: dict[int, list[str]] = {}
         self.titles: dict[int, str] = {}
         self.notes: dict[int, list[tuple[frozenset[str], str]]] = {}
-        self.questions: list[tuple[int, str, int | None]] = []
+        # (article, sample question, the items it points at)
+        self.questions: list[tuple[int, str, frozenset[int]]] = []
+        self._pack_sentence: dict[int, int] = {}  # sample question -> the sentence it points at
         for num, entry in per_article.items():
             entry = entry or {}
             self.titles[int(num)] = str(entry.get("title") or "")
@@ -283,15 +314,25 @@ class Retriever:
                 for n in entry.get("notes") or []]
             for q in entry.get("questions") or []:
                 if isinstance(q, dict):
-                    self.questions.append((int(num), normalize(str(q["q"])), q.get("item")))
+                    if q.get("sentence"):
+                        # the sentence that answers, named by words of it (经调查属实的)
+                        self._pack_sentence[len(self.questions)] = self._sentence_with(
+                            int(num), str(q["sentence"]))
+                    self.questions.append((int(num), normalize(str(q["q"])),
+                                           _item_set(q.get("item"))))
                 else:
-                    self.questions.append((int(num), normalize(str(q)), None))
+                    self.questions.append((int(num), normalize(str(q)), frozenset()))
         extra = {t for ts in self.terms.values() for t in ts}
         # Colloquial variants are matched as substrings; only the measures' own words are
         # taught to the segmenter, so that 参加评选 still yields 参加 and 评选.
         extra |= {c for cs in self.synonyms.values() for c in cs}
         extra |= {k.name for k in self.kinds}
         self._kind_names = {k.name for k in self.kinds}
+        # names that say which award, kind or place, not what about it (组织奖, 沧州市政府质量奖,
+        # 沧州): their bigrams weigh like the kind's name
+        names = self._kind_names | {normalize(self.scope.award)} | set(self.scope.award_words)
+        names |= {w for w in self.scope.place_words if len(w) >= 2}
+        self._names = sorted((n for n in names if len(n) >= 2), key=len, reverse=True)
         self._places = {normalize(w) for w in self.scope.place_words + self.scope.inside}
         self.seg = Segmenter({w for w in extra | self.lang.question_words
                               if all(is_cjk(c) for c in w)},
@@ -342,7 +383,8 @@ class Retriever:
         # A taught question's tokens, shared by every layer built from this retriever: a new
         # layer only tokenises what is new in it.
         self._learned_tokens: dict[str, tuple[set[str], frozenset[str]]] = {}
-        self._question_sentence: dict[int, int] = {}  # learned question -> sentence it points at
+        # sample question -> the sentence it points at (the pack's, then what staff taught)
+        self._question_sentence: dict[int, int] = dict(self._pack_sentence)
         self._question_lesson: dict[int, int | None] = {}  # learned question -> its lesson
         if learned:
             self._apply(learned)
@@ -367,7 +409,7 @@ class Retriever:
         questions, vecs, norms, postings, synonyms = self._pack_only
         self.questions, self._question_vecs = list(questions), list(vecs)
         self._question_norms = list(norms)
-        self._question_sentence, self._question_lesson = {}, {}
+        self._question_sentence, self._question_lesson = dict(self._pack_sentence), {}
         articles = {a.number for a in self.reg.articles}
         for sample in learned.samples:
             if sample.article not in articles:
@@ -376,7 +418,7 @@ class Retriever:
             if sample.sentence is not None:
                 self._question_sentence[len(self.questions)] = sample.sentence
             self._question_lesson[len(self.questions)] = sample.lesson
-            self.questions.append((sample.article, q, sample.item))
+            self.questions.append((sample.article, q, _item_set(sample.item)))
             self._question_vecs.append(self._weigh(self._tokens(q)[0]))
             self._question_norms.append(_norm(self._question_vecs[-1]))
         self._question_postings = (postings if len(self.questions) == len(questions)
@@ -393,6 +435,13 @@ class Retriever:
             if _norm(vec):
                 self._scope.append((o.reason, vec, _norm(vec), anchors, o.lesson))
         self.learned = learned
+
+    def _sentence_with(self, number: int, words: str) -> int:
+        """The index of the sentence of an article that contains these words."""
+        for s in self.reg.article(number).sentences:
+            if words in s.text:
+                return s.index
+        raise ValueError(f"第{number}条 has no sentence with {words!r}")
 
     def _canon_words(self, canon: str) -> list[str]:
         words = self._canon_cache.get(canon)
@@ -509,10 +558,12 @@ class Retriever:
                 out += [x for x in self.seg.cut_for_index(w) if x != w and x not in self.stopwords]
         return out
 
-    def _expand(self, text: str, words: list[str],
-                homophones: bool = True) -> tuple[dict[str, float], dict[str, float]]:
+    def _expand(self, text: str, words: list[str], homophones: bool = True,
+                reached: set[str] | None = None) -> tuple[dict[str, float], dict[str, float]]:
         """Query words with weights, and how much each unknown word counts against it (0 once
-        a synonym or homophone explains it)."""
+        a synonym or homophone explains it). ``reached`` collects the measures' words reached
+        through a synonym of two characters or more, a phrase or a homophone."""
+        reached = set() if reached is None else reached
         query: dict[str, float] = {}
         oov: dict[str, float] = {}
         for w in words:
@@ -531,6 +582,15 @@ class Retriever:
                 for c in canons:
                     for cw in self._canon_words(c):
                         query[cw] = max(query.get(cw, 0.0), weight)
+                        if len(variant) >= 2:  # not 报 inside 年报
+                            reached.add(cw)
+        # Phrases: a pattern of the pack's stands for the measures' word (奖金…给…吗 -> 用于)
+        for canon, rx in self.phrases:
+            if m := rx.search(text):
+                covered.add(m.group(0))
+                for cw in self._canon_words(canon):
+                    query[cw] = max(query.get(cw, 0.0), 1.0)
+                    reached.add(cw)
         # Homophones: one to three adjacent words of the question that together sound like
         # one of the pack's terms (公式期 -> 公示期). Windows follow word boundaries, so that
         # 什么时候 never yields 么时 -> 模式.
@@ -547,30 +607,93 @@ class Retriever:
                         continue
                     if j == i and self.seg.is_word(window):
                         continue  # a real word on its own (意义) is not a typo for 异议
+                    if toks[i] in self.stopwords or toks[j] in self.stopwords:
+                        continue  # 是县医院: 是 + 县 is no typo for 实现
                     for key in pinyin_keys(window, limit=4):
                         for term in self._homophones.get(key, ()):
                             if term != window:
                                 covered.add(window)
                                 for tw in self._words(term):
                                     query[tw] = max(query.get(tw, 0.0), EXPANSION_WEIGHT)
+                                    reached.add(tw)
         # A word covered by a synonym or homophone no longer counts against the query.
         for w in list(oov):
             if any(w in c or c in w for c in covered):
                 oov[w] = 0.0
         return query, oov
 
-    def prepare(self, text: str) -> _Query:
+    def prepare(self, text: str, asks: str | None = None) -> _Query:
         words = self._words(text)
-        query, oov = self._expand(text, words)
-        intent = self.lang.intent(text, self.kinds)
+        negated = self._negated(text)
+        if negated:
+            # 医院不是企业: what the applicant is not says nothing of what is asked
+            words = [w for w in words if w not in negated]
+        reached: set[str] = set()
+        query, oov = self._expand(text, words, reached=reached)
+        for w in negated:
+            query.pop(w, None)
+            oov.pop(w, None)
+        denied, spans = self._denied(text, words)
+        for w in denied:
+            # 没人提异议 -> 无异议: its 异议 is not asked about on its own
+            query.pop(w, None)
+        if asks:
+            # the topic's words say what it is about, the follow-up's what is asked now
+            own = self._expand(asks, self._words(asks), homophones=False)[0]
+            query = {w: v if w in own else v * TOPIC_WEIGHT for w, v in query.items()}
+        intent = self.lang.intent(asks or text, self.kinds)
+        if asks:
+            # the kinds of award named are those of the whole text (the topic's too)
+            intent = replace(intent, entities=self.lang.intent(text, self.kinds).entities)
+        if "count" not in intent.kinds and _ASKED_MEASURE.search(asks or text):
+            # 印“市政府质量奖”几个字: no count is asked, its 个 says nothing of the quota's 7个
+            for unit in _UNITS:
+                query.pop(unit, None)
         if "count" in intent.kinds:
-            counted = self._counted(text)
+            counted = self._counted(asks or text)
             intent = replace(intent, count_of=counted)
             if counted and not self._is_kind_word(counted):
                 # 几个部门 counts departments: its 个 says nothing about the quota's 7个
                 for unit in _UNITS:
                     query.pop(unit, None)
-        return _Query(text, words, query, oov, self._query_bigrams(text, words), intent)
+        # with a follow-up asked after the topic's question, the bigrams are the follow-up's
+        bigrams = (self._query_bigrams(asks, self._words(asks), negated) if asks
+                   else self._query_bigrams(text, words, negated))
+        if spans:
+            bigrams = [b for b in bigrams if not any(b in v for v in spans)]
+        return _Query(text, words, query, oov, bigrams, intent,
+                      reached=frozenset(w for w in reached if w in query))
+
+    def _denied(self, text: str, words: list[str]) -> tuple[set[str], list[str]]:
+        """Words of the question inside a synonym that denies them (没人提异议 -> 无异议), and
+        those synonyms."""
+        denied: set[str] = set()
+        spans: list[str] = []
+        cached = self._denying
+        if cached is None or cached[0] is not self.synonyms:
+            cached = self._denying = (self.synonyms, [
+                (v, c) for v, c in self.synonyms.items() if v and v[0] in _DENYING])
+        for variant, canons in cached[1]:
+            if variant in text:
+                canon_words = {cw for c in canons for cw in self._canon_words(c)}
+                inner = {w for w in words if w in variant and w not in canon_words}
+                if inner:
+                    denied |= inner
+                    spans.append(variant)
+        return denied, spans
+
+    def _negated(self, text: str) -> set[str]:
+        """The negators of a question and the word each denies (不是 + 企业)."""
+        if not any(n in text for n in self.lang.negators):
+            return set()
+        toks = self.seg.cut(text)
+        out: set[str] = set()
+        for i, t in enumerate(toks):
+            if t in self.lang.negators:
+                out.add(t)
+                if i + 1 < len(toks) and all(is_cjk(c) for c in toks[i + 1]):
+                    out.add(toks[i + 1])
+        return out
 
     def _counted(self, text: str) -> str | None:
         """What a count question counts: the word after 几个/多少家 (几个部门 -> 部门)."""
@@ -587,11 +710,12 @@ class Retriever:
 
     # -- answering ----------------------------------------------------------------------
     def ask(self, query: str, *, today: dt.date | None = None, prefer: tuple[int, ...] = (),
-            boost: float = W_INTENT, scoped: bool = True) -> Answer:
+            boost: float = W_INTENT, scoped: bool = True, asks: str | None = None) -> Answer:
         """Answer one question. ``today``: read the facts a question states and give the rules'
         verdict on them (without it, no verdict); ``prefer``: articles of the conversation's
         topic, which gain ``boost`` (a follow-up leans on them); ``scoped=False`` skips the
-        scope check."""
+        scope check; ``asks``: the text whose question words say what is asked (a follow-up
+        asked with the topic's question in front: 多久评一次，一次评几个 asks a count)."""
         raw = (query or "").strip()
         text = normalize(raw[:MAX_QUERY_CHARS])
         if not chunks(text):
@@ -608,7 +732,7 @@ class Retriever:
             n = to_int(m.group(1))
             if n is not None and (m.group(0).startswith("第") or len(m.group(1)) <= 4):
                 return self._reference(raw, text, n, None)
-        q = self.prepare(text)
+        q = self.prepare(text, asks=normalize(asks) if asks else None)
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)
         if self._scope and (declined := self._taught_decline(q, hits)):
             # what staff taught comes first: it is the office's latest word
@@ -625,6 +749,9 @@ class Retriever:
         if reading is not None and taught is not None and (
                 reading.article != self.questions[taught][0]):
             reading = None  # staff taught it to another article: their answer, not the verdict
+        if (reading is not None and reading.topic == "eligibility"
+                and q.intent.kinds & _ELSEWHERE and not q.intent.kinds & _MAY):
+            reading = None  # 注册八年了，想报组织奖，需要先找谁: who is asked, not whether
         if reading is not None:
             return self._verdict(raw, q, reading, hits)
         floor = self.refuse if self._anchored(q) or prefer else self.refuse_unanchored
@@ -641,7 +768,12 @@ class Retriever:
         needs = bool(specific.kinds) and self._gives(hits[0].article, specific, q)
         close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score
                  and not self._apart(h.article, [hits[0].article])
+                 and h.article not in self.never_beside.get(hits[0].article, ())
                  and (not needs or self._gives(h.article, specific, q))]
+        if not close and (partner := self._partner(hits, q)) is not None:
+            # 第三条 and 第十四条 say who decides from two sides: both are quoted
+            close = [partner]
+            hits = [hits[0], partner] + [h for h in hits[1:] if h is not partner]
         kind = "best" if band_best else ("ambiguous" if close else "answer")
         quotes: list[Sentence] = []
         whole = False
@@ -666,7 +798,7 @@ class Retriever:
         """A question that states facts: the clauses they bear on, quoted after the verdict."""
         quotes: list[Sentence] = []
         arts = [reading.article]
-        if reading.topic == "eligibility" and "conditions" in q.intent.kinds and any(
+        if reading.topic == "eligibility" and self.lang.asks_all_conditions(q.text) and any(
                 u.opens_list for u in self._article_units(reading.article)):
             # 干了8年，还要满足啥: the verdict on what was said, then every condition
             quotes = self._whole_list(self._article_units(reading.article), frozenset())
@@ -698,6 +830,23 @@ class Retriever:
         return Answer(raw, "answer", [Hit(a, 1.0) for a in arts] + related, quotes,
                       ranked=ranked, intent=q.intent, text=q.text, reading=reading)
 
+    def _partner(self, hits: list[Hit], q: _Query) -> Hit | None:
+        """An article the pack pairs with the first (``together``: the summary of a rule and
+        its step, 第三条 and 第十四条) among the next candidates, scoring at least
+        TOGETHER_RATIO of the first, with a sentence sharing a word of the question (not the
+        award's name)."""
+        partners = self.together.get(hits[0].article)
+        if not partners:
+            return None
+        content = {t for t in q.query if t not in self._kind_names
+                   and t not in self.scope.award_words}
+        for h in hits[1:5]:
+            if (h.article in partners and h.score >= TOGETHER_RATIO * hits[0].score
+                    and not self._apart(h.article, [hits[0].article])
+                    and any(content & u.words.keys() for u in self._article_units(h.article))):
+                return h
+        return None
+
     def _gives(self, number: int, intent: Intent, q: _Query) -> bool:
         """Some sentence of the article gives the kind of answer asked for."""
         return any(self._intent_match(u, intent, q.query) for u in self._article_units(number))
@@ -718,7 +867,9 @@ class Retriever:
     def _anchored(self, q: _Query) -> bool:
         """The question names the award, a step of it, or reaches one of the measures'
         distinctive terms (directly or through a synonym)."""
-        return self.scope.anchored(q.text) or any(t in self._distinctive for t in q.query)
+        return (self.scope.anchored(q.text) or any(t in self._distinctive for t in q.query)
+                # through a synonym or a typo's repair (说了算 -> 认定, 申保质量将 -> 申报, 质量奖)
+                or self.scope.anchored_by(" ".join(sorted(q.reached))))
 
     def anchored(self, text: str) -> bool:
         return self._anchored(self.prepare(normalize(text)))
@@ -747,6 +898,8 @@ class Retriever:
         w_scores = self.words.scores(query)
         w_ideal = self.words.ideal(query, oov) or 1.0
         qb = dict.fromkeys(q.bigrams, 1.0)
+        for bg in self._name_bigrams(q.text) & qb.keys():
+            qb[bg] = KIND_NAME_WEIGHT
         b_scores = self.bigrams.scores(qb)
         b_ideal = self.bigrams.ideal(qb, {}) or 1.0
         best_q: dict[int, float] = defaultdict(float)
@@ -829,6 +982,14 @@ class Retriever:
         scores = [h.score for h in hits]
         return [replace(h, score=sc) for (_, h), sc in zip(keyed, scores, strict=True)]
 
+    def _name_bigrams(self, text: str) -> set[str]:
+        """The bigrams inside the names of the award, its kinds and its place in the text."""
+        out: set[str] = set()
+        for name in self._names:
+            if name in text:
+                out.update(_bigrams(name))
+        return out
+
     def _article_kind(self, number: int) -> frozenset[str]:
         """The kinds of award an article is about: those its opening sentence names (第七条:
         单位; 第八条: 个人), and any kind a later sentence is about on its own (第十六条's
@@ -876,13 +1037,14 @@ class Retriever:
                   for dot, norm in zip(dots, self._question_norms, strict=True)]
         return q.sims
 
-    def _query_bigrams(self, text: str, words: list[str]) -> list[str]:
+    def _query_bigrams(self, text: str, words: list[str],
+                       dropped: set[str] | frozenset[str] = frozenset()) -> list[str]:
         content = set(words)
         out = []
         for chunk in chunks(text):
             # drop the stopword runs so that 能申 or 报吗 do not match by accident
-            kept = "".join(w if w in content or w not in self.stopwords else " "
-                           for w in self.seg.cut(chunk))
+            kept = "".join(w if w not in dropped and (w in content or w not in self.stopwords)
+                           else " " for w in self.seg.cut(chunk))
             out += _bigrams(kept)
         return out
 
@@ -955,7 +1117,8 @@ class Retriever:
                 lead and (s.text.endswith("：") or "下列" in s.text),
                 tuple(frozenset(self._words(normalize(c), index=True)) - _UNITS
                       for c in _CLAUSES.split(s.text)
-                      if "duration" in self.lang.answers(c))))
+                      if "duration" in self.lang.answers(c)),
+                tuple((c, self.lang.answers(c) & _FACTS) for c in _CLAUSE.split(s.text) if c)))
         return out
 
     def _intent_match(self, u: Unit, intent: Intent, query: dict[str, float] | None = None) -> int:
@@ -998,7 +1161,7 @@ class Retriever:
             if asked and u.kinds and not (u.kinds & asked):
                 continue  # a sentence about the other kind of award never answers
             score = self.sentence_score(u, q, qb, few=len(content) <= 2)
-            if hint is not None and u.sentence.item == hint:
+            if u.sentence.item in hint:
                 score += bonus
             if sentence_hint is not None and u.sentence.index == sentence_hint:
                 score += bonus
@@ -1041,7 +1204,7 @@ class Retriever:
             chosen += self._answering(scored, chosen, q)
         chosen += self._continuations(units, chosen, q)
         quotes = self._with_lead(number, chosen, q.intent)
-        return [self._excerpt(s, asked) for s in quotes], False
+        return [self._clause_excerpt(self._excerpt(s, asked), q) for s in quotes], False
 
     def _answering(self, scored: list[tuple[float, Unit]], chosen: list[Unit],
                    q: _Query) -> list[Unit]:
@@ -1106,9 +1269,12 @@ class Retriever:
         units = self._article_units(number)
         keep = {u.sentence.index for u in chosen}
         if any(u.sentence.item is not None for u in chosen):
+            # a list of cases with a consequence (第二十四条): its case is quoted with what
+            # follows from it, asked or not (弄虚作假被发现了 -> 撤销… 今后不得申报)
+            consequences = any(u.opens_list and "consequence" in u.answers for u in units)
             for u in units:
-                if u.opens_list or (u.lead and "consequence" in intent.kinds
-                                    and "consequence" in u.answers):
+                if u.opens_list or (u.lead and "consequence" in u.answers
+                                    and ("consequence" in intent.kinds or consequences)):
                     keep.add(u.sentence.index)
         changed = True
         while changed:
@@ -1119,6 +1285,46 @@ class Retriever:
                     keep.add(u.antecedent)
                     changed = True
         return [u.sentence for u in units if u.sentence.index in keep]
+
+    def _clause_excerpt(self, s: Sentence, q: _Query) -> Sentence:
+        """A sentence stating several facts in separate clauses (每年认定一次，奖项有效期四年，
+        期满后可重新申报), cut to the clause that states the fact asked for: 有效期几年 is not
+        answered with how often the award is given, nor 几年评一次 with how long it lasts. A
+        clause sharing the question's words stays; one leaning on a clause cut away goes too."""
+        wanted = q.intent.kinds & _FACTS
+        if not wanted:
+            return s
+        unit = next((u for u in self._article_units(s.article) if u.sentence.index == s.index),
+                    None)
+        if unit is None or unit.sentence.text != s.text:
+            return s  # already cut to one kind of award
+        clauses = unit.clauses
+        stated = [facts for _, facts in clauses if facts]
+        if len(stated) < 2 or not any(f & wanted for f in stated) \
+                or all(f & wanted for f in stated):
+            return s
+        content = {w for w in q.query if w not in self._kind_names
+                   and w not in self.scope.award_words}
+        kept: list[str] = []
+        dropped = after_drop = False
+        for text, facts in clauses:
+            shares = bool(set(self._words(normalize(text), index=True)) & content)
+            keep = bool(facts & wanted) or shares if facts else (shares or not after_drop)
+            if keep:
+                kept.append(text)
+                after_drop = False
+                continue
+            if kept and not kept[-1].endswith("……"):
+                kept[-1] = kept[-1].rstrip("，") + "……"
+            elif not kept:
+                kept.append("……")
+            dropped = after_drop = True
+        if not dropped:
+            return s
+        out = "".join(kept).replace("…………", "……")
+        if out.endswith("……") is False and not out.endswith("。"):
+            out += "。"
+        return Sentence(s.article, s.index, out, s.item)
 
     def _excerpt(self, s: Sentence, asked: frozenset[str]) -> Sentence:
         """A sentence naming both kinds of award in separate clauses, cut to the clauses about
@@ -1145,18 +1351,18 @@ class Retriever:
             kept.append(c)
         return Sentence(s.article, s.index, "".join(kept).replace("…………", "……"), s.item)
 
-    def _item_hint(self, number: int, q: _Query) -> tuple[int | None, int | None, float]:
-        """The item (and, for a taught sample, the sentence) of this article's closest sample
+    def _item_hint(self, number: int, q: _Query) -> tuple[frozenset[int], int | None, float]:
+        """The items (and, for a taught sample, the sentence) of this article's closest sample
         question when that question is close, and how much it weighs in choosing the quote:
         a question staff taught points decisively at the part they chose."""
-        best, hint, at = 0.0, None, -1
+        best, hint, at = 0.0, frozenset[int](), -1
         for i, ((art, _, item), sim) in enumerate(zip(self.questions, self._similarities(q),
                                                        strict=True)):
             if art == number and sim > best and (
                     i < self._learned_from or sim >= LEARNED_QUESTION_FLOOR):
                 best, hint, at = sim, item, i
         if best < ITEM_HINT_SIMILARITY:
-            return None, None, 0.0
+            return frozenset(), None, 0.0
         bonus = LEARNED_HINT_BONUS if at >= self._learned_from else S_HINT
         return hint, self._question_sentence.get(at), bonus
 
@@ -1193,6 +1399,15 @@ _MEASURE_WORD = re.compile(r"(?<![第0-9零〇一二两三四五六七八九十�
 
 def _article_refs(text: str) -> list[int]:
     return article_refs(_MEASURE_WORD.sub(" ", text))
+
+
+def _item_set(item: object) -> frozenset[int]:
+    """A sample's ``item``: none, one item (3) or several ([1, 3])."""
+    if item is None:
+        return frozenset()
+    if isinstance(item, list | tuple):
+        return frozenset(int(i) for i in item)
+    return frozenset({int(item)})  # type: ignore[call-overload]
 
 
 def _norm(vec: dict[str, float]) -> float:

@@ -81,6 +81,13 @@ class Scope:
         self._other_place = re.compile(
             f"(?P<place>{_alternation(others)})(?:(?:也|还|都|自己)?有(?:个|一个|自己的)?)?"
             f"(?P<award>{owner}{noun})")
+        # a county of the place with an award of its own (任丘市自己有没有市长质量奖, 黄骅市长质量奖):
+        # not this one, though the county is inside the place
+        inside = _alternation(self.inside)
+        self._inside_award = re.compile(
+            f"(?P<place>{inside})(?:市|县|区)?(?:(?:自己|也|还|单独|另外)[^，。？！]{{0,6}}?"
+            f"(?P<own>(?:市长|县长|区长|政府)?质量[奖将])|(?P<head>(?:市长|县长|区长)质量[奖将]))"
+        ) if inside else None
         self._levels: list[tuple[re.Pattern[str], str]] = []
         for lv in data.get("levels") or []:
             words = [normalize(str(w)) for w in lv.get("words") or []]
@@ -116,14 +123,23 @@ class Scope:
         # 往市里报, 不想报: applying said with the bare verb (not 年报, 报销, 报纸)
         patterns += [str(p) for p in data.get("anchor_patterns") or []]
         self._anchor = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        # the anchors a synonym or a typo's repair may reach (说了算 -> 认定): the award's own
+        # steps, not words any service has (到期 -> 有效期 in 驾照到期怎么换)
+        by_synonym = [normalize(str(w)) for w in data.get("synonym_anchors") or []]
+        self._synonym_anchor = re.compile(_alternation(by_synonym)) if by_synonym else None
 
     def check(self, text: str) -> Decline | None:
         """The reason a normalised question is outside the measures, or None."""
         if m := self._other_place.search(text):
             other = m.group("place") + m.group("award")  # 天津也有政府质量奖: 天津政府质量奖
             return Decline(OTHER_PLACE, self._message("other_place", other), other)
+        if self._inside_award is not None and (m := self._inside_award.search(text)):
+            other = m.group("place") + (m.group("own") or m.group("head"))
+            return Decline(OTHER_LEVEL, self._message("other_level", other), other)
         for rx, _name in self._levels:
-            if m := rx.search(text):
+            for m in rx.finditer(text):
+                if self._background.search(text[:m.start()]):
+                    continue  # 拿过省里的荣誉，报市政府质量奖…: the applicant's record
                 other = m.group(0)
                 return Decline(OTHER_LEVEL, self._message("other_level", other), other)
         if self._programme is not None:
@@ -149,6 +165,10 @@ class Scope:
     def anchored(self, text: str) -> bool:
         """The question names the award, one of its steps or one of the measures' terms."""
         return bool(self._anchor and self._anchor.search(text))
+
+    def anchored_by(self, words: str) -> bool:
+        """Words reached through synonyms name one of the award's own steps."""
+        return bool(self._synonym_anchor and self._synonym_anchor.search(words))
 
     def names_this_award(self, text: str) -> bool:
         return any(w in text for w in self.award_words)

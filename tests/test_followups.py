@@ -221,3 +221,50 @@ async def test_telegram_follows_up_like_the_terminal(fake: FakeBotAPI, sqlite_ur
         [second] = await fake.wait_sent(ALICE, after=1)
     assert "30万元" in first.text
     assert "2万元" in second.text and "30万元" not in second.text
+
+
+@pytest.mark.parametrize("first, then, article, words", [
+    ("获奖以后还会有人来回访吗", "谁来", 23, "领导小组办公室及有关部门"),
+    ("公示几天", "在哪能看到", 15, "向社会公示"),
+    ("奖金能用来干嘛", "能买车吗", 18, "不得挪作他用"),
+])
+def test_a_follow_up_that_only_asks_is_answered_about_the_topic(d, first, then, article, words):
+    # 谁来 names nothing of the measures: it is asked with the topic's question in front, and
+    # what it asks (who, where, may we) picks the sentence
+    chat = Chat(d)
+    chat.say(first)
+    reply = chat.say(then)
+    assert chat.outcome["articles"][0] == article and words in reply, reply
+
+
+def test_a_follow_up_asked_with_the_topic_keeps_its_own_question_word(d):
+    chat = Chat(d)
+    assert "每年认定一次" in chat.say("多久评一次")
+    assert "不超过7个" in chat.say("一次评几个")
+
+
+@pytest.mark.parametrize("first, then, words, not_words", [
+    ("个人奖需要什么条件", "单位的呢", "生产经营5年以上", "从事质量工作5年以上"),
+    ("组织奖奖金多少", "个人的呢", "2万元", "30万元"),
+])
+def test_a_kind_said_with_its_everyday_word_swaps_the_kind(d, first, then, words, not_words):
+    chat = Chat(d)
+    chat.say(first)
+    reply = chat.say(then)
+    assert words in reply and not_words not in reply
+
+
+def test_a_short_question_of_its_own_is_not_pulled_back_to_the_topic(d):
+    # 挂牌子 -> 沿用: 第二十一条 answers it, and 第四条 (the topic) never says it
+    chat = Chat(d)
+    chat.say("有效期几年")
+    reply = chat.say("过期了还能挂牌子吗")
+    assert chat.outcome["articles"][0] == 21 and "不得继续沿用" in reply
+
+
+@pytest.mark.parametrize("which", ["这是哪一条规定的", "原文呢"])
+def test_which_article_shows_the_article_just_quoted_whole(d, which):
+    chat = Chat(d)
+    chat.say("公示几天")
+    reply = chat.say(which)
+    assert "第十五条" in reply and "对公示无异议的单位或个人" in reply

@@ -261,3 +261,148 @@ def test_a_stated_fact_asking_what_else_is_needed_gets_every_condition(r):
 def test_the_document_number_is_shown_when_asked(r):
     ans = r.ask("这个办法的文号是什么")
     assert ans.articles[0] == 26 and any("沧政字〔2020〕14号" in n for n in ans.notes)
+
+
+@pytest.mark.parametrize("question", ["质量奖几年评一次", "是不是每年都评", "一年评几次"])
+def test_how_often_is_answered_with_how_often_not_how_long(r, question):
+    # 第四条: 每年认定一次，奖项有效期四年，…: the clause asked for, not the validity beside it
+    ans = r.ask(question)
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 4 and ans.kind != "best"
+    assert "每年认定一次" in texts and "有效期四年" not in texts
+
+
+@pytest.mark.parametrize("question", ["获奖后有效期几年", "这个荣誉能管几年"])
+def test_how_long_is_answered_with_the_validity_not_how_often(r, question):
+    texts = " ".join(s.text for s in r.ask(question).quotes)
+    assert "有效期四年" in texts and "每年认定一次" not in texts
+
+
+def test_money_already_named_is_not_an_amount_question(r):
+    # 那2万块钱有没有规定用途: the use is asked, not the amount
+    assert "amount" not in r.prepare("那2万块钱有没有规定用途").intent.kinds
+    assert "amount" in r.prepare("能拿30万吗").intent.kinds
+
+
+def test_what_the_applicant_is_not_is_no_word_of_the_question(r):
+    # 医院不是企业: 鼓励企业进行质量创新 (第七条（五）) does not answer whether a hospital may apply
+    q = r.prepare("我们医院不是企业，能报组织奖吗")
+    assert "企业" not in q.query and "医院" in q.query
+
+
+@pytest.mark.parametrize("question", ["我们是县医院，不是企业，能申报吗", "学校这种单位能评组织奖吗"])
+def test_a_unit_that_is_no_company_gets_what_kind_of_unit_may_apply_and_its_field(r, question):
+    ans = r.ask(question)
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 7
+    assert "法人或其他组织" in texts and "健康服务优化" in texts
+
+
+def test_the_awards_full_name_in_a_question_says_which_award_not_what_about_it(r):
+    # the name's bigrams weigh like a kind's name: 第二条 (本办法所称沧州市政府质量奖…) does not
+    # answer what a banner saying 沧州市政府质量奖获奖单位 must heed
+    ans = r.ask("展板上想写“沧州市政府质量奖获奖单位”，要注意什么")
+    assert ans.articles[0] == 21
+
+
+@pytest.mark.parametrize("question", ["奖金可以给老板买车吗", "30万能拿去给高管发年终奖吗",
+                                      "这笔钱能分给车间的工人吗"])
+def test_what_the_prize_money_may_go_to_is_answered_by_its_use(r, question):
+    ans = r.ask(question)
+    assert ans.articles[0] == 18, ans.articles
+    assert any("不得挪作他用" in s.text for s in ans.quotes)
+
+
+def test_printing_the_honour_on_a_gift_box_is_product_promotion(r):
+    ans = r.ask("想在礼盒上印“市政府质量奖”几个字，合规吗")
+    assert ans.articles[0] == 21 and "count" not in ans.intent.kinds
+    assert any("不得用于产品宣传" in s.text for s in ans.quotes)
+
+
+def test_an_objection_during_the_public_notice_quotes_what_happens_to_it(r):
+    # 第十五条: the sentence on an objection, not only the one on the notice itself
+    ans = r.ask("上了公示名单后有人举报我们，奖是不是就没了")
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 15 and "经调查属实的" in texts and "取消其获奖资格" in texts
+
+
+def test_no_objection_is_not_an_objection(r):
+    # 没人提异议 -> 无异议: 第十五条's sentence on an objection upheld is not what happens next
+    ans = r.ask("公示期间没人提异议，接下来是什么程序")
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 15 and "予以表扬奖励" in texts and "取消其获奖资格" not in texts
+
+
+def test_the_packs_samples_point_at_sentences_that_exist(r):
+    # questions.yaml `sentence:` names a sentence by its words; a misspelt one fails on load
+    assert r._pack_sentence
+    for qi, index in r._pack_sentence.items():
+        art = r.questions[qi][0]
+        assert any(s.index == index for s in r.reg.article(art).sentences)
+
+
+@pytest.mark.parametrize("question, article", [
+    ("最后是市长拍板还是质量办说了算", 14),  # 说了算 -> 认定
+    ("有个中介说帮俺们申保质量将，要收服务费，这中不中", 19),  # 申保质量将: a typo of 申报质量奖
+    ("评委要是收了企业红包咋办", 25),
+    ("设这个奖是为了啥", 1),
+])
+def test_a_question_naming_the_award_only_through_a_synonym_or_a_typo_is_answered(r, question,
+                                                                                  article):
+    ans = r.ask(question)
+    assert not ans.abstained and ans.articles[0] == article, ans.articles
+
+
+@pytest.mark.parametrize("question", ["公司年报怎么填", "驾照到期怎么换"])
+def test_a_word_inside_another_reaches_nothing_of_the_award(r, question):
+    # 年报 holds 报 (申报's bare synonym), 到期 is a word of the measures: neither ties the
+    # question to the award
+    assert not r.anchored(question)
+
+
+def test_a_stated_fact_asking_whether_one_may_apply_gets_its_clause_not_the_whole_list(r):
+    import datetime as dt
+
+    ans = r.ask("公司2021年5月在沧州注册的，今年能报组织奖吗", today=dt.date(2025, 6, 30))
+    assert ans.reading is not None and ans.reading.verdict == "no"
+    assert {s.item for s in ans.quotes if s.item} == {1}
+
+
+@pytest.mark.parametrize("question", ["质量奖最后是谁拍板认定的", "获奖的最后由谁认定"])
+def test_who_decides_quotes_the_principle_and_the_step(r, question):
+    # 第三条 …市政府认定后产生 and 第十四条 …报市政府认定: the pack pairs them (`together`)
+    ans = r.ask(question)
+    texts = " ".join(s.text for s in ans.quotes)
+    assert {3, 14} <= set(ans.articles[:2]), ans.articles
+    assert "市政府认定后产生" in texts and "报市政府认定" in texts
+
+
+def test_applying_directly_to_the_city_quotes_the_recommendation_in_both_articles(r):
+    ans = r.ask("企业自己直接交到市里就行吗")
+    texts = " ".join(s.text for s in ans.quotes)
+    assert {3, 11} <= set(ans.articles[:2]), ans.articles
+    assert "质量工作行政主管部门推荐" in texts and "签署审查意见后推荐至" in texts
+
+
+def test_a_sum_named_in_a_story_is_no_amount_question(r):
+    # 被罚了五万块: the fine is a fact; 能拿30万吗 asks for the prize money
+    assert "amount" not in r.prepare("去年被罚了五万块，今年还能报吗").intent.kinds
+    assert "amount" in r.prepare("期满后又评上还能再拿30万吗").intent.kinds
+
+
+def test_stated_facts_in_a_question_asking_who_get_no_verdict(r):
+    import datetime as dt
+
+    ans = r.ask("我们公司在沧县注册八年了，想报组织奖，需要先找谁", today=dt.date(2025, 6, 30))
+    assert ans.reading is None
+
+
+def test_a_case_of_a_revocation_list_is_quoted_with_what_follows_from_it(r):
+    # no question word: 第二十四条's case still comes with 撤销… and 今后不得申报
+    texts = " ".join(s.text for s in r.ask("拿奖的企业弄虚作假被发现了").quotes)
+    assert "撤销其所获" in texts and "今后不得申报" in texts and "弄虚作假" in texts
+
+
+def test_a_winners_misconduct_is_not_answered_beside_the_reviewers(r):
+    ans = r.ask("获奖企业被查出偷税会怎么处理")
+    assert ans.articles[0] == 24 and 25 not in [s.article for s in ans.quotes]

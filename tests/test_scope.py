@@ -124,3 +124,96 @@ def test_questions_that_only_mention_other_places_or_topics_stay_in_scope(questi
     assert ans.decline is None and not ans.abstained, question
     acceptable = article if isinstance(article, tuple) else (article,)
     assert set(acceptable) & set(ans.articles[:2])
+
+
+@pytest.mark.parametrize("question, article", [
+    # a phone call or an address told in the story is no question for a contact
+    ("有个中介打电话说交钱能保评上，申报要交钱吗", 19),
+    ("公司注册地址变了联系不上，被列入过经营异常名录，影响申报吗", 7),
+    # a scheme the applicant only has is a fact about it
+    ("我们只有ISO9001认证，没推行卓越绩效，能报吗", 7),
+    # a provincial honour the applicant holds is its record, not the subject
+    ("我们拿过省里的荣誉，报市政府质量奖要什么条件", 7),
+])
+def test_what_a_question_tells_is_not_what_it_asks(question, article):
+    ans = retriever_for().ask(question, today=dt.date(2025, 6, 30))
+    assert ans.decline is None and not ans.abstained, question
+    assert article in ans.articles[:3], ans.articles
+
+
+@pytest.mark.parametrize("question, other", [
+    ("沧州有没有专精特新奖励，能奖多少", "专精特新"),
+    ("沧州市科学技术进步奖奖金多少", "科学技术进步奖"),
+    ("黄骅自己有没有市长质量奖", "黄骅"),
+    ("泊头市长质量奖怎么报", "泊头"),
+])
+def test_another_award_of_the_place_or_of_one_of_its_counties_is_declined(d, question, other):
+    row = answer_json(d, question)
+    assert row["abstained"] and other in str(row["reply"])
+    assert not [f for f in FIGURES if f in str(row["reply"])]
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("申报材料送到哪个地址", "联系方式"),
+    ("想当质量奖的评审专家，怎么报名", "评审专家"),
+    ("申报表业绩那一栏要填哪几年的数据", "模板"),
+])
+def test_more_topics_the_measures_do_not_address_are_declined(d, question, reason):
+    row = answer_json(d, question)
+    assert row["abstained"] and reason in str(row["reply"])
+
+
+def test_a_contact_decline_names_no_office_as_the_contact(d):
+    reply = str(answer_json(d, "质量奖找哪个科室，电话多少")["reply"])
+    assert "联系方式" in reply and "领导小组办公室" not in reply
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("奖金多久能打到公司账上", "发放"),
+    ("领导小组的组长叫什么", "人员"),
+    ("颁奖典礼在哪儿办", "颁奖仪式"),
+    ("奖杯长什么样", "样式"),
+    ("每年大概有多少家企业申报", "统计"),
+    ("申报前有培训班吗", "培训"),
+    ("获奖企业的职工能涨工资吗", "工资"),
+    ("网上申报的网址是什么", "联系方式"),
+    ("省质量奖奖金多少", "省质量奖"),
+])
+def test_what_winners_and_applicants_ask_beyond_the_measures_is_declined(d, question, reason):
+    row = answer_json(d, question)
+    assert row["abstained"] and reason in str(row["reply"]), row["reply"]
+    assert not [f for f in FIGURES[:9] if f in str(row["reply"])]
+
+
+@pytest.mark.parametrize("question, article", [
+    ("三十万奖金什么时候发", 16),  # the amount is the measures' answer, 到账 is not asked
+    ("奖金能不能拿来交税", 18),  # the money's use, not a tax question
+    ("专精特新企业能不能报质量奖", 7),  # the scheme the applicant holds
+    ("重新评上的单位这回的奖金什么时候到账", 17),  # a repeat award gets none
+])
+def test_questions_near_those_topics_stay_in_scope(question, article):
+    ans = retriever_for().ask(question)
+    assert ans.decline is None and not ans.abstained, question
+    assert article in ans.articles[:2], ans.articles
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("这个荣誉可以转让给子公司吗", "转让"),
+    ("获奖单位被兼并了奖怎么办", "合并"),
+    ("我们三个人能组团报个人奖吗", "团队"),
+    ("对评审结果不满意能去哪投诉", "复议"),
+    ("能不能告诉我们打了多少分", "评审意见"),
+    ("评审专家是怎么抽的", "评审专家"),
+    ("获奖企业上市有没有优先", "优待"),
+    ("今年评审结果什么时候公布", "申报通知"),
+    ("质量奖的英文名叫什么", "英文"),
+])
+def test_changes_teams_scores_and_details_of_a_round_are_declined(d, question, reason):
+    row = answer_json(d, question)
+    assert row["abstained"] and reason in str(row["reply"]), row["reply"]
+
+
+def test_winning_the_city_award_is_no_listing_on_the_market(d):
+    # 评上市政府质量奖 holds 上市: still the award's money
+    row = answer_json(d, "企业评上市政府质量奖有奖金吗")
+    assert not row["abstained"] and row["articles"][0] == 16
