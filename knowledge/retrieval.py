@@ -1152,7 +1152,7 @@ class Retriever:
         qb = set(q.bigrams)
         asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
         if bonus >= LEARNED_HINT_BONUS:
-            if hint is None and sentence_hint is None:
+            if not hint and sentence_hint is None:
                 return [], True  # staff chose 整条: the whole article
             asked = frozenset()  # the part staff chose, whole, whichever kind of award it names
         content = [u for u in units if not u.heading]
