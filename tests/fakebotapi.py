@@ -7,6 +7,12 @@ file upload and download, chat actions, the bot's description. Tests play the us
 ``add_to_group``), await what the bot sent (``wait_sent``) and inject faults (``fail``,
 ``block``).
 
+As Telegram does, a webhook gets each update POSTed until it answers 2xx (retried after
+``webhook_retry_delay``, at most ``webhook_connections`` at a time). Several bot processes can
+share one fake: a base URL with a first path segment (``…/<instance>/bot``) names the process,
+and every call, message and pop-up records it (``instance``), as ``deliveries`` records which
+backend a forwarder in front of the webhook said took each update (its ``X-Backend`` header).
+
 Plain asyncio streams with h11 (already installed as an httpx dependency): no web framework,
 and it runs in the test's own event loop, so tests await events instead of sleeping.
 """
@@ -46,6 +52,33 @@ class Call:
     params: dict[str, Any]
     at: float
     status: int = 200
+    instance: str = ""  # the bot process that called (``…/<instance>/bot`` base URL)
+
+
+@dataclass
+class Delivery:
+    """One POST of an update to the webhook, as Telegram would make it."""
+
+    update_id: int
+    started: float
+    wall: float = 0.0  # time.time() at the start, to compare with database timestamps
+    ended: float = 0.0
+    status: int = 0  # 0: no HTTP answer (refused, reset, timed out)
+    backend: str = ""  # the X-Backend header of the answer (a forwarder names its backend)
+    backend_status: int = 0  # what that backend answered (X-Backend-Status), else ``status``
+
+
+@dataclass
+class Event:
+    """Something in a chat, in the order the fake saw it: a user's update or the bot's call."""
+
+    seq: int
+    chat_id: int
+    kind: str  # update | send | edit | markup | answer
+    instance: str = ""
+    ref: int | str = 0  # update id, message id, or callback query id
+    text: str = ""
+    data: tuple[str, ...] = ()  # the callback data of the message's buttons at that moment
 
 
 @dataclass
@@ -70,6 +103,7 @@ class Sent:
     edited: bool = False
     parse_mode: str | None = None
     edits: int = 0  # how often the bot edited it (the questionnaire is one message)
+    instance: str = ""  # the bot process that sent it
 
     def button_data(self) -> list[str]:
         return [b.get("callback_data", "") for row in self.buttons for b in row]
@@ -122,6 +156,15 @@ class FakeBotAPI:
         self.update_at: dict[int, float] = {}  # update_id -> when it was queued
         self._last_update_of_chat: dict[int, int] = {}
         self.timeline: list[tuple[int, str, str]] = []  # (chat id, who, what): for transcripts
+        self.events: list[Event] = []
+        self.listeners: list[Callable[[Event], None]] = []  # called with each new event
+        self._query_chats: dict[str, int] = {}  # callback query id -> the chat pressed in
+        self.deliveries: dict[int, list[Delivery]] = {}  # update id -> each webhook POST
+        self.webhook_retry_delay = 0.2
+        self.webhook_connections = 40  # Telegram's default max_connections
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._hook_gate: asyncio.Semaphore | None = None
+        self._hook_client: httpx.AsyncClient | None = None
 
     # -- server ----------------------------------------------------------------------
     async def start(self) -> FakeBotAPI:
@@ -130,6 +173,12 @@ class FakeBotAPI:
         return self
 
     async def close(self) -> None:
+        for task in list(self._deliveries):
+            task.cancel()
+        await asyncio.gather(*self._deliveries, return_exceptions=True)
+        if self._hook_client is not None:
+            await self._hook_client.aclose()
+            self._hook_client = None
         if self._server is not None:
             self._server.close()
             for task in list(self._conns):
@@ -278,7 +327,9 @@ class FakeBotAPI:
         label = next((b.get("text", "") for row in sent.buttons for b in row
                       if b.get("callback_data") == data), data)
         self.timeline.append((sent.chat_id, f"用户{user_id}", f"[按钮 {label}]"))
-        query = {"id": f"cb{next(self._ids)}", "from": self.user(user_id),
+        query_id = f"cb{next(self._ids)}"
+        self._query_chats[query_id] = sent.chat_id
+        query = {"id": query_id, "from": self.user(user_id),
                  "chat_instance": str(sent.chat_id), "data": data,
                  "message": {"message_id": sent.message_id, "date": int(time.time()),
                              "chat": self.chat(sent.chat_id, "private" if sent.chat_id > 0
@@ -312,10 +363,27 @@ class FakeBotAPI:
             self._last_update_of_chat[chat["id"]] = update_id
         elif "callback_query" in update:
             self._last_update_of_chat[update["callback_query"]["from"]["id"]] = update_id
+        user = (update.get("message") or update.get("callback_query")
+                or update.get("inline_query") or {}).get("from") or {}
+        chat_id = chat.get("id") if chat else user.get("id")
+        if chat_id is not None:
+            self._event(int(chat_id), "update", "", update_id,
+                        (update.get("message") or {}).get("text")
+                        or (update.get("callback_query") or {}).get("data") or "")
         self._notify()
         if self.webhook is not None:
-            asyncio.get_running_loop().create_task(self._post_webhook(update))
+            task = asyncio.get_running_loop().create_task(self._post_webhook(update))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
         return update_id
+
+    def _event(self, chat_id: int, kind: str, instance: str, ref: int | str,
+               text: str = "", buttons: list[list[dict[str, Any]]] | None = None) -> None:
+        data = tuple(b.get("callback_data", "") for row in buttons or [] for b in row)
+        event = Event(len(self.events), chat_id, kind, instance, ref, text, data)
+        self.events.append(event)
+        for listener in self.listeners:
+            listener(event)
 
     def _message(self, user_id: int, chat_id: int | None, chat_type: str) -> dict[str, Any]:
         chat_id = user_id if chat_id is None else chat_id
@@ -453,6 +521,10 @@ class FakeBotAPI:
 
     async def _dispatch(self, request: h11.Request, body: bytes) -> tuple[int, bytes, str]:
         path = unquote(urlsplit(request.target.decode()).path)
+        instance = ""
+        first, _, rest = path[1:].partition("/")
+        if first and first != "file" and not first.startswith("bot") and rest:
+            instance, path = first, "/" + rest  # …/<instance>/bot<token>/<method>
         prefix = f"/bot{self.token}/"
         file_prefix = f"/file/bot{self.token}/"
         if path.startswith(file_prefix):
@@ -464,7 +536,7 @@ class FakeBotAPI:
             return 404, _err(404, "Not Found"), "application/json"
         method = path[len(prefix):]
         params = _params(request, body)
-        call = Call(method, params, time.perf_counter())
+        call = Call(method, params, time.perf_counter(), instance=instance)
         self.calls.append(call)
         if method in self.gates:
             self._notify()
@@ -488,7 +560,8 @@ class FakeBotAPI:
             call.status = 404
             return 404, _err(404, f"Not Found: method {method}"), "application/json"
         try:
-            result = await handler(params)
+            result = await handler(params, instance) if method in _BY_INSTANCE \
+                else await handler(params)
         except _ApiError as e:
             call.status = e.code
             self._notify()
@@ -541,13 +614,13 @@ class FakeBotAPI:
                     break
         return got
 
-    async def _api_sendMessage(self, p: dict[str, Any]) -> Any:
-        return self._record(p, edited=False)
+    async def _api_sendMessage(self, p: dict[str, Any], instance: str = "") -> Any:
+        return self._record(p, edited=False, instance=instance)
 
-    async def _api_editMessageText(self, p: dict[str, Any]) -> Any:
-        return self._record(p, edited=True)
+    async def _api_editMessageText(self, p: dict[str, Any], instance: str = "") -> Any:
+        return self._record(p, edited=True, instance=instance)
 
-    async def _api_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
+    async def _api_editMessageReplyMarkup(self, p: dict[str, Any], instance: str = "") -> Any:
         chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
         for s in self.sent:
             if s.chat_id == chat_id and s.message_id == message_id:
@@ -556,6 +629,7 @@ class FakeBotAPI:
                     raise _ApiError(400, "Bad Request: message is not modified")
                 s.buttons = buttons
                 s.edits += 1
+                self._event(chat_id, "markup", instance, message_id, s.text, buttons)
                 return self._message_json(s)
         raise _ApiError(400, "Bad Request: message to edit not found")
 
@@ -580,8 +654,12 @@ class FakeBotAPI:
         return {"file_id": file_id, "file_unique_id": f"u{file_id}",
                 "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
 
-    async def _api_answerCallbackQuery(self, p: dict[str, Any]) -> Any:
-        self.answers.append({"method": "answerCallbackQuery", **p})
+    async def _api_answerCallbackQuery(self, p: dict[str, Any], instance: str = "") -> Any:
+        self.answers.append({"method": "answerCallbackQuery", "instance": instance, **p})
+        chat_id = self._query_chats.get(str(p.get("callback_query_id")))
+        if chat_id is not None:
+            self._event(chat_id, "answer", instance, str(p.get("callback_query_id")),
+                        str(p.get("text") or ""))
         return True
 
     async def _api_answerInlineQuery(self, p: dict[str, Any]) -> Any:
@@ -631,7 +709,7 @@ class FakeBotAPI:
     async def _api_getMyShortDescription(self, p: dict[str, Any]) -> Any:
         return {"short_description": self.short_description}
 
-    def _record(self, p: dict[str, Any], *, edited: bool) -> dict[str, Any]:
+    def _record(self, p: dict[str, Any], *, edited: bool, instance: str = "") -> dict[str, Any]:
         chat_id = int(p["chat_id"])
         if chat_id in self.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
@@ -652,13 +730,16 @@ class FakeBotAPI:
                         raise _ApiError(400, "Bad Request: message is not modified")
                     s.text, s.buttons, s.edited = text, buttons, True
                     s.edits += 1
+                    self._event(chat_id, "edit", instance, message_id, text, buttons)
                     rows = ["  " + " ".join("[" + str(b.get("text")) + "]" for b in row)
                             for row in buttons]
                     self.timeline.append((chat_id, "机器人（更新上一条）", "\n".join([text, *rows])))
                     return self._message_json(s)
             raise _ApiError(400, "Bad Request: message to edit not found")
-        s = Sent(chat_id, next(self._msg_ids), text, buttons, parse_mode=p.get("parse_mode"))
+        s = Sent(chat_id, next(self._msg_ids), text, buttons, parse_mode=p.get("parse_mode"),
+                 instance=instance)
         self.sent.append(s)
+        self._event(chat_id, "send", instance, s.message_id, text, buttons)
         rows = ["  " + " ".join("[" + str(b.get("text")) + "]" for b in row) for row in buttons]
         shown = "\n".join([text, *rows])
         self.timeline.append((chat_id, "机器人", shown))
@@ -677,21 +758,47 @@ class FakeBotAPI:
         return out
 
     async def _post_webhook(self, update: dict[str, Any]) -> None:
-        hook = self.webhook or {}
-        headers = {}
-        if hook.get("secret_token"):
-            headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
-        async with httpx.AsyncClient() as client:
-            try:
-                await client.post(hook["url"], json=update, headers=headers, timeout=5)
-            except httpx.HTTPError:
-                pass
+        """POST the update until the webhook answers 2xx, as Telegram does (it keeps an
+        update for 24 hours); stops when the webhook is removed or the fake closes."""
+        if self._hook_gate is None:
+            self._hook_gate = asyncio.Semaphore(self.webhook_connections)
+            self._hook_client = httpx.AsyncClient(limits=httpx.Limits(
+                max_connections=self.webhook_connections))
+        update_id = int(update["update_id"])
+        attempts = self.deliveries.setdefault(update_id, [])
+        while (hook := self.webhook) is not None:
+            headers = {}
+            if hook.get("secret_token"):
+                headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+            async with self._hook_gate:
+                attempt = Delivery(update_id, time.perf_counter(), time.time())
+                attempts.append(attempt)
+                try:
+                    assert self._hook_client is not None
+                    answer = await self._hook_client.post(hook["url"], json=update,
+                                                          headers=headers, timeout=10)
+                except httpx.HTTPError:
+                    pass
+                else:
+                    attempt.status = answer.status_code
+                    attempt.backend = answer.headers.get("x-backend", "")
+                    attempt.backend_status = int(answer.headers.get("x-backend-status")
+                                                 or answer.status_code)
+                attempt.ended = time.perf_counter()
+            self._notify()
+            if 200 <= attempt.status < 300:
+                return
+            await asyncio.sleep(self.webhook_retry_delay)
 
 
 class _ApiError(Exception):
     def __init__(self, code: int, description: str) -> None:
         super().__init__(description)
         self.code, self.description = code, description
+
+
+# methods whose handler is told which bot process called
+_BY_INSTANCE = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
 
 
 def _err(code: int, description: str) -> bytes:

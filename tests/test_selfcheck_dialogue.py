@@ -472,12 +472,25 @@ def test_a_button_from_an_earlier_question_is_refused_politely(chat: Chat) -> No
     turn = chat.d.turn(chat.state, today=TODAY)
     before = json.dumps(chat.state, sort_keys=True)
     out = chat.d.on_button(turn, old)
-    assert len(out) == 1 and out[0].popup and "已失效" in out[0].html
+    assert out[0].popup and "已失效" in out[0].html
     assert "没有改变" in out[0].html
     # the press changed nothing: the answer it would have given, the question being asked
     assert json.dumps(chat.state, sort_keys=True) == before
     assert chat.state["selfcheck"]["answers"]["registered_in_cangzhou"] is True
     assert chat.state["selfcheck"]["current"] == "years_in_operation"
+
+
+def test_pressing_again_after_a_lost_reply_shows_the_question_asked_now(chat: Chat) -> None:
+    chat.say("/selfcheck")
+    chat.press("单位")
+    yes = chat.data("是")
+    chat.d.on_button(chat.d.turn(chat.state, today=TODAY), yes)  # recorded; its reply lost
+    out = chat.d.on_button(chat.d.turn(chat.state, today=TODAY), yes)  # the user presses again
+    assert [r.popup for r in out] == [True, False]
+    assert out[1].replace  # the pressed message becomes the question asked now
+    assert "多少年" in out[1].html and "已答" in out[1].html
+    assert chat.state["selfcheck"]["answers"]["registered_in_cangzhou"] is True
+    assert "years_in_operation" not in chat.state["selfcheck"]["answers"]
 
 
 def test_a_button_answers_the_question_it_names_never_the_current_one(chat: Chat) -> None:

@@ -126,3 +126,26 @@ def test_upgrading_a_first_migration_database_with_rows_loses_nothing(db_url: st
         assert conn.execute(text("SELECT kind, status FROM question_log")).one() == (
             "declined", "open")
     eng.dispose()
+
+
+def test_processes_starting_together_on_an_empty_database_all_migrate_it(db_url: str,
+                                                                       tmp_path: Path):
+    """Replicas started at once (a deploy, a restart of the host) each run the migrations at
+    start-up: one applies them, the others wait for it and find the schema at head."""
+    import os
+    import subprocess
+    import sys
+
+    if db_url.startswith("sqlite"):
+        import pytest
+
+        pytest.skip("several processes start together on a shared database: PostgreSQL")
+    env = {**os.environ, "DATABASE_URL": db_url}
+    procs = [subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], env=env,
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for _ in range(3)]
+    outputs = [p.communicate(timeout=120)[0].decode("utf-8", "replace") for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    eng = make_engine(db_url)
+    assert current_revision(eng) == _head()
+    eng.dispose()

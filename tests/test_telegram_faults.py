@@ -116,3 +116,28 @@ async def test_a_flooding_user_is_slowed_politely_and_others_are_unaffected(
     assert len(notes) == 1
     assert len(alice) == gate.limit + 1
     assert "第十五条" in bob.text
+
+
+async def test_a_questionnaire_step_whose_edit_was_lost_is_found_again_by_pressing(
+        fake: FakeBotAPI, sqlite_url: str):
+    """The answer was recorded but the edit showing the next question never arrived (as when
+    a process dies between the two): pressing the same button again shows the question asked
+    now in the same message, with the answer listed, and records nothing twice."""
+    async with running_bot(fake, settings_for(fake, sqlite_url)):
+        fake.user_says(ALICE, "/selfcheck")
+        _, question = await fake.wait_sent(ALICE, 2)
+        fake.tap(ALICE, question, "单位")
+        await fake.wait_edited(question)
+        yes = question.data("是")
+        fake.fail("editMessageText", 500, times=99)  # every retry fails
+        seen = len(fake.to(ALICE))
+        fake.press(ALICE, question, yes)
+        [sorry] = await fake.wait_sent(ALICE, after=seen, timeout=10)
+        fake.faults.clear()
+        assert "多少年" not in question.text  # the next question never reached the user
+        fake.press(ALICE, question, yes, stale=True)
+        await fake.wait_edited(question)
+    assert "稍后重试" in sorry.text
+    assert "已失效" in fake.popups()[-1]
+    assert "多少年" in question.text and "已答" in question.text
+    assert question.text.count("在沧州") <= 1  # the answer listed once

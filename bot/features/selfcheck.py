@@ -10,7 +10,8 @@ data is ``sc~<owner>:<nonce>:<question id>:<action>``: the questionnaire it belo
 random nonce per run), the question it answers (by id, never by position) and whose it is. A
 press for a finished or restarted questionnaire, for a question no longer asked, or by
 someone else changes nothing and gets a pop-up; a lost or repeated update cannot shift an
-answer onto another question. In a group the questionnaire is not run: a button continues it
+answer onto another question. A press for an earlier question of the running questionnaire also
+turns the pressed message into the question asked now. In a group the questionnaire is not run: a button continues it
 in a private chat, so nothing self-assessed is posted in the group.
 """
 
@@ -175,9 +176,12 @@ def register(d: Dialogue) -> None:
         if q is None:
             _clear(turn)
             return [Reply(T_NOT_RUNNING, popup=True)]
-        if qid != q.id:  # a question already answered, or not asked any more
-            return [Reply(T_STALE_POPUP, popup=True)]
         turn.state["flow"] = FLOW  # a command in between ended typed input: the press resumes
+        if qid != q.id:  # a question already answered, or not asked any more
+            # The pressed message shows the question asked now: when the reply to an answer
+            # was lost (a process killed after recording it), pressing again is how the user
+            # finds the questionnaire where it stands, with the answer recorded in the list.
+            return [Reply(T_STALE_POPUP, popup=True), *_replacing([_ask(turn, rules)])]
         if action == "cancel":
             _clear(turn)
             return [Reply(T_CANCELLED, replace=True)]

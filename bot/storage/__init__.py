@@ -90,6 +90,9 @@ def alembic_config(url: str | None = None) -> Any:
     return cfg
 
 
+MIGRATION_LOCK = 0x71AB07_0001  # PostgreSQL advisory lock id held while migrating
+
+
 def upgrade_database(target: str | Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` (idempotent; run on every start-up)."""
     from alembic import command
@@ -107,6 +110,11 @@ def upgrade_database(target: str | Engine, revision: str = "head") -> None:
                 conn.commit()  # end SQLAlchemy's autobegun transaction; the pragma stays
             try:
                 with conn.begin():
+                    if not sqlite:
+                        # Processes started together (replicas, a deploy) migrate one at a
+                        # time: the others wait here, then find the schema at head. The lock
+                        # ends with the transaction, or with a holder that dies.
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, revision)
             finally:
