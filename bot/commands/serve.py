@@ -1,9 +1,11 @@
-"""``qabot serve``: the web chat, /healthz, /metrics and (when configured) Telegram's webhook,
-all on one ASGI app served by uvicorn in one event loop.
+"""``qabot serve``: the web chat, /healthz, /metrics and Telegram's webhook at
+``/telegram/webhook``, all on one ASGI app served by uvicorn in one event loop.
 
 With TELEGRAM_BOT_TOKEN and WEBHOOK_URL set, the Telegram bot runs in the same process on the
-same dialogue and database: its webhook is a route of the same app (path from WEBHOOK_URL),
-and the ``Application`` starts and stops with the server.
+same dialogue and database: its webhook is a route of the same app, and the ``Application``
+starts and stops with the server. WEBHOOK_URL is the public URL Telegram calls
+(``handlers.telegram.webhook.public_url``). Without them ``POST /telegram/webhook`` answers
+404 with a JSON error saying Telegram is not configured here.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="启动网页版（在线咨询页面、API，以及 Telegram webhook）",
                        description="启动网页版质量奖助手：聊天页面 /、嵌入脚本 /widget.js、"
                                    "接口 /api/…、/healthz、/metrics；设置了 TELEGRAM_BOT_TOKEN "
-                                   "和 WEBHOOK_URL 时同时接收 Telegram 的 webhook。")
+                                   "和 WEBHOOK_URL 时同时在 /telegram/webhook 接收 Telegram 的"
+                                   " webhook。")
     p.add_argument("--host", default=None, help="监听地址（默认 WEB_HOST，即 127.0.0.1）")
     p.add_argument("--port", type=int, default=None,
                    help="监听端口（默认 WEB_PORT，即 8080；0 表示任选空闲端口）")
     p.add_argument("--no-telegram", action="store_true",
-                   help="即使设置了 WEBHOOK_URL 也不接收 Telegram 消息")
+                   help="即使设置了 WEBHOOK_URL 也不接收 Telegram 消息"
+                        "（/telegram/webhook 回答 404）")
     p.add_argument("--drop-pending", action="store_true",
                    help="丢弃 Telegram 在停机期间积压的消息")
     p.set_defaults(run=run)
@@ -59,8 +63,17 @@ def build(settings: Any, *, telegram: bool = True, drop_pending: bool = False,
     from bot.dialogue import Dialogue
     from bot.metrics import Metrics
     from bot.services import Services
+    from bot.settings import SettingsError
     from handlers.web.app import build_app
 
+    with_telegram = telegram and settings.telegram_bot_token is not None and settings.webhook_url
+    if with_telegram:
+        from handlers.telegram.webhook import paths_of
+
+        clash = [p for p in paths_of(settings.webhook_url) if _web_path(p)]
+        if clash:
+            raise SettingsError(f"WEBHOOK_URL 的路径 {clash[0]} 与网页版自己的地址冲突，"
+                                "请改用 …/telegram/webhook")
     if dialogue is None:
         dialogue = Dialogue(services=Services.from_settings(settings))
     from bot.features.qa import retriever
@@ -70,21 +83,34 @@ def build(settings: Any, *, telegram: bool = True, drop_pending: bool = False,
     metrics.attach(dialogue)
     routes: list[Any] = []
     lifespan = None
-    if telegram and settings.telegram_bot_token is not None and settings.webhook_url:
+    if with_telegram:
         from handlers.telegram.app import build_application
-        from handlers.telegram.webhook import path_of, running, webhook_route
+        from handlers.telegram.webhook import running, webhook_routes
 
         tg = build_application(settings, dialogue=dialogue)
         secret = (settings.webhook_secret_token.get_secret_value()
                   if settings.webhook_secret_token else None)
-        routes.append(webhook_route(tg, path_of(settings.webhook_url), secret))
+        if secret is None:
+            logger.warning("WEBHOOK_SECRET_TOKEN 未设置：知道 webhook 地址的人都能伪造 Telegram "
+                           "消息，公开部署请设置它")
+        routes.extend(webhook_routes(tg, settings.webhook_url, secret))
 
         def lifespan(_: Any) -> Any:
             return running(tg, settings.webhook_url, secret, drop_pending=drop_pending)
-    elif telegram and settings.telegram_bot_token is not None:
-        logger.warning("TELEGRAM_BOT_TOKEN 已设置但没有 WEBHOOK_URL：本进程不接收 Telegram 消息"
-                       "（长轮询请另外运行 qabot run）")
+    else:
+        from handlers.telegram.webhook import not_configured_route
+
+        routes.append(not_configured_route())
+        if telegram and settings.telegram_bot_token is not None:
+            logger.warning("TELEGRAM_BOT_TOKEN 已设置但没有 WEBHOOK_URL：本进程不接收 Telegram "
+                           "消息（长轮询请另外运行 qabot run）")
     return build_app(settings, dialogue, metrics=metrics, extra_routes=routes, lifespan=lifespan)
+
+
+def _web_path(path: str) -> bool:
+    """Whether the web chat itself answers ``path`` (a webhook there would never be reached)."""
+    return (path in {"/", "/widget.js", "/healthz", "/metrics", "/api", "/static"}
+            or path.startswith(("/api/", "/static/")))
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
