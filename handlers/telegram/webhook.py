@@ -60,11 +60,6 @@ def paths_of(webhook_url: str) -> list[str]:
     return [WEBHOOK_PATH] if path == WEBHOOK_PATH else [WEBHOOK_PATH, path]
 
 
-def path_of(webhook_url: str) -> str:
-    """The path of the URL Telegram calls."""
-    return urlsplit(public_url(webhook_url)).path
-
-
 def webhook_routes(app: Application, webhook_url: str, secret_token: str | None) -> list[Route]:
     """``POST`` on each of :func:`paths_of`: an update from Telegram onto the update queue."""
     return [webhook_route(app, path, secret_token) for path in paths_of(webhook_url)]
