@@ -6,9 +6,12 @@
    committed to SQLite) beside a bare Starlette endpoint that parses the same JSON body and
    returns a small JSON object. Each server runs in its own process under uvicorn, as
    ``qabot serve`` does; the load generator is a third process speaking HTTP/1.1 over
-   keep-alive sockets (cheap enough not to be the bottleneck). Saturated: 16 connections in a
-   closed loop. Offered load: requests started at a fixed rate (open loop; a request waiting
-   for a free connection counts that wait), latency p50/p99. Medians over ``--runs``.
+   keep-alive sockets (cheap enough not to be the bottleneck). Saturated first: 16 connections
+   in a closed loop, and the server's CPU time per request (what it costs, which the other
+   processes on a shared machine change less than they change wall-clock rates). Offered
+   load: requests started at a fixed rate (open loop; a request waiting for a free connection
+   counts that wait), latency p50/p99: past the saturated rate requests queue and p99 grows
+   with the run's length. Medians over ``--runs``; the load average is printed beside.
 2. Telegram: updates POSTed by the fake Bot API to the webhook, answered through it; qabot's
    webhook route (``qabot run --webhook``) beside python-telegram-bot's own echo bot on its
    built-in webhook server (tornado, ``python-telegram-bot[webhooks]``, in the bench extra),
@@ -46,7 +49,7 @@ def questions() -> list[str]:
 
 # -- servers (child processes) -------------------------------------------------------------
 def serve(kind: str, tmp: str) -> None:
-    from bot.commands.serve import bind_socket, serve_asgi
+    from bot.commands.serve import bind_socket, run_loop, serve_asgi
 
     sock = bind_socket("127.0.0.1", 0)
     if kind == "bare":
@@ -70,7 +73,7 @@ def serve(kind: str, tmp: str) -> None:
                                  WEB_RATE_PER_SESSION=10**9, _env_file=None)
         app = build(settings, telegram=False)
     print(sock.getsockname()[1], flush=True)
-    asyncio.run(serve_asgi(app, "127.0.0.1", 0, sock=sock))
+    run_loop(serve_asgi(app, "127.0.0.1", 0, sock=sock))  # as qabot serve runs it
 
 
 def start_server(kind: str, tmp: str) -> tuple[subprocess.Popen[str], int]:
@@ -79,6 +82,15 @@ def start_server(kind: str, tmp: str) -> tuple[subprocess.Popen[str], int]:
                             env={**os.environ, "QABOT_LOG_LEVEL": "WARNING"})
     assert proc.stdout is not None
     return proc, int(proc.stdout.readline())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- the load generator --------------------------------------------------------------------
@@ -193,28 +205,38 @@ def _median_of(runs: list[dict[str, float]]) -> dict[str, float]:
 
 async def web_rows(args: argparse.Namespace, qs: list[str]) -> None:
     results: dict[str, dict[str, dict[str, float]]] = {}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("bare", "qabot"):
             proc, port = start_server(kind, tmp)
             try:
                 await saturated(port, 1.0, qs)  # warm up
-                sat = [await saturated(port, args.seconds, qs) for _ in range(args.runs)]
+                sat = []
+                for _ in range(args.runs):
+                    cpu0 = cpu_seconds(proc.pid)
+                    run = await saturated(port, args.seconds, qs)
+                    done = run["rps"] * args.seconds
+                    run["cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) / max(done, 1) * 1000
+                    sat.append(run)
                 paced = [await offered(port, args.rate, args.paced_seconds, qs)
                          for _ in range(args.runs)]
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
             results[kind] = {"sat": _median_of(sat), "paced": _median_of(paced)}
+    load_after = os.getloadavg()
     print(f"Web API, medians of {args.runs} runs ({len(qs)} distinct questions, "
-          f"{CONNECTIONS} connections saturated, {args.rate:.0f} req/s offered)\n")
-    print("| endpoint | saturated req/s | p50 / p99 ms saturated | "
+          f"{CONNECTIONS} connections saturated, {args.rate:.0f} req/s offered); load average "
+          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after on {os.cpu_count()} CPUs\n")
+    print("| endpoint | saturated req/s | server CPU ms / request | p50 / p99 ms saturated | "
           f"p50 / p99 ms at {args.rate:.0f} req/s | errors |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     names = {"bare": "bare Starlette endpoint (parse JSON, return JSON)",
              "qabot": "qabot `POST /api/message` (answer + state in SQLite)"}
     for kind, r in results.items():
         s, p = r["sat"], r["paced"]
-        print(f"| {names[kind]} | {s['rps']:.0f} | {s['p50']:.1f} / {s['p99']:.1f} | "
+        print(f"| {names[kind]} | {s['rps']:.0f} | {s['cpu_ms']:.2f} | "
+              f"{s['p50']:.1f} / {s['p99']:.1f} | "
               f"{p['p50']:.1f} / {p['p99']:.1f} | {s['errors'] + p['errors']:.0f} |")
     ratio = results["qabot"]["sat"]["rps"] / results["bare"]["sat"]["rps"]
     print(f"\nqabot / bare throughput: {ratio:.2f} (target >= 0.5); qabot p99 at "

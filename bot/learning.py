@@ -34,9 +34,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Connection, delete, event, select, text, update
+from sqlalchemy import Connection, delete, event, insert, select, text, update
 from sqlmodel import Session
 
+from bot.state import turn_transaction
+from bot.storage import write_lock
 from bot.storage.models import LearnedGeneration, Lesson, QuestionLog, utcnow
 from knowledge.errors import QabotError
 from knowledge.learned import REASONS, Learned, OutOfScope, Sample, Synonym
@@ -95,22 +97,38 @@ def log_question(factory: sessionmaker[Session], text: str, kind: str, articles:
                  now: dt.datetime | None = None, lesson: int | None = None) -> int:
     """Store a question or a vote (no user identity); its row id. ``lesson``: the lesson that
     decided the answer (``Answer.lesson``): the question was handled by staff already, so it is
-    stored as taught by that lesson, not open for triage (undoing the lesson reopens it)."""
-    row = QuestionLog(text=text[:500], kind=kind, articles=",".join(str(a) for a in articles),
-                      created_at=now or utcnow())
-    with factory() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # A log row is not worth waiting for the disk (5-6 ms a question here): a crash may
-            # lose the last few, never corrupt anything.
-            session.execute(_ASYNC_COMMIT)
-        if lesson is not None and kind in QUESTION_KINDS and session.execute(
+    stored as taught by that lesson, not open for triage (undoing the lesson reopens it).
+
+    Inside a turn held on PostgreSQL the row is written in the turn's own transaction (under a
+    savepoint, so a failed log never costs the answer) and commits with the conversation's
+    state: no second connection and commit per question. Elsewhere it is one short
+    transaction of its own, on PostgreSQL without waiting for the disk (a crash may lose the
+    last few rows, never corrupt anything)."""
+    values: dict[str, object] = {
+        "text": text[:500], "kind": kind, "articles": ",".join(str(a) for a in articles),
+        "created_at": now or utcnow()}
+    engine = factory.kw["bind"]
+
+    def write(conn: Any) -> int:
+        if lesson is not None and kind in QUESTION_KINDS and conn.execute(
                 select(Lesson.id).where(Lesson.id == lesson,
                                         Lesson.undone_at.is_(None))).first():  # type: ignore[union-attr]
-            row.status, row.lesson_id = TAUGHT, lesson
-        session.add(row)
-        session.commit()
-        assert row.id is not None
-        return row.id
+            row = {**values, "status": TAUGHT, "lesson_id": lesson}
+        else:
+            row = values
+        return int(conn.execute(_LOG_INSERT, row).inserted_primary_key[0])
+
+    conn = turn_transaction(engine)
+    if conn is not None:
+        with conn.begin_nested():
+            return write(conn)
+    with write_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(_ASYNC_COMMIT)
+        return write(conn)
+
+
+_LOG_INSERT = insert(QuestionLog.__table__)  # type: ignore[arg-type]
 
 
 def articles_of(row_articles: str) -> list[int]:

@@ -23,6 +23,7 @@ The lock:
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
@@ -33,8 +34,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, select, text
 
+from bot.storage import write_lock
 from bot.storage.models import BotState, utcnow
 
 logger = logging.getLogger(__name__)
@@ -134,6 +136,20 @@ class StateStore:
         # The database, not the engine: two engines on one database in one process (tests,
         # a CLI command beside the bot) exclude each other too.
         self._database = engine.url.render_as_string(hide_password=True)
+        # Built once: on SQLite, building a statement took longer than running it.
+        table = BotState.__table__
+        self._select = select(table.c.data).where(table.c.namespace == bindparam("ns"),
+                                                   table.c.key == bindparam("key"))
+        self._delete = delete(table).where(table.c.namespace == bindparam("ns"),
+                                           table.c.key == bindparam("key"))
+        if self._postgres:
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        upsert = insert(table)
+        self._upsert = upsert.on_conflict_do_update(
+            index_elements=["namespace", "key"],
+            set_={"data": upsert.excluded.data, "updated_at": upsert.excluded.updated_at})
 
     @contextmanager
     def hold(self, key: str) -> Iterator[dict[str, Any]]:
@@ -142,12 +158,15 @@ class StateStore:
         with _LOCAL.hold(f"{self._database}|{self.namespace}|{key}"):
             if self._postgres:
                 with self.engine.connect() as conn, conn.begin():
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                 {"k": _lock_number(f"{self.namespace}|{key}")})
+                    conn.execute(_ADVISORY_LOCK, {"k": _lock_number(f"{self.namespace}|{key}")})
                     before = self._read(conn, key)
                     state = _parse(before, key)
-                    yield state
-                    self._write(conn, key, before, state)
+                    token = _TURN.set((self.engine, conn))
+                    try:
+                        yield state
+                    finally:
+                        _TURN.reset(token)
+                    self._write(conn, key, before, _dumps(state))
             elif self._files is not None:
                 with self._files.hold(f"{self.namespace}|{key}"):
                     yield from self._hold_plain(key)
@@ -155,13 +174,18 @@ class StateStore:
                 yield from self._hold_plain(key)
 
     def _hold_plain(self, key: str) -> Iterator[dict[str, Any]]:
+        # No connection stays out of the pool during the turn (a checkout costs microseconds),
+        # so a turn that needs one of its own never waits for those other turns hold.
         with self.engine.connect() as conn:
             before = self._read(conn, key)
             conn.rollback()  # no transaction stays open while the turn writes elsewhere
         state = _parse(before, key)
         yield state
-        with self.engine.begin() as conn:
-            self._write(conn, key, before, state)
+        data = _dumps(state)
+        if data == before:
+            return  # most questions leave the state as it was: no write transaction
+        with write_lock(self.engine), self.engine.begin() as conn:
+            self._write(conn, key, before, data)
 
     def load(self, key: str) -> dict[str, Any]:
         """The state as stored (no lock: for reading only)."""
@@ -171,7 +195,7 @@ class StateStore:
     def forget_chat(self, chat_id: object) -> int:
         """Delete the state of every conversation in a chat."""
         prefix = _like_escape(f"{chat_id}:")
-        with self.engine.begin() as conn:
+        with write_lock(self.engine), self.engine.begin() as conn:
             n = conn.execute(delete(BotState).where(
                 BotState.namespace == self.namespace,
                 BotState.key.like(f"{prefix}%", escape="\\"))).rowcount  # type: ignore[attr-defined]
@@ -179,29 +203,40 @@ class StateStore:
 
     # -- rows -------------------------------------------------------------------------------
     def _read(self, conn: Connection, key: str) -> str | None:
-        return conn.execute(select(BotState.data).where(
-            BotState.namespace == self.namespace, BotState.key == key)).scalar_one_or_none()
+        return conn.execute(self._select, {"ns": self.namespace, "key": key}).scalar_one_or_none()
 
-    def _write(self, conn: Connection, key: str, before: str | None,
-               state: dict[str, Any]) -> None:
-        if not state:
-            if before is not None:
-                conn.execute(delete(BotState).where(BotState.namespace == self.namespace,
-                                                    BotState.key == key))
-            return
-        data = json.dumps(state, ensure_ascii=False, sort_keys=True, default=str)
+    def _write(self, conn: Connection, key: str, before: str | None, data: str | None) -> None:
+        """Store ``data`` (None: delete the row) unless it is what was read."""
         if data == before:
             return
-        table = BotState.__table__
-        if self._postgres:
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        values = {"namespace": self.namespace, "key": key, "data": data, "updated_at": utcnow()}
-        stmt = insert(table).values(**values)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["namespace", "key"],
-            set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at}))
+        if data is None:
+            conn.execute(self._delete, {"ns": self.namespace, "key": key})
+            return
+        conn.execute(self._upsert, {"namespace": self.namespace, "key": key, "data": data,
+                                    "updated_at": utcnow()})
+
+
+def _dumps(state: dict[str, Any]) -> str | None:
+    """The stored form of ``state``; None for an empty state (no row)."""
+    if not state:
+        return None
+    return json.dumps(state, ensure_ascii=False, sort_keys=True, default=str)
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
+# The PostgreSQL turn being held in this context: its engine, and the connection whose
+# transaction holds the conversation's lock.
+_TURN: contextvars.ContextVar[tuple[Engine, Connection] | None] = contextvars.ContextVar(
+    "qabot_turn", default=None)
+
+
+def turn_transaction(engine: Engine) -> Connection | None:
+    """The connection of the PostgreSQL turn held in this context on ``engine``, inside its
+    transaction: a row written on it commits with the conversation's state, or not at all.
+    None outside a turn, and on SQLite (whose turns keep no transaction open)."""
+    held = _TURN.get()
+    return held[1] if held is not None and held[0] is engine else None
 
 
 def _parse(data: str | None, key: str) -> dict[str, Any]:

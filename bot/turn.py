@@ -77,6 +77,11 @@ class Reply:
     # button (the questionnaire is one message, edited per step) instead of a new message.
     replace: bool = False
 
+# Commands that need to know who is asking, or to reach them later (a binding to an award,
+# reminders, notices). The web chat stores no identity and has no way to reach anyone, so it
+# neither offers nor runs them.
+NEEDS_IDENTITY = frozenset({"bind", "unbind", "status", "subscribe", "unsubscribe"})
+
 
 @dataclass
 class Turn:
@@ -117,6 +122,10 @@ class Turn:
     @property
     def pack(self) -> Pack:
         return self.dialogue.pack
+
+    def offers(self, command: str) -> bool:
+        """Whether this turn's channel runs ``/command`` (the web has no identity)."""
+        return self.channel != "web" or command not in NEEDS_IDENTITY
 
 
 def owner_tag(user_id: object) -> str:

@@ -143,6 +143,35 @@ def test_commands_that_need_an_identity_are_explained_not_run(settings):
         assert "仅限质量奖办公室工作人员" in html(tab.say("/winners"))
 
 
+def test_the_start_screen_and_help_offer_only_what_works_on_the_web(settings):
+    import re
+
+    from bot.turn import NEEDS_IDENTITY
+
+    with browser(settings) as tab:
+        greeting = tab.start["replies"][0]["text"]
+        help_ = tab.say("/help")[0]["text"]
+        offered = set(re.findall(r"/([a-z]+)", greeting + help_))
+        assert offered >= {"selfcheck", "verify", "usage", "help"}
+        assert not offered & NEEDS_IDENTITY
+        assert "qa:winner" not in buttons(tab.start["replies"]).values()
+        for name in sorted(offered - {"start", "help", "forget", "cancel"}):
+            assert "网页版不记录您的身份" not in html(tab.say(f"/{name}")), name
+            tab.say("/cancel")  # a command that waits for input (/usage) lets go
+    # the same dialogue elsewhere still offers them
+    from bot.dialogue import Dialogue
+
+    dialogue = Dialogue(services=Services.from_settings(settings))
+    try:
+        for channel in ("telegram", "terminal"):
+            turn = dialogue.turn({}, chat_id="1", user_id="1", channel=channel)
+            [start] = dialogue.on_text(turn, "/start")
+            assert "/status" in start.html and "qa:winner" in repr(start.buttons)
+            assert "/subscribe" in dialogue.on_text(turn, "/help")[0].html
+    finally:
+        dialogue.services.close()
+
+
 def test_forget_deletes_the_session_state(settings):
     with browser(settings) as tab:
         tab.say("公示期几天")

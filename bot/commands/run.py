@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
         raise SettingsError("webhook 模式需要设置 WEBHOOK_URL（Telegram 可访问的 https 地址）")
     app = build_application(settings)
     if args.webhook:
-        asyncio.run(serve_webhook(app, drop_pending=args.drop_pending))
+        from bot.commands.serve import run_loop
+
+        run_loop(serve_webhook(app, drop_pending=args.drop_pending))
     else:
         from telegram import Update
 

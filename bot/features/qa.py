@@ -317,7 +317,7 @@ def help_text(d: Dialogue, turn: Turn) -> str:
     lines += [f"• <i>{esc(e)}</i>" for e in EXAMPLES]
     lines += ["", "命令："]
     for cmd in d.commands.values():
-        if cmd.menu and (not cmd.staff or turn.is_staff):
+        if cmd.menu and (not cmd.staff or turn.is_staff) and turn.offers(cmd.name):
             lines.append(f"/{cmd.name} — {esc(cmd.description)}")
     return "\n".join(lines)
 
@@ -424,13 +424,14 @@ def register(d: Dialogue) -> None:
         text = (f"您好！我是<b>质量奖助手</b>，帮您读懂《{esc(d.pack.title)}》。\n"
                 "• 问问题：直接输入，例如 <i>公示期几天</i>\n"
                 "• 自查申报条件：/selfcheck\n"
-                "• 获奖单位：查有效期、荣誉使用、到期提醒 /status\n"
-                "发送 /help 查看全部功能。")
+                + ("• 获奖单位：查有效期、荣誉使用、到期提醒 /status\n" if turn.offers("status")
+                   else "• 查获奖单位：/verify 名称；检查荣誉称号用法：/usage\n")
+                + "发送 /help 查看全部功能。")
         from bot.features.teach import hot_buttons
 
         buttons = [*hot_buttons(turn), [Button("❓ 常见问题", "qa:examples")],
                    [Button("✅ 申报条件自查", "qa:selfcheck")],
-                   [Button("🏅 获奖单位服务", "qa:winner")],
+                   *([[Button("🏅 获奖单位服务", "qa:winner")]] if turn.offers("status") else []),
                    [Button("📚 目录", "qa:toc")]]
         return [Reply(text, buttons)]
 

@@ -9,6 +9,7 @@ an installed ``qabot`` can migrate without a checkout).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,32 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL
     cur.close()
+
+
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+@contextmanager
+def write_lock(engine: Engine) -> Iterator[None]:
+    """Hold around a short write transaction on ``engine``: SQLite writers of this process
+    queue on a lock; on PostgreSQL nothing is held.
+
+    SQLite lets one writer in at a time and makes the others wait in its busy handler, which
+    sleeps 1, 2, 5, 10 … 100 ms between tries: with a dozen web turns writing at once, some
+    waited hundreds of milliseconds for a write of a tenth of one. Writers in other processes
+    still wait in the busy handler.
+    """
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock = _WRITERS.get(database)
+    if lock is None:
+        with _WRITERS_GUARD:
+            lock = _WRITERS.setdefault(database, threading.Lock())
+    with lock:
+        yield
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -34,7 +34,7 @@ from bot.dialogue import DB_UNAVAILABLE, Dialogue, is_database_outage
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.settings import Settings
 from bot.state import StateStore, conversation_key
-from bot.turn import Reply, Turn
+from bot.turn import NEEDS_IDENTITY, Reply, Turn
 from handlers.web.guard import T_TOO_MANY, BodyLimit, BodyTooLarge, RateLimiter, SecurityHeaders
 from handlers.web.render import replies_json
 from handlers.web.sessions import BadToken, Session, Tokens, install_secret
@@ -59,8 +59,9 @@ T_NOT_ON_WEB = ("网页版不记录您的身份，不能绑定获奖单位、查
                 "这些功能请在 Telegram 中使用，或联系质量奖办公室。\n"
                 "网页上可以：\n• <b>/verify 名称</b> — 查询某单位或个人是否为有效期内的获奖者\n"
                 "• <b>/usage</b> — 检查宣传文字中荣誉称号的用法（第二十一条）")
-# Commands that need an identity or a push channel the web does not have.
-NOT_ON_WEB = frozenset({"bind", "unbind", "status", "subscribe", "unsubscribe"})
+# Commands that need an identity or a push channel the web does not have (/start and /help
+# on the web leave them out).
+NOT_ON_WEB = NEEDS_IDENTITY
 NOT_ON_WEB_BUTTONS = frozenset({"qa:winner"})
 
 
