@@ -157,7 +157,27 @@ def named_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:
     if explicit:
         return explicit
     loose = [k.id for k in kinds if any(w in text for w in k.ask_words)]
+    if len(loose) > 1 and _both_asked(text, kinds):
+        # 钱是给厂里还是给个人, 几家企业 个人又有几个: each kind is asked about
+        return set(loose)
     return set(loose[-1:])
+
+
+# between the words for two kinds: they are asked about side by side (还是, 和, 分别, 又, 也)
+_BOTH = re.compile(r"还是|和|与|跟|或者?|以及|分别|各|又|也")
+
+
+def _both_asked(text: str, kinds: tuple[Kind, ...]) -> bool:
+    """The words naming two kinds of award stand as alternatives or side by side (厂里还是个人,
+    单位和个人, 企业能报 个人也能报吗), not one inside the other's story (个人为所属单位负责人的)."""
+    spans = []
+    for k in kinds:
+        at = [m.start() for w in k.ask_words for m in re.finditer(re.escape(w), text)]
+        if not at:
+            return False
+        spans.append(min(at))
+    lo, hi = min(spans), max(spans)
+    return bool(_BOTH.search(text[lo:hi + 2]))
 
 
 def sentence_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:

@@ -106,7 +106,8 @@ _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|
 _YEAR_NUMBER = re.compile(r"^(?:19|20)[0-9]{2}(?:年|$)")
 _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
 # a question stating facts but asking who, where, how or when (not whether) gets no verdict
-_ELSEWHERE = frozenset({"who", "where", "process", "when", "amount"})
+# (一年能评上几家企业: how many, not whether one may)
+_ELSEWHERE = frozenset({"who", "where", "process", "when", "amount", "count", "frequency"})
 _MAY = frozenset({"permission", "conditions"})
 _DENYING = frozenset("没无不未非")  # a synonym variant opening with one denies what it names
 _ASKED_MEASURE = re.compile(r"(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)")
@@ -115,6 +116,8 @@ _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
 _CLAUSE = re.compile(r"(?<=，)")
 _CLAUSES = re.compile(r"[，；。]")
+# the questions of one message: parts cut at punctuation or spaces
+_PARTS = re.compile(r"[，。？！?!；;,\s]+")
 
 
 @dataclass(frozen=True)
@@ -778,8 +781,11 @@ class Retriever:
         quotes: list[Sentence] = []
         whole = False
         notes: list[str] = []
+        parts = self._parts(text) if not asks else []
         for h in hits[: 1 + len(close)]:
             qs, w = self.select(h.article, q)
+            if parts and not w:
+                qs = self._with_parts(h.article, qs, parts)
             quotes += qs
             whole = whole or w
             notes += self._notes_for(h.article, q, always=True)
@@ -793,6 +799,37 @@ class Retriever:
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
                       intent=q.intent, notes=notes, text=text, shown=1 + len(close),
                       lesson=None if taught is None else self._question_lesson.get(taught))
+
+    def _parts(self, text: str) -> list[_Query]:
+        """The questions of a message asking several (公示几天 公示期间有人提异议咋处理): its
+        clauses that carry a question word of their own, prepared; none for one question."""
+        parts = [p for p in _PARTS.split(text) if len(p) >= 3]
+        if len(parts) < 2:
+            return []
+        asking = [p for p in parts if self.lang.intent(p, self.kinds).kinds]
+        if len(asking) < 2:
+            return []
+        return [self.prepare(p) for p in asking]
+
+    def _with_parts(self, number: int, quotes: list[Sentence],
+                    parts: list[_Query]) -> list[Sentence]:
+        """The sentences chosen for the whole message and, beside them, those each of its
+        questions gets on its own from the same article (the duration *and* what happens to
+        an objection); a sentence cut two ways is quoted whole."""
+        found: dict[int, Sentence] = {s.index: s for s in quotes}
+        for part in parts:
+            if not any(self._lexical(u, part.query, set(part.bigrams)) > 0
+                       for u in self._article_units(number) if not u.heading):
+                continue  # this question is about something else
+            qs, whole = self.select(number, part)
+            if whole:
+                continue
+            for sen in qs:
+                had = found.get(sen.index)
+                if had is not None and had.text != sen.text:
+                    sen = self.reg.article(number).sentences[sen.index]
+                found[sen.index] = sen
+        return [found[i] for i in sorted(found)]
 
     def _verdict(self, raw: str, q: _Query, reading: Reading, hits: list[Hit]) -> Answer:
         """A question that states facts: the clauses they bear on, quoted after the verdict."""
