@@ -185,7 +185,7 @@ def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
     total = len(r.reg.articles)
     if step and r.reg.article(art).chapter in r.procedure_chapters and art < total:
         nxt = art + 1
-        units = [u for u in r.units(nxt) if not u.heading]
+        units = r.units(nxt)  # with the step's name (资格审查。)
         return Answer("之后呢", "answer", [Hit(nxt, 1.0)], [u.sentence for u in units],
                       text=topic.get("query", ""), ranked=[Hit(nxt, 1.0)], followup="next")
     q = r.prepare(normalize(str(topic.get("query", ""))))

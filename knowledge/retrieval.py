@@ -113,7 +113,9 @@ _DENYING = frozenset("没无不未非")  # a synonym variant opening with one de
 _ASKED_MEASURE = re.compile(r"(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)")
 _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
-_BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
+# 二十四, 24, 第24, 18呢, 那24呢: a message that is only an article's number
+_BARE_NUMERAL = re.compile(
+    rf"^(?:那么?|还有|再看)?\s*第?\s*({NUMERAL_CLASS})\s*条?\s*(?:呢|吗|呀|啊)?\s*[条。.！!？?]?$")
 _CLAUSE = re.compile(r"(?<=，)")
 _CLAUSES = re.compile(r"[，；。]")
 # the questions of one message: parts cut at punctuation or spaces
@@ -736,6 +738,8 @@ class Retriever:
             if n is not None and (m.group(0).startswith("第") or len(m.group(1)) <= 4):
                 return self._reference(raw, text, n, None)
         q = self.prepare(text, asks=normalize(asks) if asks else None)
+        if (step := self._step(text, q)) is not None:
+            return step
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)
         if self._scope and (declined := self._taught_decline(q, hits)):
             # what staff taught comes first: it is the office's latest word
@@ -799,6 +803,25 @@ class Retriever:
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
                       intent=q.intent, notes=notes, text=text, shown=1 + len(close),
                       lesson=None if taught is None else self._question_lesson.get(taught))
+
+    def _step(self, text: str, q: _Query) -> Answer | None:
+        """申报流程第一步是啥, 最后一步是什么: the first (or last) article of the chapter that is
+        a procedure (第五章 认定程序), with the name of its step, when the question is about
+        the procedure (it names it, or a word of that chapter)."""
+        which = self.lang.step_asked(text) if self.procedure_chapters else None
+        if which is None:
+            return None
+        chapter = min(self.procedure_chapters)
+        arts = [a.number for a in self.reg.articles if a.chapter == chapter]
+        words = {w for n in arts for u in self._article_units(n) for w in u.words}
+        if not (q.intent.kinds & {"process"} or words & q.query.keys()
+                or any(w in text for w in ("流程", "程序", "步骤", "环节"))):
+            return None
+        n = arts[0] if which == "first" else arts[-1]
+        quotes = [u.sentence for u in self._article_units(n)]
+        return Answer(text, "answer", [Hit(n, 1.0)], quotes, ranked=[Hit(n, 1.0)],
+                      intent=q.intent, text=text, followup="first" if which == "first"
+                      else "last")
 
     def _parts(self, text: str) -> list[_Query]:
         """The questions of a message asking several (公示几天 公示期间有人提异议咋处理): its
