@@ -110,6 +110,9 @@ _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "
 _ELSEWHERE = frozenset({"who", "where", "process", "when", "amount", "count", "frequency"})
 _MAY = frozenset({"permission", "conditions"})
 _DENYING = frozenset("没无不未非")  # a synonym variant opening with one denies what it names
+# 哪个部门, 什么机构: the kind of body asked for (a who question), weighing this much
+_ASKED_BODY = re.compile(r"(?:哪个|哪些|哪一个|什么|啥|哪级|哪一级)(部门|机构)")
+ASKED_BODY_WEIGHT = 0.3
 _ASKED_MEASURE = re.compile(r"(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)")
 _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
@@ -647,9 +650,17 @@ class Retriever:
             own = self._expand(asks, self._words(asks), homophones=False)[0]
             query = {w: v if w in own else v * TOPIC_WEIGHT for w, v in query.items()}
         intent = self.lang.intent(asks or text, self.kinds)
-        if asks:
-            # the kinds of award named are those of the whole text (the topic's too)
+        if asks and not intent.entities:
+            # the kinds of award named are those of the whole text (the topic's too), unless
+            # the follow-up names its own (那要是厂子自己报呢 after a question on 个人奖)
             intent = replace(intent, entities=self.lang.intent(text, self.kinds).entities)
+        body = None
+        if "who" in intent.kinds and (m := _ASKED_BODY.search(asks or text)):
+            # 哪个部门管的: 部门 is what is asked for, not a word the answer must share
+            body = m.group(1)
+            for w in self._words(body):
+                if w in query:
+                    query[w] = min(query[w], ASKED_BODY_WEIGHT)
         if "count" not in intent.kinds and _ASKED_MEASURE.search(asks or text):
             # 印“市政府质量奖”几个字: no count is asked, its 个 says nothing of the quota's 7个
             for unit in _UNITS:
@@ -666,6 +677,8 @@ class Retriever:
                    else self._query_bigrams(text, words, negated))
         if spans:
             bigrams = [b for b in bigrams if not any(b in v for v in spans)]
+        if body:
+            bigrams = [b for b in bigrams if b not in body]
         return _Query(text, words, query, oov, bigrams, intent,
                       reached=frozenset(w for w in reached if w in query))
 
@@ -748,6 +761,8 @@ class Retriever:
         taught = self._taught_sample(q)
         if taught is not None:  # so is a question staff assigned to an article
             hits = self._taught_first(hits, taught)
+        else:
+            hits = self._ban_first(hits, q)
         if scoped and taught is None and (decline := self.scope.check(text)):
             return self._declined(raw, q, decline)
         reading = self.facts.read(text, today) if today is not None else None
@@ -803,6 +818,27 @@ class Retriever:
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
                       intent=q.intent, notes=notes, text=text, shown=1 + len(close),
                       lesson=None if taught is None else self._question_lesson.get(taught))
+
+    def _ban_first(self, hits: list[Hit], q: _Query) -> list[Hit]:
+        """A question naming a case of an article whose ban overrides the first one's
+        permission (the pack's ``never_related``: 第二十四条's 今后不得申报 over 第四条/第十七条's
+        可再次申报) gets that article first: 骗奖被查出来以后过几年还能再报不 is answered by the
+        ban, not by the validity. A case is named when one of its items shares a word of the
+        question that few articles use (弄虚作假, 经营性亏损)."""
+        if len(hits) < 2:
+            return hits
+        first = hits[0].article
+        for h in hits[1:4]:
+            if first not in self.never_related.get(h.article, ()):
+                continue
+            rare = {t for t, w in q.query.items() if w >= 1.0
+                    and 0 < self.words.df.get(t, 0) <= 2}
+            if any(u.sentence.item is not None and rare & u.words.keys()
+                   for u in self._article_units(h.article)):
+                scores = [x.score for x in hits]
+                order = [h] + [x for x in hits if x is not h]
+                return [replace(x, score=sc) for x, sc in zip(order, scores, strict=True)]
+        return hits
 
     def _step(self, text: str, q: _Query) -> Answer | None:
         """申报流程第一步是啥, 最后一步是什么: the first (or last) article of the chapter that is

@@ -292,3 +292,10 @@ def test_the_procedure_from_its_first_step_on(d):
     assert "认定通知" in chat.say("申报流程第一步是啥") and chat.outcome["articles"] == [10]
     assert "申报推荐" in chat.say("然后呢") and chat.outcome["articles"][0] == 11
     assert "资格审查" in chat.say("再然后呢") and chat.outcome["articles"][0] == 12
+
+
+def test_the_other_kind_said_with_applying_again_swaps_the_kind(d):
+    chat = Chat(d)
+    assert "2万元" in chat.say("个人奖奖金多少")
+    reply = chat.say("那要是单位自己报呢")
+    assert "30万元" in reply and chat.outcome["articles"][0] == 16

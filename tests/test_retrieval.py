@@ -454,3 +454,22 @@ def test_the_step_after_one_is_not_the_first_step(r):
 def test_a_number_with_a_particle_is_an_article(r, message, article):
     ans = r.ask(message)
     assert ans.kind == "reference" and ans.articles == [article]
+
+
+@pytest.mark.parametrize("question", ["这个奖归哪个部门管", "质量奖是什么机构在管"])
+def test_the_kind_of_body_asked_for_is_not_a_word_the_answer_must_share(r, question):
+    ans = r.ask(question)
+    assert ans.articles[0] == 5 and "日常工作" in ans.quotes[0].text
+
+
+@pytest.mark.parametrize("question", ["弄虚作假被查出来以后 过几年还能再报吗",
+                                      "亏损严重奖被撤了，再过几年能重新申报吗"])
+def test_a_named_case_of_the_ban_comes_before_the_permission(r, question):
+    ans = r.ask(question)
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 24 and "今后不得申报" in texts and "可重新申报" not in texts
+
+
+def test_after_some_years_is_no_duration_asked(r):
+    assert "duration" not in r.prepare("过几年还能再报不").intent.kinds
+    assert "duration" in r.prepare("有效期几年").intent.kinds
