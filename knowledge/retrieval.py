@@ -567,7 +567,8 @@ class Retriever:
         return out
 
     def _expand(self, text: str, words: list[str], homophones: bool = True,
-                reached: set[str] | None = None) -> tuple[dict[str, float], dict[str, float]]:
+                reached: set[str] | None = None,
+                loose: bool = False) -> tuple[dict[str, float], dict[str, float]]:
         """Query words with weights, and how much each unknown word counts against it (0 once
         a synonym or homophone explains it). ``reached`` collects the measures' words reached
         through a synonym of two characters or more, a phrase or a homophone."""
@@ -613,7 +614,7 @@ class Retriever:
                     if (len(window) < 2 or window in self.vocabulary
                             or not all(is_cjk(c) for c in window)):
                         continue
-                    if j == i and self.seg.is_word(window):
+                    if j == i and self.seg.is_word(window) and not loose:
                         continue  # a real word on its own (意义) is not a typo for 异议
                     if toks[i] in self.stopwords or toks[j] in self.stopwords:
                         continue  # 是县医院: 是 + 县 is no typo for 实现
@@ -630,14 +631,17 @@ class Retriever:
                 oov[w] = 0.0
         return query, oov
 
-    def prepare(self, text: str, asks: str | None = None) -> _Query:
+    def prepare(self, text: str, asks: str | None = None, loose: bool = False) -> _Query:
+        """A question's words, expansion, bigrams and intent. ``loose``: a real word the
+        measures never use may be a typo too (公式几天: 公示), tried only for a question
+        that would otherwise be refused."""
         words = self._words(text)
         negated = self._negated(text)
         if negated:
             # 医院不是企业: what the applicant is not says nothing of what is asked
             words = [w for w in words if w not in negated]
         reached: set[str] = set()
-        query, oov = self._expand(text, words, reached=reached)
+        query, oov = self._expand(text, words, reached=reached, loose=loose)
         for w in negated:
             query.pop(w, None)
             oov.pop(w, None)
@@ -777,6 +781,13 @@ class Retriever:
         if reading is not None:
             return self._verdict(raw, q, reading, hits)
         floor = self.refuse if self._anchored(q) or prefer else self.refuse_unanchored
+        if hits and hits[0].score < floor and floor > self.refuse and not asks:
+            # 公式几天啊: nothing ties the question to the award unless a real word is a typo
+            q2 = self.prepare(text, loose=True)
+            if q2.reached - q.reached and self._anchored(q2):
+                hits2 = self.rank_prepared(q2, prefer=prefer, boost=boost)
+                if hits2 and hits2[0].score >= self.refuse:
+                    q, hits, floor = q2, hits2, self.refuse
         if not hits or hits[0].score < floor:
             return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
                           ranked=hits, intent=q.intent, text=text)

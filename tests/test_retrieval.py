@@ -473,3 +473,12 @@ def test_a_named_case_of_the_ban_comes_before_the_permission(r, question):
 def test_after_some_years_is_no_duration_asked(r):
     assert "duration" not in r.prepare("过几年还能再报不").intent.kinds
     assert "duration" in r.prepare("有效期几年").intent.kinds
+
+
+def test_a_real_word_is_read_as_a_typo_only_when_nothing_else_ties_the_question(r):
+    # 公式 is a word, but 公式几天啊 would be refused: as 公示 it is the publicity period
+    ans = r.ask("公式几天啊")
+    assert not ans.abstained and ans.articles[0] == 15
+    assert r.ask("驾照到期怎么换").abstained  # still nothing of the award
+    # tied to the award already: 意义 stays 意义 (no 异议)
+    assert 15 not in r.ask("设立这个奖的意义").articles[:1]
