@@ -42,6 +42,8 @@ SHORT = 10  # characters of content: a message this short leans on the topic
 SELF_STANDING = 0.5
 _ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
+# words around the other kind of award that ask nothing new (那要是厂子自己报呢, 单位来报呢)
+_SWAP_FILLER = ("自己", "单独", "来报", "申报", "报", "的话", "来", "也", "子")
 _PRONOUNS = ("他们", "它们", "他", "她", "它", "这个", "那个", "这些", "那些", "这样", "那样", "这种")
 
 
@@ -185,7 +187,7 @@ def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
     total = len(r.reg.articles)
     if step and r.reg.article(art).chapter in r.procedure_chapters and art < total:
         nxt = art + 1
-        units = [u for u in r.units(nxt) if not u.heading]
+        units = r.units(nxt)  # with the step's name (资格审查。)
         return Answer("之后呢", "answer", [Hit(nxt, 1.0)], [u.sentence for u in units],
                       text=topic.get("query", ""), ranked=[Hit(nxt, 1.0)], followup="next")
     q = r.prepare(normalize(str(topic.get("query", ""))))
@@ -219,12 +221,15 @@ def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
 def _swap_kind(r: Retriever, norm: str, topic: dict[str, Any]) -> str | None:
     """那个人奖呢 after 组织奖奖金多少: 个人奖奖金多少."""
     bare = _PARTICLES.sub("", r.lang.strip_lead(norm)).removesuffix("的")
-    named = [k for k in r.kinds if k.name in bare or bare in k.ask_words]
+    named = [k for k in r.kinds if k.name in bare or bare in k.ask_words
+             or any(w in bare for w in k.ask_words if len(w) >= 1)]
     if len(named) != 1:
         return None
     new = named[0]
     rest = bare.replace(new.name, "")
-    for w in new.ask_words:
+    for w in sorted(new.ask_words, key=len, reverse=True):
+        rest = rest.replace(w, "")
+    for w in _SWAP_FILLER:  # 那要是厂子自己报呢: the kind, and applying said again
         rest = rest.replace(w, "")
     if len(rest) > 2:
         return None  # 个人奖看哪些方面 is a question of its own

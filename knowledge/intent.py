@@ -84,6 +84,10 @@ class Language:
         self.more = {_bare(str(p)) for p in fu.get("more") or []}
         self.next = {_bare(str(p)) for p in fu.get("next") or []}
         self.which = {_bare(str(p)) for p in fu.get("which") or []}
+        self._first_step = re.compile("|".join(f"(?:{p})" for p in fu.get("first_step") or ["$^"]))
+        self._last_step = re.compile("|".join(f"(?:{p})" for p in fu.get("last_step") or ["$^"]))
+        self._more_pattern = re.compile(
+            "|".join(f"(?:{p})" for p in fu.get("more_patterns") or ["$^"]))
         self.lead = tuple(sorted((str(p) for p in fu.get("lead") or []), key=len, reverse=True))
 
     def intent(self, text: str, kinds: tuple[Kind, ...] = ()) -> Intent:
@@ -115,7 +119,26 @@ class Language:
         for prefix in ("好的", "嗯", "哦", "那"):
             if bare.startswith(prefix) and bare[len(prefix):] in self.smalltalk:
                 return self.smalltalk[bare[len(prefix):]]
-        return None
+        return self._smalltalk_run(bare)
+
+    def _smalltalk_run(self, bare: str) -> str | None:
+        """A message made only of small talk (好的谢谢辛苦了, 你好在吗): the kind of its first
+        phrase that is more than an acknowledgement."""
+        if len(bare) > 16:
+            return None
+        # best[i]: the kinds of a split of bare[:i] into small-talk phrases
+        best: list[list[str] | None] = [[]] + [None] * len(bare)
+        for i in range(len(bare)):
+            if best[i] is None:
+                continue
+            for j in range(len(bare), i, -1):
+                kind = self.smalltalk.get(bare[i:j].rstrip("啊呀吧哈呢嘛哦啦") or bare[i:j])
+                if kind is not None and best[j] is None:
+                    best[j] = [*best[i], kind]
+        kinds = best[len(bare)]
+        if not kinds or len(kinds) < 2:
+            return None
+        return next((k for k in kinds if k != "ack"), kinds[0])
 
     def followup_kind(self, text: str) -> str | None:
         """more (还有呢) / next (之后呢) / which (这是哪一条) when the whole message is that."""
@@ -130,6 +153,18 @@ class Language:
             return "next"
         if bare in self.which:
             return "which"
+        if self._more_pattern.fullmatch(bare):
+            return "more"  # 还有啥情况, 其他情况呢
+        return None
+
+    def step_asked(self, text: str) -> str | None:
+        """first / last: the question asks for the first or last step of a procedure."""
+        if m := self._first_step.search(text):
+            if re.search(r"(?:之后|以后|后|完了?|过了)[^，。？]{0,3}$", text[:m.start()]):
+                return None  # 材料交上去之后第一步是啥: the step after one, not the first
+            return "first"
+        if self._last_step.search(text):
+            return "last"
         return None
 
     def strip_lead(self, text: str) -> str:
@@ -157,7 +192,27 @@ def named_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:
     if explicit:
         return explicit
     loose = [k.id for k in kinds if any(w in text for w in k.ask_words)]
+    if len(loose) > 1 and _both_asked(text, kinds):
+        # 钱是给厂里还是给个人, 几家企业 个人又有几个: each kind is asked about
+        return set(loose)
     return set(loose[-1:])
+
+
+# between the words for two kinds: they are asked about side by side (还是, 和, 分别, 又, 也)
+_BOTH = re.compile(r"还是|和|与|跟|或者?|以及|分别|各|又|也")
+
+
+def _both_asked(text: str, kinds: tuple[Kind, ...]) -> bool:
+    """The words naming two kinds of award stand as alternatives or side by side (厂里还是个人,
+    单位和个人, 企业能报 个人也能报吗), not one inside the other's story (个人为所属单位负责人的)."""
+    spans = []
+    for k in kinds:
+        at = [m.start() for w in k.ask_words for m in re.finditer(re.escape(w), text)]
+        if not at:
+            return False
+        spans.append(min(at))
+    lo, hi = min(spans), max(spans)
+    return bool(_BOTH.search(text[lo:hi + 2]))
 
 
 def sentence_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:

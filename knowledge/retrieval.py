@@ -106,15 +106,23 @@ _NUM_UNIT = re.compile(rf"^[0-9.{CN_NUMERAL}几多]+(年|天|日|个|万|万元|
 _YEAR_NUMBER = re.compile(r"^(?:19|20)[0-9]{2}(?:年|$)")
 _UNITS = frozenset({"年", "天", "日", "个", "万", "万元", "元", "条", "次", "项", "名", "家", "位"})
 # a question stating facts but asking who, where, how or when (not whether) gets no verdict
-_ELSEWHERE = frozenset({"who", "where", "process", "when", "amount"})
+# (一年能评上几家企业: how many, not whether one may)
+_ELSEWHERE = frozenset({"who", "where", "process", "when", "amount", "count", "frequency"})
 _MAY = frozenset({"permission", "conditions"})
 _DENYING = frozenset("没无不未非")  # a synonym variant opening with one denies what it names
+# 哪个部门, 什么机构: the kind of body asked for (a who question), weighing this much
+_ASKED_BODY = re.compile(r"(?:哪个|哪些|哪一个|什么|啥|哪级|哪一级)(部门|机构)")
+ASKED_BODY_WEIGHT = 0.3
 _ASKED_MEASURE = re.compile(r"(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)")
 _COUNT_WORD = re.compile(r"^(?:几|多少)(?:个|家|名|位|项|回|次|条|种|类|批)$")
 _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
-_BARE_NUMERAL = re.compile(rf"^第?\s*({NUMERAL_CLASS})\s*[条。.！!？?]?$")
+# 二十四, 24, 第24, 18呢, 那24呢: a message that is only an article's number
+_BARE_NUMERAL = re.compile(
+    rf"^(?:那么?|还有|再看)?\s*第?\s*({NUMERAL_CLASS})\s*条?\s*(?:呢|吗|呀|啊)?\s*[条。.！!？?]?$")
 _CLAUSE = re.compile(r"(?<=，)")
 _CLAUSES = re.compile(r"[，；。]")
+# the questions of one message: parts cut at punctuation or spaces
+_PARTS = re.compile(r"[，。？！?!；;,\s]+")
 
 
 @dataclass(frozen=True)
@@ -559,7 +567,8 @@ class Retriever:
         return out
 
     def _expand(self, text: str, words: list[str], homophones: bool = True,
-                reached: set[str] | None = None) -> tuple[dict[str, float], dict[str, float]]:
+                reached: set[str] | None = None,
+                loose: bool = False) -> tuple[dict[str, float], dict[str, float]]:
         """Query words with weights, and how much each unknown word counts against it (0 once
         a synonym or homophone explains it). ``reached`` collects the measures' words reached
         through a synonym of two characters or more, a phrase or a homophone."""
@@ -605,7 +614,7 @@ class Retriever:
                     if (len(window) < 2 or window in self.vocabulary
                             or not all(is_cjk(c) for c in window)):
                         continue
-                    if j == i and self.seg.is_word(window):
+                    if j == i and self.seg.is_word(window) and not loose:
                         continue  # a real word on its own (意义) is not a typo for 异议
                     if toks[i] in self.stopwords or toks[j] in self.stopwords:
                         continue  # 是县医院: 是 + 县 is no typo for 实现
@@ -622,14 +631,17 @@ class Retriever:
                 oov[w] = 0.0
         return query, oov
 
-    def prepare(self, text: str, asks: str | None = None) -> _Query:
+    def prepare(self, text: str, asks: str | None = None, loose: bool = False) -> _Query:
+        """A question's words, expansion, bigrams and intent. ``loose``: a real word the
+        measures never use may be a typo too (公式几天: 公示), tried only for a question
+        that would otherwise be refused."""
         words = self._words(text)
         negated = self._negated(text)
         if negated:
             # 医院不是企业: what the applicant is not says nothing of what is asked
             words = [w for w in words if w not in negated]
         reached: set[str] = set()
-        query, oov = self._expand(text, words, reached=reached)
+        query, oov = self._expand(text, words, reached=reached, loose=loose)
         for w in negated:
             query.pop(w, None)
             oov.pop(w, None)
@@ -642,9 +654,17 @@ class Retriever:
             own = self._expand(asks, self._words(asks), homophones=False)[0]
             query = {w: v if w in own else v * TOPIC_WEIGHT for w, v in query.items()}
         intent = self.lang.intent(asks or text, self.kinds)
-        if asks:
-            # the kinds of award named are those of the whole text (the topic's too)
+        if asks and not intent.entities:
+            # the kinds of award named are those of the whole text (the topic's too), unless
+            # the follow-up names its own (那要是厂子自己报呢 after a question on 个人奖)
             intent = replace(intent, entities=self.lang.intent(text, self.kinds).entities)
+        body = None
+        if "who" in intent.kinds and (m := _ASKED_BODY.search(asks or text)):
+            # 哪个部门管的: 部门 is what is asked for, not a word the answer must share
+            body = m.group(1)
+            for w in self._words(body):
+                if w in query:
+                    query[w] = min(query[w], ASKED_BODY_WEIGHT)
         if "count" not in intent.kinds and _ASKED_MEASURE.search(asks or text):
             # 印“市政府质量奖”几个字: no count is asked, its 个 says nothing of the quota's 7个
             for unit in _UNITS:
@@ -661,6 +681,8 @@ class Retriever:
                    else self._query_bigrams(text, words, negated))
         if spans:
             bigrams = [b for b in bigrams if not any(b in v for v in spans)]
+        if body:
+            bigrams = [b for b in bigrams if b not in body]
         return _Query(text, words, query, oov, bigrams, intent,
                       reached=frozenset(w for w in reached if w in query))
 
@@ -733,6 +755,8 @@ class Retriever:
             if n is not None and (m.group(0).startswith("第") or len(m.group(1)) <= 4):
                 return self._reference(raw, text, n, None)
         q = self.prepare(text, asks=normalize(asks) if asks else None)
+        if (step := self._step(text, q)) is not None:
+            return step
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)
         if self._scope and (declined := self._taught_decline(q, hits)):
             # what staff taught comes first: it is the office's latest word
@@ -741,6 +765,8 @@ class Retriever:
         taught = self._taught_sample(q)
         if taught is not None:  # so is a question staff assigned to an article
             hits = self._taught_first(hits, taught)
+        else:
+            hits = self._ban_first(hits, q)
         if scoped and taught is None and (decline := self.scope.check(text)):
             return self._declined(raw, q, decline)
         reading = self.facts.read(text, today) if today is not None else None
@@ -755,6 +781,13 @@ class Retriever:
         if reading is not None:
             return self._verdict(raw, q, reading, hits)
         floor = self.refuse if self._anchored(q) or prefer else self.refuse_unanchored
+        if hits and hits[0].score < floor and floor > self.refuse and not asks:
+            # 公式几天啊: nothing ties the question to the award unless a real word is a typo
+            q2 = self.prepare(text, loose=True)
+            if q2.reached - q.reached and self._anchored(q2):
+                hits2 = self.rank_prepared(q2, prefer=prefer, boost=boost)
+                if hits2 and hits2[0].score >= self.refuse:
+                    q, hits, floor = q2, hits2, self.refuse
         if not hits or hits[0].score < floor:
             return Answer(raw, "out_of_scope", [h for h in hits if h.score >= 0.08][:3],
                           ranked=hits, intent=q.intent, text=text)
@@ -778,8 +811,11 @@ class Retriever:
         quotes: list[Sentence] = []
         whole = False
         notes: list[str] = []
+        parts = self._parts(text) if not asks else []
         for h in hits[: 1 + len(close)]:
             qs, w = self.select(h.article, q)
+            if parts and not w:
+                qs = self._with_parts(h.article, qs, parts)
             quotes += qs
             whole = whole or w
             notes += self._notes_for(h.article, q, always=True)
@@ -793,6 +829,77 @@ class Retriever:
         return Answer(raw, kind, hits[: 1 + len(close)] + related, quotes, whole, ranked=hits,
                       intent=q.intent, notes=notes, text=text, shown=1 + len(close),
                       lesson=None if taught is None else self._question_lesson.get(taught))
+
+    def _ban_first(self, hits: list[Hit], q: _Query) -> list[Hit]:
+        """A question naming a case of an article whose ban overrides the first one's
+        permission (the pack's ``never_related``: 第二十四条's 今后不得申报 over 第四条/第十七条's
+        可再次申报) gets that article first: 骗奖被查出来以后过几年还能再报不 is answered by the
+        ban, not by the validity. A case is named when one of its items shares a word of the
+        question that few articles use (弄虚作假, 经营性亏损)."""
+        if len(hits) < 2:
+            return hits
+        first = hits[0].article
+        for h in hits[1:4]:
+            if first not in self.never_related.get(h.article, ()):
+                continue
+            rare = {t for t, w in q.query.items() if w >= 1.0
+                    and 0 < self.words.df.get(t, 0) <= 2}
+            if any(u.sentence.item is not None and rare & u.words.keys()
+                   for u in self._article_units(h.article)):
+                scores = [x.score for x in hits]
+                order = [h] + [x for x in hits if x is not h]
+                return [replace(x, score=sc) for x, sc in zip(order, scores, strict=True)]
+        return hits
+
+    def _step(self, text: str, q: _Query) -> Answer | None:
+        """申报流程第一步是啥, 最后一步是什么: the first (or last) article of the chapter that is
+        a procedure (第五章 认定程序), with the name of its step, when the question is about
+        the procedure (it names it, or a word of that chapter)."""
+        which = self.lang.step_asked(text) if self.procedure_chapters else None
+        if which is None:
+            return None
+        chapter = min(self.procedure_chapters)
+        arts = [a.number for a in self.reg.articles if a.chapter == chapter]
+        words = {w for n in arts for u in self._article_units(n) for w in u.words}
+        if not (q.intent.kinds & {"process"} or words & q.query.keys()
+                or any(w in text for w in ("流程", "程序", "步骤", "环节"))):
+            return None
+        n = arts[0] if which == "first" else arts[-1]
+        quotes = [u.sentence for u in self._article_units(n)]
+        return Answer(text, "answer", [Hit(n, 1.0)], quotes, ranked=[Hit(n, 1.0)],
+                      intent=q.intent, text=text, followup="first" if which == "first"
+                      else "last")
+
+    def _parts(self, text: str) -> list[_Query]:
+        """The questions of a message asking several (公示几天 公示期间有人提异议咋处理): its
+        clauses that carry a question word of their own, prepared; none for one question."""
+        parts = [p for p in _PARTS.split(text) if len(p) >= 3]
+        if len(parts) < 2:
+            return []
+        asking = [p for p in parts if self.lang.intent(p, self.kinds).kinds]
+        if len(asking) < 2:
+            return []
+        return [self.prepare(p) for p in asking]
+
+    def _with_parts(self, number: int, quotes: list[Sentence],
+                    parts: list[_Query]) -> list[Sentence]:
+        """The sentences chosen for the whole message and, beside them, those each of its
+        questions gets on its own from the same article (the duration *and* what happens to
+        an objection); a sentence cut two ways is quoted whole."""
+        found: dict[int, Sentence] = {s.index: s for s in quotes}
+        for part in parts:
+            if not any(self._lexical(u, part.query, set(part.bigrams)) > 0
+                       for u in self._article_units(number) if not u.heading):
+                continue  # this question is about something else
+            qs, whole = self.select(number, part)
+            if whole:
+                continue
+            for sen in qs:
+                had = found.get(sen.index)
+                if had is not None and had.text != sen.text:
+                    sen = self.reg.article(number).sentences[sen.index]
+                found[sen.index] = sen
+        return [found[i] for i in sorted(found)]
 
     def _verdict(self, raw: str, q: _Query, reading: Reading, hits: list[Hit]) -> Answer:
         """A question that states facts: the clauses they bear on, quoted after the verdict."""

@@ -140,3 +140,20 @@ def test_qabot_ask_gives_the_verdict_first(d):
     row = answer_json(d, "公司成立四年半能报吗")
     assert row["reply"].startswith("还不能") and "5年以上" in row["reply"]
     assert row["articles"][0] == 7 and row["abstained"] is False
+
+
+@pytest.mark.parametrize("question, clause", [
+    ("我做质量工作十年了 名气不大 能报个人奖吗", "8.2"),
+    ("我干质检八年了 没啥知名度 可以申报个人奖吗", "8.2"),
+])
+def test_saying_one_is_little_known_is_read_against_the_reputation_clause(r, question, clause):
+    ans = r.ask(question, today=TODAY)
+    assert ans.reading is not None
+    assert any(f.clause == clause and f.status == "not_met" for f in ans.reading.findings)
+
+
+def test_a_blacklist_within_the_window_is_a_bad_credit_record(r):
+    ans = r.ask("我们公司去年上过失信黑名单 今年能申报吗", today=TODAY)
+    assert ans.reading is not None
+    found = {f.clause: f.status for f in ans.reading.findings}
+    assert found.get("7.4") == "not_met", found

@@ -268,3 +268,34 @@ def test_which_article_shows_the_article_just_quoted_whole(d, which):
     chat.say("公示几天")
     reply = chat.say(which)
     assert "第十五条" in reply and "对公示无异议的单位或个人" in reply
+
+
+@pytest.mark.parametrize("message", ["好的谢谢 辛苦了", "你好 在吗", "嗯嗯 明白了 谢谢"])
+def test_a_message_of_small_talk_phrases_is_small_talk(d, message):
+    chat = Chat(d)
+    chat.say("公示期几天")
+    chat.say(message)
+    assert chat.outcome["kind"] == "smalltalk"
+
+
+@pytest.mark.parametrize("message", ["还有啥情况", "其他情况呢", "还有别的规定吗"])
+def test_what_else_said_with_any_noun_continues_the_topic(d, message):
+    chat = Chat(d)
+    first = chat.say("企业亏损了奖会被撤吗")
+    assert "经营性亏损" in first
+    more = chat.say(message)
+    assert chat.outcome["articles"][0] == 24 and "经营性亏损" not in more
+
+
+def test_the_procedure_from_its_first_step_on(d):
+    chat = Chat(d)
+    assert "认定通知" in chat.say("申报流程第一步是啥") and chat.outcome["articles"] == [10]
+    assert "申报推荐" in chat.say("然后呢") and chat.outcome["articles"][0] == 11
+    assert "资格审查" in chat.say("再然后呢") and chat.outcome["articles"][0] == 12
+
+
+def test_the_other_kind_said_with_applying_again_swaps_the_kind(d):
+    chat = Chat(d)
+    assert "2万元" in chat.say("个人奖奖金多少")
+    reply = chat.say("那要是单位自己报呢")
+    assert "30万元" in reply and chat.outcome["articles"][0] == 16

@@ -406,3 +406,79 @@ def test_a_case_of_a_revocation_list_is_quoted_with_what_follows_from_it(r):
 def test_a_winners_misconduct_is_not_answered_beside_the_reviewers(r):
     ans = r.ask("获奖企业被查出偷税会怎么处理")
     assert ans.articles[0] == 24 and 25 not in [s.article for s in ans.quotes]
+
+
+@pytest.mark.parametrize("question, wanted", [
+    # two questions in one message: each gets its sentence of the article
+    ("公示要挂几天 公示的时候有人不服怎么处理", ["公示期为7天", "经调查属实的"]),
+    ("有效期几年 到期了还能报吗", ["有效期四年", "期满后可重新申报"]),
+])
+def test_each_question_of_a_message_gets_its_sentence(r, question, wanted):
+    texts = " ".join(s.text for s in r.ask(question).quotes)
+    assert all(w in texts for w in wanted), texts
+
+
+@pytest.mark.parametrize("question", ["奖金是给单位还是给个人", "单位和个人分别奖多少钱",
+                                      "企业能拿多少奖金 个人又能拿多少"])
+def test_both_kinds_asked_side_by_side_get_both_answers(r, question):
+    texts = " ".join(s.text for s in r.ask(question).quotes)
+    assert "30万元" in texts and "2万元" in texts, texts
+
+
+def test_a_person_inside_a_units_story_is_still_one_kind(r):
+    # 个人为所属单位负责人的: the unit is the person's, not a second kind asked about
+    assert r.prepare("老板本人申报，公司有什么要求").intent.entities == {"individual"}
+
+
+def test_a_count_question_naming_a_year_gets_no_eligibility_verdict(r):
+    import datetime as dt
+
+    ans = r.ask("一年能评上几个单位", today=dt.date(2025, 6, 30))
+    assert ans.reading is None and ans.articles[0] == 4
+
+
+@pytest.mark.parametrize("question, article", [("申报流程第一步是啥", 10),
+                                               ("认定程序的第一个环节是什么", 10),
+                                               ("评审流程最后一步是啥", 15)])
+def test_the_first_or_last_step_of_the_procedure(r, question, article):
+    ans = r.ask(question)
+    assert ans.articles[0] == article and ans.quotes[0].text.startswith(
+        r.reg.article(article).heading)
+
+
+def test_the_step_after_one_is_not_the_first_step(r):
+    assert r.ask("材料交上去之后第一步是啥").articles[0] != 10
+
+
+@pytest.mark.parametrize("message, article", [("18呢", 18), ("那24呢", 24), ("第三条呢", 3)])
+def test_a_number_with_a_particle_is_an_article(r, message, article):
+    ans = r.ask(message)
+    assert ans.kind == "reference" and ans.articles == [article]
+
+
+@pytest.mark.parametrize("question", ["这个奖归哪个部门管", "质量奖是什么机构在管"])
+def test_the_kind_of_body_asked_for_is_not_a_word_the_answer_must_share(r, question):
+    ans = r.ask(question)
+    assert ans.articles[0] == 5 and "日常工作" in ans.quotes[0].text
+
+
+@pytest.mark.parametrize("question", ["弄虚作假被查出来以后 过几年还能再报吗",
+                                      "亏损严重奖被撤了，再过几年能重新申报吗"])
+def test_a_named_case_of_the_ban_comes_before_the_permission(r, question):
+    ans = r.ask(question)
+    texts = " ".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 24 and "今后不得申报" in texts and "可重新申报" not in texts
+
+
+def test_after_some_years_is_no_duration_asked(r):
+    assert "duration" not in r.prepare("过几年还能再报不").intent.kinds
+    assert "duration" in r.prepare("有效期几年").intent.kinds
+
+
+def test_a_real_word_is_read_as_a_typo_only_when_nothing_else_ties_the_question(r):
+    # 公式 is a word, but 公式几天啊 would be refused: as 公示 it is the publicity period
+    ans = r.ask("公式几天啊")
+    assert not ans.abstained and ans.articles[0] == 15
+    assert r.ask("驾照到期怎么换").abstained  # still nothing of the award
+    # tied to the award already: 意义 stays 意义 (no 异议)
+    assert 15 not in r.ask("设立这个奖的意义").articles[:1]

@@ -217,3 +217,40 @@ def test_winning_the_city_award_is_no_listing_on_the_market(d):
     # 评上市政府质量奖 holds 上市: still the award's money
     row = answer_json(d, "企业评上市政府质量奖有奖金吗")
     assert not row["abstained"] and row["articles"][0] == 16
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("评审时满分是多少 多少分能评上", "scoring"),
+    ("各项指标的分值和权重是怎么定的", "scoring"),
+    ("当评委有没有劳务费", "reviewer_pay"),
+    ("审核组专家的报酬谁给", "reviewer_pay"),
+    ("举报人的身份会不会泄露", "whistleblowers"),
+    ("举报造假有没有奖励", "whistleblowers"),
+])
+def test_topics_the_measures_do_not_address_are_declined(question, topic):
+    from knowledge.retrieval import retriever_for
+
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.topic == topic, ans.decline
+
+
+@pytest.mark.parametrize("question, article", [
+    # the story names a topic; the question asks something the measures answer
+    ("单位改制了 我个人奖还能找谁推荐", None),
+    ("评审意见最后是专家说了算吗", None),
+    ("我是评委 我亲戚的公司也报了 我还能当评委吗", 25),
+])
+def test_a_topics_word_in_the_story_does_not_decline_the_question(question, article):
+    from knowledge.retrieval import retriever_for
+
+    ans = retriever_for().ask(question)
+    assert ans.decline is None and not ans.abstained
+    if article:
+        assert ans.articles[0] == article
+
+
+def test_the_awards_own_sum_ties_a_question_to_the_award():
+    from knowledge.retrieval import retriever_for
+
+    r = retriever_for()
+    assert r.anchored("那三十万拿到手能先还账吗") and not r.anchored("驾照到期怎么换")

@@ -57,6 +57,8 @@ T_ALSO = "您也可以看："
 T_BOTH = "以下两条都与您的问题有关："
 T_RELATED = "相关条款："
 T_NEXT_STEP = "下一步，{cite}："
+T_FIRST_STEP = "第一步，{cite}："
+T_LAST_STEP = "最后一步，{cite}："
 T_MORE = "{cite}还规定："
 T_DONE = "{cite}的内容就是上面这些。"
 T_NOTE = "注："
@@ -180,8 +182,9 @@ def answer_reply(d: Dialogue, ans: Answer) -> Reply:
     if ans.kind == "ambiguous":
         parts.append(T_BOTH)
     lead = ""
-    if ans.followup == "next":
-        lead = T_NEXT_STEP.format(cite=cite(d, tops[0])) + "\n"
+    if ans.followup in {"next", "first", "last"}:
+        lead = {"next": T_NEXT_STEP, "first": T_FIRST_STEP, "last": T_LAST_STEP}[
+            ans.followup].format(cite=cite(d, tops[0])) + "\n"
     elif ans.followup == "more":
         lead = T_MORE.format(cite=cite(d, tops[0])) + "\n"
     for n in tops:
