@@ -19,20 +19,21 @@ from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.storage import write_lock
 from bot.storage.models import TelegramUpdate, utcnow
 
 logger = logging.getLogger(__name__)
 
 ENGINE = "dedup_engine"  # bot_data key
 KEEP_DAYS = 3
+_CLAIM = insert(TelegramUpdate.__table__)  # type: ignore[arg-type]  # built once
 
 
 def claim(engine: Engine, bot_id: int, update_id: int) -> bool:
     """True for the first process to take this update; False for every later delivery."""
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(TelegramUpdate.__table__).values(  # type: ignore[arg-type]
-                bot_id=bot_id, update_id=update_id, seen_at=utcnow()))
+    try:  # SQLite writers of this process queue instead of sleeping in the busy handler
+        with write_lock(engine), engine.begin() as conn:
+            conn.execute(_CLAIM, {"bot_id": bot_id, "update_id": update_id, "seen_at": utcnow()})
     except IntegrityError:
         return False
     return True
