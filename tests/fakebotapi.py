@@ -25,7 +25,7 @@ import email.policy
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -495,29 +495,12 @@ class FakeBotAPI:
 
     # -- HTTP ------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._conns.add(task)
-        conn = h11.Connection(h11.SERVER)
-        try:
-            while True:
-                request, body = await _read_request(conn, reader)
-                if request is None:
-                    return
-                status, payload, ctype = await self._dispatch(request, body)
-                headers = [("content-type", ctype), ("content-length", str(len(payload)))]
-                writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
-                writer.write(conn.send(h11.Data(data=payload)))
-                writer.write(conn.send(h11.EndOfMessage()))
-                await writer.drain()
-                if conn.our_state is h11.MUST_CLOSE:
-                    return
-                conn.start_next_cycle()
-        except (ConnectionError, asyncio.CancelledError, h11.RemoteProtocolError):
-            pass
-        finally:
-            self._conns.discard(task)
-            writer.close()
+        async def respond(request: h11.Request,
+                          body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+            status, payload, ctype = await self._dispatch(request, body)
+            return status, [("content-type", ctype)], payload
+
+        await serve_http(reader, writer, respond, self._conns)
 
     async def _dispatch(self, request: h11.Request, body: bytes) -> tuple[int, bytes, str]:
         path = unquote(urlsplit(request.target.decode()).path)
@@ -831,6 +814,38 @@ def _check_html(text: str) -> None:
             stack.append(tag)
     if stack:
         raise _ApiError(400, "Bad Request: can't parse entities: unclosed tag")
+
+
+Respond = Callable[[h11.Request, bytes], Awaitable[tuple[int, list[tuple[str, str]], bytes]]]
+
+
+async def serve_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                     respond: Respond, conns: set[asyncio.Task[None]]) -> None:
+    """One keep-alive HTTP/1.1 connection: each request answered by ``respond`` (status,
+    headers, body); the task is kept in ``conns`` while it lasts so a server can cancel it."""
+    task = asyncio.current_task()
+    assert task is not None
+    conns.add(task)
+    conn = h11.Connection(h11.SERVER)
+    try:
+        while True:
+            request, body = await _read_request(conn, reader)
+            if request is None:
+                return
+            status, headers, payload = await respond(request, body)
+            headers = [*headers, ("content-length", str(len(payload)))]
+            writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
+            writer.write(conn.send(h11.Data(data=payload)))
+            writer.write(conn.send(h11.EndOfMessage()))
+            await writer.drain()
+            if conn.our_state is h11.MUST_CLOSE:
+                return
+            conn.start_next_cycle()
+    except (ConnectionError, asyncio.CancelledError, h11.RemoteProtocolError):
+        pass
+    finally:
+        conns.discard(task)
+        writer.close()
 
 
 async def _read_request(conn: h11.Connection,

@@ -28,7 +28,7 @@ from typing import Any
 
 import h11
 import httpx
-from fakebotapi import FakeBotAPI, _read_request
+from fakebotapi import FakeBotAPI, serve_http
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK_PATH = "/telegram/hook"
@@ -85,30 +85,12 @@ class Forwarder:
         return name, port
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._conns.add(task)
-        conn = h11.Connection(h11.SERVER)
-        try:
-            while True:
-                request, body = await _read_request(conn, reader)
-                if request is None:
-                    return
-                status, payload, backend, took = await self._forward(request, body)
-                headers = [("content-length", str(len(payload))), ("x-backend", backend),
-                           ("x-backend-status", str(took))]
-                writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
-                writer.write(conn.send(h11.Data(data=payload)))
-                writer.write(conn.send(h11.EndOfMessage()))
-                await writer.drain()
-                if conn.our_state is h11.MUST_CLOSE:
-                    return
-                conn.start_next_cycle()
-        except (ConnectionError, asyncio.CancelledError, h11.RemoteProtocolError):
-            pass
-        finally:
-            self._conns.discard(task)
-            writer.close()
+        async def respond(request: h11.Request,
+                          body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+            status, payload, backend, took = await self._forward(request, body)
+            return status, [("x-backend", backend), ("x-backend-status", str(took))], payload
+
+        await serve_http(reader, writer, respond, self._conns)
 
     async def _forward(self, request: h11.Request,
                        body: bytes) -> tuple[int, bytes, str, int]:
