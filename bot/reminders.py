@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, exists, literal, or_
+from sqlalchemy import and_, case, exists, func, literal, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -67,6 +67,9 @@ class Reminder:
     valid_until: dt.date
     # 第二十四条: another award of the same winner was revoked, so no "可再次申报"
     barred: bool = False
+    # the last day of a later, unrevoked award of the same winner and kind that runs beyond
+    # this one: the winner applies again after that one (第四条/第十七条), not after this
+    later_until: dt.date | None = None
 
 
 def due_milestone(valid_until: dt.date, today: dt.date) -> str | None:
@@ -95,8 +98,13 @@ def plan(session: Session, today: dt.date, now: dt.datetime | None = None) -> li
     other = aliased(Winner)
     barred = exists().where(and_(other.name_key == col(Winner.name_key),
                                  other.status == REVOKED))
+    newer = aliased(Winner)
+    later_until = (select(func.max(newer.valid_until))
+                   .where(newer.name_key == col(Winner.name_key), newer.kind == col(Winner.kind),
+                          newer.status == ACTIVE, newer.valid_until > vu)
+                   .scalar_subquery())
     q = (select(Winner.id, Binding.chat_id, milestone, Winner.name, Winner.kind,
-                Winner.award_year, Winner.valid_until, barred)
+                Winner.award_year, Winner.valid_until, barred, later_until)
          .join(Binding, col(Binding.winner_id) == col(Winner.id))
          .where(Winner.status == ACTIVE)  # revoked winners get nothing more (第二十四条)
          .where(col(Binding.active).is_(True))
@@ -158,6 +166,9 @@ def render(r: Reminder, pack: Pack, today: dt.date) -> str:
 
     if r.barred:
         tail = ""  # no date to apply again; the ban itself is never sent beside a date
+    elif r.later_until is not None:  # a later award runs on: its end, not this one's, counts
+        tail = claims.text("reminder.later_award_valid", until=r.later_until.isoformat(),
+                           again=(r.later_until + dt.timedelta(days=1)).isoformat())
     elif r.milestone == "expired":
         tail = claims.text("reminder.next_round") + quoted("reminder.next_round").rstrip("\n")
     else:

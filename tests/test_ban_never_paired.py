@@ -196,9 +196,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         for w in winners:
             if w.status == "revoked":
                 continue
+            later = max((o.valid_until for o in winners if o.status != "revoked"
+                         and (o.name_key, o.kind) == (w.name_key, w.kind)
+                         and o.valid_until > w.valid_until), default=None)
             for key, days in reminders.MILESTONES:
                 r = reminders.Reminder(w.id or 0, "1", key, w.name, w.kind, w.award_year,
-                                       w.valid_until, w.name_key in barred)
+                                       w.valid_until, w.name_key in barred, later)
                 day = w.valid_until - dt.timedelta(days=days)
                 messages.append((f"reminder {key} {w.name}", reminders.render(r, PACK, day)))
         with svc.session() as s:  # a revoked winner is never planned

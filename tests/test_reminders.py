@@ -282,6 +282,23 @@ def test_each_message_quotes_the_clause_and_the_correct_wording(bound):
     assert "不得继续沿用" in text and "第十七条" in text and "不再给予物质奖励" in text
 
 
+def test_an_award_followed_by_a_later_one_gives_the_later_ones_date_to_apply_again(bound):
+    # 沧州甲公司 won again in 2024 (第十七条): its 2021 award's reminders name 2028, not 2025
+    with bound() as s:
+        registry.import_bytes(s, "名称,奖项,年度,认定日期,再次获奖\n沧州甲公司,组织奖,2024,"
+                              "2024-12-20,是\n".encode(), "r2.csv", PACK, NOW)
+    for day, milestone in ((days_before(90), "d90"), (VU + dt.timedelta(days=1), "expired")):
+        with bound() as s:
+            [r] = [r for r in plan(s, day) if r.name == "沧州甲公司"]
+        assert (r.milestone, r.later_until) == (milestone, dt.date(2028, 12, 20))
+        text = render(r, PACK, day)
+        assert "2028-12-21 起" in text and "第十七条" in text, text
+        assert "2025-12-21" not in text and "下一轮" not in text, text
+    with bound() as s:  # 李四 has no later award: the date is still the award's own
+        [r] = [r for r in plan(s, days_before(90)) if r.name == "李四"]
+    assert r.later_until is None and "2025-12-21 起" in render(r, PACK, days_before(90))
+
+
 def test_the_dry_run_prints_what_would_be_sent_and_to_whom(db_url, tmp_path, monkeypatch,
                                                            capsys):
     from bot.cli import main
