@@ -151,7 +151,9 @@ def test_the_start_screen_and_help_offer_only_what_works_on_the_web(settings):
     with browser(settings) as tab:
         greeting = tab.start["replies"][0]["text"]
         help_ = tab.say("/help")[0]["text"]
-        offered = set(re.findall(r"/([a-z]+)", greeting + help_))
+        abilities = tab.say("你能做什么")[0]["text"]
+        assert "/selfcheck" in abilities
+        offered = set(re.findall(r"/([a-z]+)", greeting + help_ + abilities))
         assert offered >= {"selfcheck", "verify", "usage", "help"}
         assert not offered & NEEDS_IDENTITY
         assert "qa:winner" not in buttons(tab.start["replies"]).values()
@@ -168,6 +170,7 @@ def test_the_start_screen_and_help_offer_only_what_works_on_the_web(settings):
             [start] = dialogue.on_text(turn, "/start")
             assert "/status" in start.html and "qa:winner" in repr(start.buttons)
             assert "/subscribe" in dialogue.on_text(turn, "/help")[0].html
+            assert "/status" in dialogue.on_text(turn, "你能做什么")[0].html
     finally:
         dialogue.services.close()
 

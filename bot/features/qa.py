@@ -70,6 +70,8 @@ T_FACT_DEPENDS = "要看{missing}（依据{label}）。"
 T_FACT_SELFCHECK = "其他条件可发送 /selfcheck 逐条自查。这只是按您说的情况作的初步判断，以正式的资格审查为准（第十二条）。"
 # what the verdict says about revocation, validity and re-application is law: claims.yaml
 # (answer.*), with the article it rests on and the counting basis beside every date
+# where the channel knows who is asking (not on the web page): winners look up their award
+T_ABILITY_STATUS = "\n• 获奖单位：查有效期和荣誉使用 /status"
 SMALLTALK = {
     "greeting": "您好！我是质量奖助手，可以回答《{title}》的问题，例如 <i>公示期几天</i>、"
                 "<i>公司成立四年能申报吗</i>；也可以发送 /selfcheck 自查申报条件。",
@@ -78,7 +80,7 @@ SMALLTALK = {
                 "我不是人工客服，办法没有规定的事项我会直说。",
     "abilities": "我可以：\n• 回答《{title}》的问题，引用条文原文，例如 <i>奖金给多少</i>\n"
                  "• 自查申报条件：/selfcheck\n• 查看条文：发送条号，例如 <i>第十五条</i> 或 <i>15</i>；"
-                 "/toc 查看目录\n• 获奖单位：查有效期和荣誉使用 /status\n发送 /help 查看全部功能。",
+                 "/toc 查看目录" + T_ABILITY_STATUS + "\n发送 /help 查看全部功能。",
     "bye": "再见！有问题随时来问。",
     "ack": "好的。还有问题随时问我。",
 }
@@ -368,6 +370,9 @@ def ask(turn: Turn, text: str, *, log: bool = True) -> Reply:
                         "last": {"kind": ans.kind, "articles": ans.candidates,
                                  "declined": ans.abstained}}
     if ans.kind == "smalltalk":
+        if ans.smalltalk == "abilities" and not turn.offers("status"):
+            return Reply(SMALLTALK["abilities"].replace(T_ABILITY_STATUS, "").format(
+                title=esc(d.pack.title), doc=esc(d.pack.doc_number)))
         return answer_reply(d, ans)
     d.emit("question", turn, answered=not ans.abstained)
     turn.state["last_question"] = {"text": text[:500], "articles": ans.articles}
