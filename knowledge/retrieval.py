@@ -41,7 +41,7 @@ from knowledge.lexicon import Segmenter, chunks, is_cjk, normalize, pinyin_keys
 from knowledge.numerals import CN_NUMERAL, NUMERAL_CLASS, article_refs, to_int
 from knowledge.pack import Pack, load_pack
 from knowledge.regulation import Article, Sentence
-from knowledge.scope import Decline, other_places, scope_for
+from knowledge.scope import OTHER_PROGRAMME, TOPIC, Decline, other_places, scope_for
 
 K1, B = 1.2, 0.5
 # Fusion weights of the three indexes (measured on the benchmarks/ question sets, see README).
@@ -122,6 +122,10 @@ _BARE_NUMERAL = re.compile(
 _CLAUSE = re.compile(r"(?<=，)")
 _CLAUSES = re.compile(r"[，；。]")
 # the questions of one message: parts cut at punctuation or spaces
+# a clause that asks (吗, 啥, 几, 能不能…) and one that leans on another clause's subject
+_ASKS = re.compile(r"[吗么嘛呢]|[不没否]$|啥|什么|几|多少|多久|多长|怎么|怎样|咋|如何|哪|谁|是否|能否|可否"
+                   r"|能不能|可不可以|要不要|有没有|是不是|算不算")
+_LEANS = re.compile(r"^(?:那|这|它|其|此|该)|一样|相同|区别|不同|同样|类似|比")
 _PARTS = re.compile(r"[，。？！?!；;,\s]+")
 
 
@@ -768,6 +772,13 @@ class Retriever:
         else:
             hits = self._ban_first(hits, q)
         if scoped and taught is None and (decline := self.scope.check(text)):
+            rest = self._inside_part(text, decline)
+            if rest is not None:
+                # 个人奖一次评几个？竞争激烈不: the question inside is answered, the one outside
+                # is declined beside it with its reason
+                part = self.ask(rest, today=today, prefer=prefer, boost=boost)
+                if part.kind in ("answer", "ambiguous"):
+                    return replace(part, query=raw, notes=[*part.notes, decline.reason])
             return self._declined(raw, q, decline)
         reading = self.facts.read(text, today) if today is not None else None
         if reading is not None and reading.topic == "validity" and "amount" in q.intent.kinds:
@@ -869,6 +880,26 @@ class Retriever:
         return Answer(text, "answer", [Hit(n, 1.0)], quotes, ranked=[Hit(n, 1.0)],
                       intent=q.intent, text=text, followup="first" if which == "first"
                       else "last")
+
+    def _inside_part(self, text: str, decline: Decline) -> str | None:
+        """The clauses of a message that ask something inside the measures when another of
+        its clauses is about a topic or a scheme they do not address; None when the whole
+        message is outside (another place's or level's award changes what every clause asks,
+        and a clause without a question word of its own is context, not a question)."""
+        if decline.kind not in (OTHER_PROGRAMME, TOPIC):
+            return None
+        parts = [p for p in _PARTS.split(text) if p]
+        outside = [i for i, p in enumerate(parts) if self.scope.check(p) is not None]
+        if not outside or len(outside) == len(parts):
+            return None  # every clause, or only the whole message, is outside
+        # the question inside comes first and asks on its own: a question word and something
+        # of the award named, no 那/这 pointing elsewhere; a clause after the outside one may lean
+        # on it for its subject (想评个省级质量标杆，需要满足哪些条件), so it is not split off
+        first = parts[0]
+        if outside[0] == 0 or not (_ASKS.search(first) and not _LEANS.search(first)
+                                   and self.scope.anchored(first)):
+            return None
+        return "，".join(p for i, p in enumerate(parts[:outside[0]]))
 
     def _parts(self, text: str) -> list[_Query]:
         """The questions of a message asking several (公示几天 公示期间有人提异议咋处理): its

@@ -254,3 +254,47 @@ def test_the_awards_own_sum_ties_a_question_to_the_award():
 
     r = retriever_for()
     assert r.anchored("那三十万拿到手能先还账吗") and not r.anchored("驾照到期怎么换")
+
+
+@pytest.mark.parametrize("question, article, said, reason", [
+    # the question inside is asked first; the clause after it is outside: both are answered
+    ("组织奖一年评几家？通过率高不高", 4, "不超过7个", "统计情况"),
+    ("个人奖的条件是啥，奖金要交税吗", 8, "从事质量工作5年以上", "税"),
+])
+def test_a_question_inside_asked_before_one_outside_is_answered_and_the_other_declined(
+        question, article, said, reason):
+    ans = retriever_for().ask(question)
+    assert ans.kind in ("answer", "ambiguous") and ans.articles[0] == article, ans
+    assert any(said in s.text for s in ans.quotes)
+    assert any(reason in n for n in ans.notes), ans.notes
+    assert ans.query == question
+
+
+@pytest.mark.parametrize("question", [
+    # the clause after the one outside leans on it for its subject: still declined
+    "想评个省级质量标杆，申报条件是啥",
+    "专精特新企业咋申请 要啥条件",
+    "沧州市长特别奖奖金多少 跟质量奖一样不",
+    # another place's or level's award changes what every clause asks
+    "组织奖奖金多少，河北省政府质量奖呢",
+])
+def test_a_clause_that_leans_on_one_outside_is_not_split_off(question):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None, ans
+
+
+@pytest.mark.parametrize("question, other", [
+    ("能评全国机械行业质量奖不", "全国机械行业质量奖"),
+    ("学校想评省级示范校，要啥条件", "省级示范校"),
+])
+def test_a_levels_award_named_with_its_trade_or_as_a_model_unit_is_declined(question, other):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.other == other, ans
+
+
+def test_an_applicants_record_of_patents_or_certificates_is_a_fact_not_the_subject():
+    r = retriever_for()
+    for question, article in (("我有两项专利，能报个人奖吗", 8),
+                              ("体系认证我们都有，组织奖还要满足啥条件", 7)):
+        ans = r.ask(question)
+        assert ans.decline is None and ans.articles[0] == article, (question, ans)

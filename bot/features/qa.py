@@ -98,10 +98,14 @@ def cite(d: Dialogue, number: int) -> str:
 
 def _quote_lines(d: Dialogue, quotes: list[Sentence]) -> str:
     art = d.pack.regulation.article(quotes[0].article)
-    lines = []
+    lines: list[str] = []
+    prev: Sentence | None = None
     for s in quotes:
-        label = art.item(s.item).label if s.item else ""
-        lines.append(esc(label + s.text))
+        if prev is not None and s.item and s.item == prev.item and s.index == prev.index + 1:
+            lines[-1] += esc(s.text)  # the next sentence of the same item: one item, one line
+        else:
+            lines.append(esc((art.item(s.item).label if s.item else "") + s.text))
+        prev = s
     return "<blockquote>" + "\n".join(lines) + "</blockquote>"
 
 
