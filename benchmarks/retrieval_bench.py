@@ -64,12 +64,14 @@ SETS: dict[str, Path | str] = {
     "blind scope2": BLIND / "scope2.yaml",
     "blind e1": BLIND / "e1.yaml",
     "blind e2": BLIND / "e2.yaml",
+    "blind h1": BLIND / "h1.yaml",
 }
 # Dialogues, run turn by turn through our Dialogue.
 FOLLOWUP_SETS: dict[str, Path] = {
     "followups tuning": ROOT / "benchmarks" / "followups_tuning.yaml",
     "blind followups": BLIND / "followups.yaml",
     "blind followups2": BLIND / "followups2.yaml",
+    "blind f5": BLIND / "f5.yaml",
 }
 # Figures only, never their lines: the sets named here. Since issue 9's fourth round none of
 # the named sets is held out (the _b splits were held out in its first round, c in its second,

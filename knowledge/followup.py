@@ -28,6 +28,7 @@ from typing import Any
 from knowledge.lexicon import normalize
 from knowledge.numerals import NUMERAL_CLASS, article_refs, to_int
 from knowledge.retrieval import Answer, Hit, Retriever
+from knowledge.scope import OTHER_LEVEL, OTHER_PLACE
 
 TOPIC_TURNS = 4  # a topic is forgotten after this many turns about something else
 FOLLOW_BOOST = 0.25  # how much an elliptical follow-up leans on the topic's article
@@ -44,6 +45,8 @@ _ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?�
 _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
 # words around the other kind of award that ask nothing new (那要是厂子自己报呢, 单位来报呢)
 _SWAP_FILLER = ("自己", "单独", "来报", "申报", "报", "的话", "来", "也", "子")
+# this place said without its name (那咱们这的呢)
+_HERE = ("咱们这边", "我们这边", "咱们这", "我们这", "咱这", "本地", "这边", "咱们", "我们", "咱", "这里")
 _PRONOUNS = ("他们", "它们", "他", "她", "它", "这个", "那个", "这些", "那些", "这样", "那样", "这种")
 
 
@@ -51,8 +54,23 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
                       today: dt.date | None = None) -> tuple[Answer, dict[str, Any] | None]:
     """Answer ``text`` given the conversation's topic; return the answer and the new topic.
     ``today`` lets a question that states facts get the rules' verdict."""
-    topic = _live(topic)
+    ans, new = _in_context(r, text, topic, today)
+    kept = (_live(topic) or {}).get("entities")
+    if new is not None and kept and not new.get("entities") and new is not topic:
+        # the kind of award the conversation is about lasts until a question names another
+        new = {**new, "entities": list(kept)}
+    return ans, new
+
+
+def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
+                today: dt.date | None) -> tuple[Answer, dict[str, Any] | None]:
     norm = normalize(text.strip())
+    if (home := _back_home(r, norm, topic)) is not None:
+        ans = r.ask(home, today=today)
+        if not ans.abstained:
+            ans.query = text
+            return ans, _remember(r, ans, None, query=home)
+    topic = _live(topic)
     if topic:
         kind = r.lang.followup_kind(norm)
         if kind == "which":
@@ -117,11 +135,53 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
                     and (ans.abstained or within.articles[:1] == [art]):
                 within.query = text
                 return within, _remember(r, within, None, query=asked)
+    if topic and not ans.abstained and _elliptical(r, norm):
+        ans = _of_the_kind(r, ans, text, norm, topic, today)
     if ans.kind in {"smalltalk", "empty"}:
         return ans, _aged(topic)
     if ans.abstained:
+        if ans.decline is not None and ans.decline.kind in (OTHER_PLACE, OTHER_LEVEL):
+            # 那沧州的呢 may come next: the question declined, and the award it named
+            return ans, {**(_aged(topic) or {}),
+                         "declined": {"query": ans.text[:200], "other": ans.decline.other}}
         return ans, _aged(topic)
     return ans, _remember(r, ans, None)
+
+
+def _of_the_kind(r: Retriever, ans: Answer, text: str, norm: str, topic: dict[str, Any],
+                 today: dt.date | None) -> Answer:
+    """评上了给多少钱 after a question about the individual prize: the kind the conversation is
+    about answers, not both, when the follow-up names none and the answer quotes both."""
+    entities = topic.get("entities") or []
+    if len(entities) != 1 or r.lang.intent(norm, r.kinds).entities:
+        return ans
+    kind = next((k for k in r.kinds if k.id == entities[0]), None)
+    others = [k.name for k in r.kinds if kind is not None and k.id != kind.id]
+    if kind is None or not any(o in s.text and kind.name not in s.text
+                               for s in ans.quotes for o in others):
+        return ans
+    again = r.ask(f"{kind.name}{text}", today=today, prefer=tuple(ans.articles[:1]))
+    if again.abstained or again.articles[:1] != ans.articles[:1]:
+        return ans
+    again.query = text
+    return again
+
+
+def _back_home(r: Retriever, norm: str, topic: dict[str, Any] | None) -> str | None:
+    """那沧州的呢 / 咱们市里的呢 after 河北省政府质量奖奖金多少 was declined: the same question
+    about this award (the other award's name replaced by this one's)."""
+    declined = topic.get("declined") if isinstance(topic, dict) else None
+    if not isinstance(declined, dict) or not declined.get("other"):
+        return None
+    bare = _PARTICLES.sub("", r.lang.strip_lead(norm))
+    for w in sorted((*r.scope.award_words, r.scope.award), key=len, reverse=True):
+        bare = bare.replace(normalize(w), "")
+    for w in sorted((*r.scope.place_words, r.scope.place, *_HERE), key=len, reverse=True):
+        bare = bare.replace(normalize(w), "")
+    if bare.strip("的") or bare == _PARTICLES.sub("", r.lang.strip_lead(norm)):
+        return None  # something more is asked, or nothing of this place or award is named
+    query, other = str(declined.get("query", "")), normalize(str(declined["other"]))
+    return query.replace(other, r.scope.award) if other in query else None
 
 
 def _speaking(r: Retriever, arts: list[int], norm: str, topic: dict[str, Any],
@@ -153,9 +213,10 @@ def _live(topic: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _aged(topic: dict[str, Any] | None) -> dict[str, Any] | None:
-    if topic is None:
+    if topic is None or not topic.get("articles"):
         return None
-    return {**topic, "age": int(topic.get("age", 0)) + 1}
+    return {**{k: v for k, v in topic.items() if k != "declined"},
+            "age": int(topic.get("age", 0)) + 1}
 
 
 def _remember(r: Retriever, ans: Answer, previous: dict[str, Any] | None, *,

@@ -132,13 +132,17 @@ class Language:
             if best[i] is None:
                 continue
             for j in range(len(bare), i, -1):
-                kind = self.smalltalk.get(bare[i:j].rstrip("啊呀吧哈呢嘛哦啦") or bare[i:j])
+                piece = bare[i:j].rstrip(_PARTICLES) or bare[i:j]
+                # 你是谁啊能干啥: after the first phrase the 你 is understood
+                kind = self.smalltalk.get(piece) or (self.smalltalk.get("你" + piece) if i else None)
                 if kind is not None and best[j] is None:
                     best[j] = [*best[i], kind]
         kinds = best[len(bare)]
         if not kinds or len(kinds) < 2:
             return None
-        return next((k for k in kinds if k != "ack"), kinds[0])
+        # 你是谁啊，能干啥: what it can do says who it is too
+        return "abilities" if "abilities" in kinds else next(
+            (k for k in kinds if k != "ack"), kinds[0])
 
     def followup_kind(self, text: str) -> str | None:
         """more (还有呢) / next (之后呢) / which (这是哪一条) when the whole message is that."""
@@ -219,9 +223,12 @@ def sentence_kinds(text: str, kinds: tuple[Kind, ...]) -> set[str]:
     return {k.id for k in kinds if any(w in text for w in k.text_words)}
 
 
+_PARTICLES = "啊呀吧哈呢嘛哦啦嘞咧哟喽呗"
+
+
 def _bare(text: str) -> str:
     t = _PUNCT.sub("", normalize(text))
-    return t.rstrip("啊呀吧哈呢嘛哦啦")  or t
+    return t.rstrip(_PARTICLES) or t
 
 
 def _data_file() -> Path:

@@ -299,3 +299,45 @@ def test_the_other_kind_said_with_applying_again_swaps_the_kind(d):
     assert "2万元" in chat.say("个人奖奖金多少")
     reply = chat.say("那要是单位自己报呢")
     assert "30万元" in reply and chat.outcome["articles"][0] == 16
+
+
+@pytest.mark.parametrize("message, kind", [("多谢嘞", "thanks"), ("你好咧", "greeting"),
+                                           ("你是谁呀，都能干啥", "abilities")])
+def test_small_talk_with_a_dialect_particle_or_two_asks_in_one_is_small_talk(d, message, kind):
+    chat = Chat(d)
+    reply = chat.say(message)
+    assert chat.outcome["kind"] == "smalltalk" and "没有涉及" not in reply
+    if kind == "abilities":
+        assert "/selfcheck" in reply
+
+
+@pytest.mark.parametrize("first, then, words", [
+    ("天津市政府质量奖奖金多少", "那沧州的呢", ["30万元", "2万元"]),
+    ("省级质量奖有效期几年", "那咱们市里的呢", ["有效期四年"]),
+    ("石家庄的质量奖啥条件", "我们这的呢", ["5年以上"]),
+])
+def test_this_place_after_another_places_award_asks_the_same_of_this_award(d, first, then, words):
+    chat = Chat(d)
+    assert "请查阅" in chat.say(first) and chat.outcome["declined"]
+    reply = chat.say(then)
+    assert not chat.outcome["declined"] and all(w in reply for w in words), reply
+
+
+def test_this_place_asked_with_more_is_a_question_of_its_own(d):
+    chat = Chat(d)
+    chat.say("天津市政府质量奖奖金多少")
+    reply = chat.say("那沧州的公示期几天")
+    assert "7天" in reply and "30万元" not in reply
+
+
+def test_the_kind_of_award_talked_about_answers_a_follow_up_that_names_none(d):
+    chat = Chat(d)
+    chat.say("个人奖申报要啥条件")
+    chat.say("那谁来推荐")
+    reply = chat.say("评上了给多少钱")
+    assert "2万元" in reply and "30万元" not in reply, reply
+    reply = chat.say("组织奖呢")
+    assert "30万元" in reply and "2万元" not in reply, reply
+    fresh = Chat(d)
+    reply = fresh.say("评上了给多少钱")  # no kind talked about: both
+    assert "30万元" in reply and "2万元" in reply
