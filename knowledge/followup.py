@@ -144,6 +144,13 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
             # 那沧州的呢 may come next: the question declined, and the award it named
             return ans, {**(_aged(topic) or {}),
                          "declined": {"query": ans.text[:200], "other": ans.decline.other}}
+        if ans.decline is not None and ans.decline.nearby:
+            # 30万奖金入账算营业外收入吗 -> 第十六条、第十八条 offered: 那这钱能花在哪 leans on them
+            near = [int(n) for n in ans.decline.nearby]
+            return ans, {"query": "", "articles": near[:2], "candidates": near[:5],
+                         "shown": {str(n): [] for n in near[:2]},
+                         "entities": list((topic or {}).get("entities") or []), "age": 0,
+                         "whole": False}
         return ans, _aged(topic)
     return ans, _remember(r, ans, None)
 

@@ -341,3 +341,11 @@ def test_the_kind_of_award_talked_about_answers_a_follow_up_that_names_none(d):
     fresh = Chat(d)
     reply = fresh.say("评上了给多少钱")  # no kind talked about: both
     assert "30万元" in reply and "2万元" in reply
+
+
+def test_a_follow_up_after_a_decline_leans_on_the_articles_it_offered(d):
+    chat = Chat(d)
+    reply = chat.say("奖金到了公司要记哪个会计科目")
+    assert chat.outcome["declined"] and "会计" in reply and "第十八条" in reply
+    reply = chat.say("那这笔钱能用在啥地方")
+    assert not chat.outcome["declined"] and "质量攻关和人员培训" in reply, reply

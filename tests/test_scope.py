@@ -298,3 +298,10 @@ def test_an_applicants_record_of_patents_or_certificates_is_a_fact_not_the_subje
                               ("体系认证我们都有，组织奖还要满足啥条件", 7)):
         ans = r.ask(question)
         assert ans.decline is None and ans.articles[0] == article, (question, ans)
+
+
+@pytest.mark.parametrize("question", ["奖金入账记营业外收入吗", "30万奖金做账怎么做", "奖金计入什么科目"])
+def test_bookkeeping_of_the_prize_money_is_declined_with_what_the_measures_say(question):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.topic == "accounting", ans
+    assert set(ans.decline.nearby) == {16, 18}
