@@ -134,7 +134,8 @@ class FactReader:
                 and not any(w in text for w in hypothetical)):
             return self._judge("revoked", kind or ORGANIZATION, [revoked], today)
         if award is not None and any(w in text for w in self.validity_asks + self.reapply_asks):
-            return self._validity(kind or ORGANIZATION, award, text, today)
+            return self._validity(kind or ORGANIZATION, award, text, today,
+                                  self._use_date(clauses, award, today))
         if not any(w in text for w in self.eligibility_asks) or any(
                 w in text for w in self.after_award):
             return None
@@ -282,6 +283,20 @@ class FactReader:
                     return dt.date(y, 1, 1), min(dt.date(y, 12, 31), today)
         return None
 
+    def _use_date(self, clauses: list[str], award: tuple[dt.date, dt.date],
+                  today: dt.date) -> tuple[dt.date, dt.date] | None:
+        """The time a question asks about the honour, when it names one other than now:
+        2027年展会上还能打这个招牌吗 after 2022年获的奖 (a year after the award's, in a clause
+        that does not name the award); None for now."""
+        for c in clauses:
+            if any(w in c for w in self.award_words):
+                continue
+            if m := _YEAR.search(c):
+                lo, hi = _date_range(m)
+                if lo > award[1] and not lo <= today <= hi:
+                    return lo, hi
+        return None
+
     def _application_date(self, clauses: list[str], today: dt.date) -> tuple[dt.date, dt.date]:
         for c in clauses:
             if any(w in c for w in self.application_words) and (m := _YEAR.search(c)):
@@ -404,17 +419,24 @@ class FactReader:
                        items)
 
     def _validity(self, kind: str, award: tuple[dt.date, dt.date], text: str,
-                  today: dt.date) -> Reading:
+                  today: dt.date, on: tuple[dt.date, dt.date] | None = None) -> Reading:
+        asks_reapply = (any(w in text for w in self.reapply_asks)
+                        and not any(w in text for w in self.validity_asks))
+        if asks_reapply:
+            on = None  # applying again is judged today, by the self-check's rule
+        days = on or (today, today)
         ends = [assess_for(self.pack, d, today) for d in award]  # the pack's counting rule
-        states = {v.state for v in ends}
+        # the honour on the day asked about: each end of the award's dates by each end of it
+        at = [assess_for(self.pack, d, day) for d in award for day in days]
+        states = {v.state for v in at}
         info: dict[str, Any] = {
             "award_from": award[0], "award_to": award[1],
             "valid_until": (ends[0].valid_until, ends[1].valid_until),
             "state": states.pop() if len(states) == 1 else "depends",
-            "may_use_honor": _same(v.may_use_honor for v in ends),
+            "may_use_honor": _same(v.may_use_honor for v in at),
             "may_reapply": _same(v.may_reapply for v in ends),
-            "asks_reapply": any(w in text for w in self.reapply_asks)
-            and not any(w in text for w in self.validity_asks),
+            "on": on, "on_said": _said_date(on) if on else "",
+            "asks_reapply": asks_reapply,
             # 还挂着有问题没: whether the honour may still be used, not only until when
             "asks_use": any(w in text for w in self.use_asks)
             and not any(w in text for w in self.validity_asks if w not in self.use_asks),

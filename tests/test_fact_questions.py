@@ -95,7 +95,9 @@ def test_a_validity_or_reapplication_verdict_agrees_with_the_validity_rule(r, d,
     assert ans.reading is not None and ans.reading.topic == "validity", case["q"]
     v = ans.reading.validity
     ends = [assess_for(pack, day, TODAY) for day in case["award"]]
-    uses = {e.may_use_honor for e in ends}
+    # the honour on the day asked about (now, or the time the question names)
+    uses = {assess_for(pack, day, on).may_use_honor
+            for day in case["award"] for on in case.get("at", [TODAY])}
     reapply = {e.may_reapply for e in ends}
     assert v["may_use_honor"] == (uses.pop() if len(uses) == 1 else None)
     assert v["may_reapply"] == (reapply.pop() if len(reapply) == 1 else None)
@@ -108,7 +110,14 @@ def test_a_validity_or_reapplication_verdict_agrees_with_the_validity_rule(r, d,
     # a date and a next application never sit beside 第二十四条's ban, even as a title
     assert 24 not in ans.articles and "第二十四条" not in reply_of(d, case["q"])
     first = reply_of(d, case["q"]).splitlines()[0]
-    if case["asks"] == "use":
+    if case["asks"] == "use" and "at" in case:
+        first_day, last_day = case["at"]
+        when = f"到{first_day.year}年" + (f"{first_day.month}月"
+                                          if first_day.month == last_day.month else "")
+        expected = {True: when + "仍在有效期内", False: when + "已过有效期",
+                    None: "要看确切的获奖日期"}
+        assert first.startswith(expected[v["may_use_honor"]]), first
+    elif case["asks"] == "use":
         expected = {True: "还在有效期内", False: "已过有效期", None: "要看确切的获奖日期"}
         assert first.startswith(expected[v["may_use_honor"]]), first
     else:

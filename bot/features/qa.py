@@ -246,10 +246,13 @@ def verdict_lines(ans: Answer, pack: Pack | None = None) -> str:
             if v["may_reapply"] is not None:
                 lines.append(claims.text("answer.valid_until", said=said, until=until))
         else:
+            when = v.get("on_said", "")  # a time other than now: 2027年展会上还能用吗
             if v["may_use_honor"] is True:
-                lines.append(claims.text("answer.valid_use"))
+                lines.append(claims.text("answer.valid_use_on", when=when) if when
+                             else claims.text("answer.valid_use"))
             elif v["may_use_honor"] is False:
-                lines.append(claims.text("answer.expired_use"))
+                lines.append(claims.text("answer.expired_use_on", when=when) if when
+                             else claims.text("answer.expired_use"))
             if v["may_use_honor"] is None:
                 lines.append(claims.text("answer.depends_date", said=said, until=until))
             else:
