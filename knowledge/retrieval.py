@@ -309,6 +309,8 @@ class Retriever:
                 self.never_beside[int(n)] |= {int(x) for x in group if int(x) != int(n)}
         self.never_related = {int(k): {int(x) for x in v or []}
                               for k, v in (aids.get("never_related") or {}).items()}
+        self.overrides = {int(k): {int(x) for x in v or []}
+                          for k, v in (aids.get("overrides") or {}).items()}
         per_article = aids.get("articles") or {}
         self.terms: dict[int, list[str]] = {}
         self.titles: dict[int, str] = {}
@@ -851,16 +853,31 @@ class Retriever:
             return hits
         first = hits[0].article
         for h in hits[1:4]:
+            if first in self.overrides.get(h.article, ()) and self._names_case(h.article, first, q):
+                return self._moved_first(hits, h)
             if first not in self.never_related.get(h.article, ()):
                 continue
             rare = {t for t, w in q.query.items() if w >= 1.0
                     and 0 < self.words.df.get(t, 0) <= 2}
             if any(u.sentence.item is not None and rare & u.words.keys()
                    for u in self._article_units(h.article)):
-                scores = [x.score for x in hits]
-                order = [h] + [x for x in hits if x is not h]
-                return [replace(x, score=sc) for x, sc in zip(order, scores, strict=True)]
+                return self._moved_first(hits, h)
         return hits
+
+    @staticmethod
+    def _moved_first(hits: list[Hit], h: Hit) -> list[Hit]:
+        """``h`` first, the scores left where they were (the bands are calibrated on them)."""
+        scores = [x.score for x in hits]
+        order = [h] + [x for x in hits if x is not h]
+        return [replace(x, score=sc) for x, sc in zip(order, scores, strict=True)]
+
+    def _names_case(self, number: int, other: int, q: _Query) -> bool:
+        """The question reaches a word only ``number`` of the two has, and few articles use
+        (再次获得: the pack's ``overrides``, 第十七条's 不再给予物质奖励 over 第十六条's sums)."""
+        mine = set().union(*(u.words.keys() for u in self._article_units(number)))
+        theirs = set().union(*(u.words.keys() for u in self._article_units(other)))
+        return any(w >= EXPANSION_WEIGHT and 0 < self.words.df.get(t, 0) <= 2
+                   and t in mine and t not in theirs for t, w in q.query.items())
 
     def _step(self, text: str, q: _Query) -> Answer | None:
         """申报流程第一步是啥, 最后一步是什么: the first (or last) article of the chapter that is

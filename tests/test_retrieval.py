@@ -482,3 +482,16 @@ def test_a_real_word_is_read_as_a_typo_only_when_nothing_else_ties_the_question(
     assert r.ask("驾照到期怎么换").abstained  # still nothing of the award
     # tied to the award already: 意义 stays 意义 (no 异议)
     assert 15 not in r.ask("设立这个奖的意义").articles[:1]
+
+
+@pytest.mark.parametrize("question, said, not_said", [
+    # a repeat winner asking for the money again: 第十七条's 不再给予, never 第十六条's sum alone
+    ("再拿了还给奖金不", "不再给予物质奖励", None),
+    ("又得了一次组织奖，30万还发吗", "不再给予物质奖励", None),
+    # a quota that need not be filled: 第四条's 可以空缺
+    ("够格的单位少的话名额也得凑够吗", "可以空缺", None),
+])
+def test_a_repeat_award_or_an_unfilled_quota_quotes_the_sentence_that_answers(
+        r, question, said, not_said):
+    ans = r.ask(question)
+    assert not ans.abstained and any(said in s.text for s in ans.quotes), ans
