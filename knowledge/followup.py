@@ -35,9 +35,9 @@ FOLLOW_BOOST = 0.25  # how much an elliptical follow-up leans on the topic's art
 # ... and when a sentence of that article not quoted yet (or of an article shown whole) shares
 # the follow-up's words: it answers, whatever else scores higher on its own
 ANSWERS_BOOST = 1.0
-# a follow-up asking what comes next or what else (那到期以后呢, 评的时候也优先吗) is answered by
-# a sentence not quoted yet
-NEW_CUES = re.compile(r"(?:以后|之后|然后|后来|接下来)(?:怎么办|咋办|怎样|会怎样)?$|也")
+# a follow-up asking what comes next or what else (那到期以后呢, 评的时候也优先吗, 评上以后又出了
+# 事故呢) is answered by a sentence not quoted yet
+NEW_CUES = re.compile(r"(?:以后|之后|然后|后来|接下来)(?:怎么办|咋办|怎样|会怎样)?$|也|又")
 SHORT = 10  # characters of content: a message this short leans on the topic
 # ... unless it scores this much on its own, for an article far ahead of the topic's
 SELF_STANDING = 0.5

@@ -349,3 +349,10 @@ def test_a_follow_up_after_a_decline_leans_on_the_articles_it_offered(d):
     assert chat.outcome["declined"] and "会计" in reply and "第十八条" in reply
     reply = chat.say("那这笔钱能用在啥地方")
     assert not chat.outcome["declined"] and "质量攻关和人员培训" in reply, reply
+
+
+def test_a_follow_up_saying_something_happened_again_moves_past_what_was_quoted(d):
+    chat = Chat(d)
+    chat.say("申报条件里对事故有啥要求")
+    reply = chat.say("那评上后又出了大事故呢")
+    assert chat.outcome["articles"][0] == 24 and "撤销" in reply, reply
