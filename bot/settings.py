@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     # web chat (qabot serve)
     web_host: str = Field(default="127.0.0.1", validation_alias="WEB_HOST")
     web_port: int = Field(default=8080, ge=0, le=65535, validation_alias="WEB_PORT")
+    web_workers: int = Field(default=1, ge=1, le=64, validation_alias="WEB_WORKERS")
     web_allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="WEB_ALLOWED_ORIGINS")
     web_session_secret: SecretStr | None = Field(default=None,

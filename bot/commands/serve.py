@@ -38,6 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "（/telegram/webhook 回答 404）")
     p.add_argument("--drop-pending", action="store_true",
                    help="丢弃 Telegram 在停机期间积压的消息")
+    p.add_argument("--workers", type=whole("进程数", 1), default=None,
+                   help="服务进程数（默认 WEB_WORKERS，即 1；多核机器可设为核数）")
     p.set_defaults(run=run)
 
 
@@ -49,15 +51,85 @@ def run(args: argparse.Namespace) -> int:
     port = settings.web_port if args.port is None else args.port
     if not 0 <= port <= 65535:
         raise SettingsError(f"端口 {port} 无效，应在 0 到 65535 之间")
-    app = build(settings, telegram=not args.no_telegram, drop_pending=args.drop_pending)
+    workers = args.workers or settings.web_workers
 
     def ready(bound: int) -> None:
         shown = f"[{host}]" if ":" in host else host
-        print(f"质量奖助手网页版已启动：http://{shown}:{bound}/  （按 Ctrl-C 停止）", flush=True)
+        procs = f"{workers} 个进程，" if workers > 1 else ""
+        print(f"质量奖助手网页版已启动：http://{shown}:{bound}/  （{procs}按 Ctrl-C 停止）",
+              flush=True)
 
+    if workers > 1:
+        return prefork(settings, host, port, workers, ready, telegram=not args.no_telegram,
+                       drop_pending=args.drop_pending)
+    app = build(settings, telegram=not args.no_telegram, drop_pending=args.drop_pending)
     run_loop(serve_asgi(app, host, port, ready=ready,
                         forwarded_allow_ips=settings.web_forwarded_allow_ips))
     return 0
+
+
+def prefork(settings: Any, host: str, port: int, workers: int, ready: Callable[[int], None],
+            *, telegram: bool, drop_pending: bool) -> int:
+    """``workers`` processes serving one listening socket (the kernel hands each connection
+    to one of them). The database is migrated once, here, before the fork; each worker then
+    opens its own connections, dialogue and Telegram ``Application``: everything they share
+    lives in the database, which issue 11 made safe for several processes (state rows under a
+    lock, each Telegram update and each reminder claimed before it is handled or sent). Rate
+    limits are kept per process. SIGTERM or Ctrl-C stops them all; a worker that dies takes
+    the others down with it, so a supervisor restarts the whole service."""
+    import os
+    import signal
+
+    from bot.services import Services
+
+    Services.from_settings(settings).close()  # migrate once, not N times at once
+    sock = bind_socket(host, port)
+    children: list[int] = []
+    for i in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent says when to stop
+                app = build(settings, telegram=telegram, drop_pending=drop_pending and i == 0)
+                run_loop(serve_asgi(app, host, port, sock=sock,
+                                    forwarded_allow_ips=settings.web_forwarded_allow_ips))
+                code = 0
+            except BaseException:
+                logger.exception("服务进程 %d 异常退出", os.getpid())
+            finally:
+                os._exit(code)
+        children.append(pid)
+    bound = int(sock.getsockname()[1])
+    sock.close()  # the workers hold it
+    stopping = False
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    ready(bound)
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        if pid in children:
+            children.remove(pid)
+        if os.waitstatus_to_exitcode(status) != 0 and not stopping:
+            failed = True
+            stop(signal.SIGTERM, None)
+    return 1 if failed else 0
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
