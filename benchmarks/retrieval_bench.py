@@ -65,6 +65,7 @@ SETS: dict[str, Path | str] = {
     "blind e1": BLIND / "e1.yaml",
     "blind e2": BLIND / "e2.yaml",
     "blind h1": BLIND / "h1.yaml",
+    "blind s3": BLIND / "s3.yaml",
 }
 # Dialogues, run turn by turn through our Dialogue.
 FOLLOWUP_SETS: dict[str, Path] = {

@@ -305,3 +305,27 @@ def test_bookkeeping_of_the_prize_money_is_declined_with_what_the_measures_say(q
     ans = retriever_for().ask(question)
     assert ans.decline is not None and ans.decline.topic == "accounting", ans
     assert set(ans.decline.nearby) == {16, 18}
+
+
+@pytest.mark.parametrize("question, topic_or_other", [
+    ("我们想评市级文明单位，有奖金吗", "文明单位"),
+    ("诚信企业是怎么评的", "诚信企业"),
+    ("质量强市示范区啥标准", "示范区"),
+    ("获了奖能不能免于产品抽查", "benefits"),
+    ("投标时有质量奖能加多少分", "benefits"),
+    ("奖金到了要给市里开发票吗", "accounting"),
+    ("评委都有谁", "people"),
+])
+def test_model_units_credit_titles_and_what_winners_hope_for_beyond_the_measures_are_declined(
+        question, topic_or_other):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None, ans
+    assert topic_or_other in (ans.decline.topic, ans.decline.other), ans.decline
+
+
+def test_is_it_so_asks_and_is_no_fact_about_the_applicant():
+    # 是不是 is a question word: 县级的质量奖 after it is the award asked about
+    ans = retriever_for().ask("任丘是不是也有县级的质量奖，奖金多少")
+    assert ans.decline is not None and ans.decline.kind == "other_level", ans
+    ans = retriever_for().ask("我们是县级医院，能报组织奖吗")
+    assert ans.decline is None and ans.articles[0] == 7, ans
