@@ -77,6 +77,18 @@ def serve(kind: str, tmp: str) -> None:
 
 
 def start_server(kind: str, tmp: str) -> tuple[subprocess.Popen[str], int]:
+    if kind.startswith("qabot") and kind != "qabot":  # qabot serve --workers N, as deployed
+        workers = int(kind.removeprefix("qabot"))
+        env = {**os.environ, "QABOT_LOG_LEVEL": "WARNING",
+               "DATABASE_URL": f"sqlite:///{tmp}/web{workers}.sqlite3",
+               "WEB_SESSION_SECRET": "b" * 32, "WEB_RATE_PER_IP": str(10**9),
+               "WEB_RATE_PER_SESSION": str(10**9)}
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0",
+                                 "--workers", str(workers), "--no-telegram"],
+                                stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        return proc, int(line.split("127.0.0.1:")[1].split("/")[0])
     proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--tmp", tmp],
                             stdout=subprocess.PIPE, text=True, cwd=tmp,
                             env={**os.environ, "QABOT_LOG_LEVEL": "WARNING"})
@@ -85,12 +97,15 @@ def start_server(kind: str, tmp: str) -> tuple[subprocess.Popen[str], int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux; 0 elsewhere)."""
+    """User + system CPU time of a process and its worker processes so far (Linux; 0
+    elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(c)) for c in children)
 
 
 # -- the load generator --------------------------------------------------------------------
@@ -207,7 +222,7 @@ async def web_rows(args: argparse.Namespace, qs: list[str]) -> None:
     results: dict[str, dict[str, dict[str, float]]] = {}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        for kind in ("bare", "qabot"):
+        for kind in ("bare", "qabot", *(f"qabot{n}" for n in args.workers)):
             proc, port = start_server(kind, tmp)
             try:
                 await saturated(port, 1.0, qs)  # warm up
@@ -232,7 +247,8 @@ async def web_rows(args: argparse.Namespace, qs: list[str]) -> None:
           f"p50 / p99 ms at {args.rate:.0f} req/s | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     names = {"bare": "bare Starlette endpoint (parse JSON, return JSON)",
-             "qabot": "qabot `POST /api/message` (answer + state in SQLite)"}
+             "qabot": "qabot `POST /api/message` (answer + state in SQLite)",
+             **{f"qabot{n}": f"the same, `qabot serve --workers {n}`" for n in args.workers}}
     for kind, r in results.items():
         s, p = r["sat"], r["paced"]
         print(f"| {names[kind]} | {s['rps']:.0f} | {s['cpu_ms']:.2f} | "
@@ -393,6 +409,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=200.0, help="offered requests/s")
     parser.add_argument("--tg-users", type=int, default=50)
     parser.add_argument("--tg-per-user", type=int, default=10)
+    parser.add_argument("--workers", type=int, action="append", default=[], metavar="N",
+                        help="also run qabot serve --workers N (repeatable)")
     parser.add_argument("--skip-web", action="store_true")
     parser.add_argument("--skip-telegram", action="store_true")
     parser.add_argument("--serve", choices=["bare", "qabot"], help=argparse.SUPPRESS)
