@@ -13,13 +13,12 @@ import http.server
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from web_harness import start_serve
 
 from knowledge.validity import add_years
 
@@ -80,16 +79,9 @@ def served(tmp_path_factory: pytest.TempPathFactory,
            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WEB_", "DATABASE_URL"))}
     env.update({"QABOT_DATA_DIR": str(workdir / "data"),
                 "WEB_ALLOWED_ORIGINS": f"http://127.0.0.1:{host.server_address[1]}"})
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0"], cwd=workdir,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
-    if match is None:
-        proc.kill()
-        raise AssertionError(f"qabot serve did not start: {line}{proc.stderr.read()}")
-    _HostPage.chat_url = match.group(0)
-    yield match.group(0)
+    proc, port = start_serve(workdir, env)
+    _HostPage.chat_url = f"http://127.0.0.1:{port}/"
+    yield _HostPage.chat_url
     proc.terminate()
     proc.wait(timeout=20)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web_harness import start_serve
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads the workers' CPU time from /proc")
@@ -56,16 +56,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WEB_", "DATABASE_URL"))}
     env["QABOT_DATA_DIR"] = str(tmp_path / "data")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0",
-                             "--workers", "2"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/.*2 个进程", line)
-    if match is None:
-        proc.kill()
-        raise AssertionError(f"qabot serve did not start: {line}{proc.stderr.read()}")
-    s = Served(proc, int(match.group(1)))
+    proc, port = start_serve(tmp_path, env, "--workers", "2")
+    s = Served(proc, port)
     try:
         yield s
     finally:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -75,3 +79,17 @@ def browser(settings: Settings, client_host: str = "testclient") -> Iterator[Bro
         tab.open()
         yield tab
     app.state.chat.engine.dispose()
+
+
+def start_serve(cwd: Path, env: dict[str, str], *args: str) -> tuple[subprocess.Popen[str], int]:
+    """``qabot serve --port 0 *args`` as its own process; returns it and the port it printed."""
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0", *args],
+                            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if match is None:
+        proc.kill()
+        raise AssertionError(f"qabot serve did not start: {line}{proc.communicate()[1]}")
+    return proc, int(match.group(1))
