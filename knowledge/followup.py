@@ -27,7 +27,7 @@ from typing import Any
 
 from knowledge.lexicon import normalize
 from knowledge.numerals import NUMERAL_CLASS, article_refs, to_int
-from knowledge.retrieval import Answer, Hit, Retriever
+from knowledge.retrieval import ASKING, Answer, Hit, Retriever
 from knowledge.scope import OTHER_LEVEL, OTHER_PLACE
 
 TOPIC_TURNS = 4  # a topic is forgotten after this many turns about something else
@@ -102,9 +102,10 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
         art, boost = arts[0], FOLLOW_BOOST
         if (not ans.abstained and ans.articles[0] not in arts
                 and ans.hits[0].score >= SELF_STANDING and not _asks_only(r, norm)
-                and _own_words(r, norm, ans.articles[0], arts)):
+                and (_own_words(r, norm, ans.articles[0], arts) or _whole_question(r, norm))):
             # 过期了还能挂牌子吗 after 有效期几年: a question of its own (挂牌 -> 沿用, which
-            # the topic's article never says), answered well alone
+            # the topic's article never says), answered well alone; so is one that names its
+            # kind of award and asks (个人奖申报有啥条件 after a question on the prize money)
             return ans, _remember(r, ans, None)
         speaking = _speaking(r, arts, norm, topic, unseen=new)
         if speaking is None and new and not ans.abstained:
@@ -318,6 +319,13 @@ def _own_words(r: Retriever, norm: str, art: int, topic_arts: list[int]) -> bool
     there = set().union(*(u.words.keys() for u in r.units(art)))
     topic = set().union(*(u.words.keys() for a in topic_arts for u in r.units(a)))
     return bool(words & there - topic)
+
+
+def _whole_question(r: Retriever, norm: str) -> bool:
+    """A message that names a kind of award, asks with a question word of its own and does
+    not open by pointing back (那/要是): 个人奖申报有啥条件, not 那个人奖呢."""
+    return (bool(r.lang.intent(norm, r.kinds).entities) and bool(ASKING.search(norm))
+            and r.lang.strip_lead(norm) == norm.strip())
 
 
 def _asks_only(r: Retriever, norm: str) -> bool:

@@ -123,7 +123,7 @@ _CLAUSE = re.compile(r"(?<=，)")
 _CLAUSES = re.compile(r"[，；。]")
 # the questions of one message: parts cut at punctuation or spaces
 # a clause that asks (吗, 啥, 几, 能不能…) and one that leans on another clause's subject
-_ASKS = re.compile(r"[吗么嘛呢]|[不没否]$|啥|什么|几|多少|多久|多长|怎么|怎样|咋|如何|哪|谁|是否|能否|可否"
+ASKING = re.compile(r"[吗么嘛呢]|[不没否]$|啥|什么|几|多少|多久|多长|怎么|怎样|咋|如何|哪|谁|是否|能否|可否"
                    r"|能不能|可不可以|要不要|有没有|是不是|算不算")
 _LEANS = re.compile(r"^(?:那|这|它|其|此|该)|一样|相同|区别|不同|同样|类似|比")
 _PARTS = re.compile(r"[，。？！?!；;,\s]+")
@@ -913,7 +913,7 @@ class Retriever:
         # of the award named, no 那/这 pointing elsewhere; a clause after the outside one may lean
         # on it for its subject (想评个省级质量标杆，需要满足哪些条件), so it is not split off
         first = parts[0]
-        if outside[0] == 0 or not (_ASKS.search(first) and not _LEANS.search(first)
+        if outside[0] == 0 or not (ASKING.search(first) and not _LEANS.search(first)
                                    and self.scope.anchored(first)):
             return None
         return "，".join(p for i, p in enumerate(parts[:outside[0]]))

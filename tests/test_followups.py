@@ -356,3 +356,13 @@ def test_a_follow_up_saying_something_happened_again_moves_past_what_was_quoted(
     chat.say("申报条件里对事故有啥要求")
     reply = chat.say("那评上后又出了大事故呢")
     assert chat.outcome["articles"][0] == 24 and "撤销" in reply, reply
+
+
+def test_a_question_naming_its_kind_of_award_is_not_pulled_to_the_topics_article(d):
+    # the topic quoted 第十七条 (its 申报条件) beside 第十六条: 个人奖申报有啥条件 is 第八条's
+    chat = Chat(d)
+    chat.say("沧州市政府质量奖奖金多少")
+    chat.say("个人奖申报有啥条件")
+    assert chat.outcome["articles"][0] == 8
+    reply = chat.say("奖金多少")
+    assert "2万元" in reply and "30万元" not in reply and "不再给予" not in reply, reply
