@@ -55,7 +55,12 @@ def answer_in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
     """Answer ``text`` given the conversation's topic; return the answer and the new topic.
     ``today`` lets a question that states facts get the rules' verdict."""
     ans, new = _in_context(r, text, topic, today)
-    kept = (_live(topic) or {}).get("entities")
+    live = _live(topic)
+    if live and live.get("barred") and not ans.abstained and _elliptical(
+            r, normalize(text.strip())) and (
+            banned := _after_a_ban(r, ans, text, live, today)) is not None:
+        return banned, _remember(r, banned, live, continuing=True)
+    kept = (live or {}).get("entities")
     if new is not None and kept and not new.get("entities") and new is not topic:
         # the kind of award the conversation is about lasts until a question names another
         new = {**new, "entities": list(kept)}
@@ -102,10 +107,12 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
         art, boost = arts[0], FOLLOW_BOOST
         if (not ans.abstained and ans.articles[0] not in arts
                 and ans.hits[0].score >= SELF_STANDING and not _asks_only(r, norm)
-                and (_own_words(r, norm, ans.articles[0], arts) or _whole_question(r, norm))):
+                and (_own_words(r, norm, ans.articles[0], arts) or _whole_question(r, norm)
+                     or _gives_what_the_topic_lacks(r, norm, ans.articles[0], arts))):
             # 过期了还能挂牌子吗 after 有效期几年: a question of its own (挂牌 -> 沿用, which
             # the topic's article never says), answered well alone; so is one that names its
             # kind of award and asks (个人奖申报有啥条件 after a question on the prize money)
+            ans = _of_the_kind(r, ans, text, norm, topic, today)
             return ans, _remember(r, ans, None)
         speaking = _speaking(r, arts, norm, topic, unseen=new)
         if speaking is None and new and not ans.abstained:
@@ -154,6 +161,23 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
                          "whole": False}
         return ans, _aged(topic)
     return ans, _remember(r, ans, None)
+
+
+def _after_a_ban(r: Retriever, ans: Answer, text: str, topic: dict[str, Any],
+                 today: dt.date | None) -> Answer | None:
+    """那要等几年 after 被撤销以后还能再报吗: the asker's award was revoked, so a follow-up is
+    answered from 第二十四条's ban, never from what the ban overrides (第四条/第十七条's
+    期满后可再次申报: the pack's ``never_related``). None when the answer is not about that."""
+    ban = int(topic["articles"][0])
+    overridden = r.never_related.get(ban, set())
+    if not overridden or not any(a in overridden for a in ans.articles[:ans.shown or 1]):
+        return None
+    asked = f"{topic.get('query') or ''}，{text}"
+    within = r.ask(asked, today=today, asks=text, prefer=(ban,), boost=ANSWERS_BOOST)
+    if within.abstained or within.articles[:1] != [ban]:
+        within = r.ask(f"第{ban}条")  # the ban itself, whole
+    within.query = text
+    return within
 
 
 def _of_the_kind(r: Retriever, ans: Answer, text: str, norm: str, topic: dict[str, Any],
@@ -245,9 +269,12 @@ def _remember(r: Retriever, ans: Answer, previous: dict[str, Any] | None, *,
         list((previous or {}).get("entities") or []) if continuing else [])
     candidates = ans.candidates or list((previous or {}).get("candidates") or [])
     whole = ans.whole_article or (ans.kind == "reference" and not ans.quotes)
+    # the asker's award was revoked (第二十四条's verdict): follow-ups stay on the ban
+    barred = bool(ans.reading is not None and ans.reading.topic == "revoked") or bool(
+        continuing and (previous or {}).get("barred"))
     return {"query": q[:200], "articles": ans.articles[:2] or (previous or {}).get("articles", []),
             "candidates": candidates[:5], "shown": shown, "entities": entities, "age": 0,
-            "whole": whole}
+            "whole": whole, "barred": barred}
 
 
 def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
@@ -319,6 +346,14 @@ def _own_words(r: Retriever, norm: str, art: int, topic_arts: list[int]) -> bool
     there = set().union(*(u.words.keys() for u in r.units(art)))
     topic = set().union(*(u.words.keys() for a in topic_arts for u in r.units(a)))
     return bool(words & there - topic)
+
+
+def _gives_what_the_topic_lacks(r: Retriever, norm: str, art: int, topic_arts: list[int]) -> bool:
+    """有效期几年 after 什么情况会被撤销: the question asks for a duration (an amount, a count…)
+    that its own article states and the topic's never does (第二十四条 says 在有效期内, no
+    length)."""
+    return r.gives_asked(art, norm) is True and all(
+        r.gives_asked(a, norm) is False for a in topic_arts)
 
 
 def _whole_question(r: Retriever, norm: str) -> bool:

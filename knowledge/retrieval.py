@@ -1002,6 +1002,15 @@ class Retriever:
                 return h
         return None
 
+    def gives_asked(self, number: int, text: str) -> bool | None:
+        """Whether article ``number`` gives the specific kind of answer the question asks for
+        (an amount, a duration, a count, who, when…); None when it asks for none of them."""
+        q = self.prepare(normalize(text))
+        specific = q.intent.kinds & _SPECIFIC
+        if not specific:
+            return None
+        return self._gives(number, replace(q.intent, kinds=specific), q)
+
     def _gives(self, number: int, intent: Intent, q: _Query) -> bool:
         """Some sentence of the article gives the kind of answer asked for."""
         return any(self._intent_match(u, intent, q.query) for u in self._article_units(number))

@@ -366,3 +366,24 @@ def test_a_question_naming_its_kind_of_award_is_not_pulled_to_the_topics_article
     assert chat.outcome["articles"][0] == 8
     reply = chat.say("奖金多少")
     assert "2万元" in reply and "30万元" not in reply and "不再给予" not in reply, reply
+
+
+@pytest.mark.parametrize("then", ["那要等几年", "过几年呢", "等有效期过了呢", "那多久以后能报"])
+def test_after_the_askers_award_was_revoked_a_follow_up_never_offers_a_way_back(d, then):
+    chat = Chat(d)
+    assert "今后不得申报" in chat.say("我们的奖被撤销了，还能再报吗")
+    reply = chat.say(then)
+    assert "今后不得申报" in reply, reply
+    for way_back in ("可再次申报", "可重新申报", "期满后", "第四条", "第十七条"):
+        assert way_back not in reply, (then, reply)
+
+
+@pytest.mark.parametrize("then, article, said", [
+    ("有效期几年", 4, "有效期四年"), ("奖金多少", 16, "30万元")])
+def test_a_short_question_asking_what_the_topics_article_never_states_is_its_own(
+        d, then, article, said):
+    # 第二十四条 says 在有效期内 and 追缴奖金, never how long or how much
+    chat = Chat(d)
+    chat.say("什么情况下奖会被撤销")
+    reply = chat.say(then)
+    assert chat.outcome["articles"][0] == article and said in reply, reply
