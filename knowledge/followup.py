@@ -91,6 +91,14 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
             ans = r.ask(f"第{art}条第{m.group(1)}项{norm[m.end():]}")
             if ans.kind == "reference" and ans.quotes:
                 return ans, _remember(r, ans, topic)
+        if today is not None and topic.get("query") and not ASKING.search(norm):
+            # 我们是2023年的奖 after 过期了还能用吗, 我们干了七年了 after 企业申报有啥条件: facts
+            # given in answer; with the question they answer, the rules' verdict
+            told = f"{norm}，{topic['query']}"
+            ans = r.ask(told, today=today)
+            if ans.reading is not None:
+                ans.query = text
+                return ans, _remember(r, ans, topic, continuing=True, query=told)
         swapped = _swap_kind(r, norm, topic)
         if swapped is not None:
             ans = r.ask(swapped, today=today, prefer=tuple(topic["articles"][:1]))

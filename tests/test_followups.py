@@ -387,3 +387,16 @@ def test_a_short_question_asking_what_the_topics_article_never_states_is_its_own
     chat.say("什么情况下奖会被撤销")
     reply = chat.say(then)
     assert chat.outcome["articles"][0] == article and said in reply, reply
+
+
+@pytest.mark.parametrize("first, then, verdict", [
+    ("过期了还能用这个荣誉吗", "我们是2020年的奖", "已过有效期"),
+    ("企业申报得满足啥条件", "我们成立才三年", "还不能"),
+])
+def test_facts_given_in_answer_get_the_verdict_for_the_question_they_answer(d, first, then,
+                                                                            verdict):
+    chat = Chat(d)
+    chat.say(first)
+    reply = chat.say(then)
+    assert reply.startswith(verdict), reply
+    assert "第二十四条" not in reply

@@ -329,3 +329,11 @@ def test_is_it_so_asks_and_is_no_fact_about_the_applicant():
     assert ans.decline is not None and ans.decline.kind == "other_level", ans
     ans = retriever_for().ask("我们是县级医院，能报组织奖吗")
     assert ans.decline is None and ans.articles[0] == 7, ans
+
+
+def test_how_to_write_the_award_year_is_answered_and_how_to_write_the_files_declined():
+    r = retriever_for()
+    ans = r.ask("宣传的时候获奖年份怎么写")
+    assert ans.decline is None and ans.articles[0] == 21, ans
+    ans = r.ask("申报书怎么写")
+    assert ans.decline is not None and ans.decline.topic == "templates", ans
