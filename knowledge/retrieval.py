@@ -371,6 +371,8 @@ class Retriever:
         self.vocabulary: set[str] = set(self.words.df)
         # words of the pack's terms that few articles use (弄虚作假, 商业秘密): a question that
         # reaches one, directly or through a synonym, is about the measures
+        self._award_names = {normalize(w) for w in (*self.scope.award_words, self.scope.award,
+                                                     "奖", "奖项")}
         self._distinctive = {w for ts in self.terms.values() for t in ts for w in self._words(t)
                              if len(w) >= 2 and 0 < self.words.df.get(w, 0) <= 2}
         # Sample questions as IDF-weighted vectors of words and bigrams, for cosine matching.
@@ -761,6 +763,11 @@ class Retriever:
             if n is not None and (m.group(0).startswith("第") or len(m.group(1)) <= 4):
                 return self._reference(raw, text, n, None)
         q = self.prepare(text, asks=normalize(asks) if asks else None)
+        if (not asks and q.words and not ASKING.search(text)
+                and all(w in self._award_names for w in q.words)):
+            # 奖, 2023年的奖: nothing but the award is named and nothing asked: what it is
+            q = self.prepare(normalize(self.scope.award_words[0] if self.scope.award_words
+                                       else self.scope.award))
         if (step := self._step(text, q)) is not None:
             return step
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)

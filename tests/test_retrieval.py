@@ -495,3 +495,9 @@ def test_a_repeat_award_or_an_unfilled_quota_quotes_the_sentence_that_answers(
         r, question, said, not_said):
     ans = r.ask(question)
     assert not ans.abstained and any(said in s.text for s in ans.quotes), ans
+
+
+@pytest.mark.parametrize("message", ["奖", "这个奖", "2023年的奖", "质量奖呢"])
+def test_a_message_naming_only_the_award_and_asking_nothing_says_what_the_award_is(r, message):
+    ans = r.ask(message)
+    assert ans.articles[:1] == [2] and 24 not in ans.articles[:1], ans
