@@ -126,6 +126,7 @@ _CLAUSES = re.compile(r"[，；。]")
 ASKING = re.compile(r"[吗么嘛呢]|[不没否]$|啥|什么|几|多少|多久|多长|怎么|怎样|咋|如何|哪|谁|是否|能否|可否"
                    r"|能不能|可不可以|要不要|有没有|是不是|算不算")
 _LEANS = re.compile(r"^(?:那|这|它|其|此|该)|一样|相同|区别|不同|同样|类似|比")
+PARALLEL_HEAD = 6  # characters two sentences share, kinds' names aside, to say the same of both
 _PARTS = re.compile(r"[，。？！?!；;,\s]+")
 
 
@@ -832,6 +833,10 @@ class Retriever:
         whole = False
         notes: list[str] = []
         parts = self._parts(text) if not asks else []
+        # a kind of award the message names holds for each of its questions (个人奖给多少钱
+        # 有奖杯没: the cup is the individual's)
+        parts = [p if p.intent.entities else replace(p, intent=replace(
+            p.intent, entities=q.intent.entities)) for p in parts]
         for h in hits[: 1 + len(close)]:
             qs, w = self.select(h.article, q)
             if parts and not w:
@@ -1373,6 +1378,8 @@ class Retriever:
                                and (not needs or self._intent_match(u, specific, q.query))][:2]
         if bonus < LEARNED_HINT_BONUS:  # what staff chose is the answer, as they chose it
             chosen += self._answering(scored, chosen, q)
+        if not q.intent.entities:  # no kind named: the other kind's like sentence too
+            chosen += self._parallels(content, chosen)
         chosen += self._continuations(units, chosen, q)
         quotes = self._with_lead(number, chosen, q.intent)
         return [self._clause_excerpt(self._excerpt(s, asked), q) for s in quotes], False
@@ -1394,6 +1401,32 @@ class Retriever:
                  and self._intent_match(u, wanted, q.query)
                  and (few or self._lexical(u, q.query, qb) > 0)]
         return [max(found, key=lambda x: x[0])[1]] if found else []
+
+    def _parallels(self, content: list[Unit], chosen: list[Unit]) -> list[Unit]:
+        """For a question that names no kind of award, the sentence saying the same of the
+        other kind beside one chosen (组织奖主要认定内容… and 个人奖主要认定内容…): both kinds
+        answer it. Parallel: the same words once the kinds' names are taken out."""
+        names = sorted({k.name for k in self.kinds}, key=len, reverse=True)
+
+        def bare(u: Unit) -> str:
+            text = u.sentence.text
+            for n in names:
+                text = text.replace(n, "")
+            return text
+
+        keep = {u.sentence.index for u in chosen}
+        out = []
+        for c in chosen:
+            if len(c.kinds) != 1 or c.sentence.item is not None:
+                continue
+            head = bare(c)[:PARALLEL_HEAD]
+            for u in content:
+                if (u.sentence.index not in keep and len(u.kinds) == 1 and u.kinds != c.kinds
+                        and u.sentence.item is None and len(head) == PARALLEL_HEAD
+                        and bare(u).startswith(head)):
+                    keep.add(u.sentence.index)
+                    out.append(u)
+        return out
 
     def _continuations(self, units: list[Unit], chosen: list[Unit], q: _Query) -> list[Unit]:
         """The sentences that continue a chosen one (…填报申报表；对申报材料…进行审查，签署审查

@@ -501,3 +501,14 @@ def test_a_repeat_award_or_an_unfilled_quota_quotes_the_sentence_that_answers(
 def test_a_message_naming_only_the_award_and_asking_nothing_says_what_the_award_is(r, message):
     ans = r.ask(message)
     assert ans.articles[:1] == [2] and 24 not in ans.articles[:1], ans
+
+
+def test_a_question_naming_no_kind_gets_what_both_kinds_are_judged_on(r):
+    said = [s.text for s in r.ask("评审主要看哪些内容").quotes]
+    assert any(t.startswith("组织奖主要认定内容") for t in said), said
+    assert any(t.startswith("个人奖主要认定内容") for t in said), said
+    said = [s.text for s in r.ask("个人奖评审主要看哪些内容").quotes]
+    assert not any(t.startswith("组织奖主要认定内容") for t in said), said
+    said = " ".join(s.text for s in r.ask("个人奖奖金多少 发奖杯吗").quotes)
+    assert "2万元" in said and "30万元" not in said, said
+
