@@ -400,3 +400,15 @@ def test_facts_given_in_answer_get_the_verdict_for_the_question_they_answer(d, f
     reply = chat.say(then)
     assert reply.startswith(verdict), reply
     assert "第二十四条" not in reply
+
+
+def test_an_answer_with_the_conditions_offers_the_self_check_but_never_beside_a_ban(d):
+    def reply(text: str):
+        turn = d.turn({}, chat_id="c9", user_id="u9")
+        [r] = d.on_text(turn, text)
+        return r.html, [b.data for row in r.buttons for b in row]
+
+    html_, data = reply("企业申报需要满足哪些条件")
+    assert "/selfcheck" in html_ and "qa:selfcheck" in data
+    html_, data = reply("什么情况下会撤销奖项")
+    assert "/selfcheck" not in html_ and "qa:selfcheck" not in data

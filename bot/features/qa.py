@@ -67,6 +67,7 @@ T_FACT_NO = "还不能。依据{label}，您说的“{stated}”不符合这一�
 T_FACT_YES = "就您说的“{stated}”而言，符合{label}。"
 T_FACT_YES_PART = "就您说的“{stated}”而言，符合{label}；这一项的其他要求请一并核实。"
 T_FACT_DEPENDS = "要看{missing}（依据{label}）。"
+T_SELFCHECK_HINT = "想按这些条件逐条核对自己的情况，可发送 /selfcheck 自查。"
 T_FACT_SELFCHECK = "其他条件可发送 /selfcheck 逐条自查。这只是按您说的情况作的初步判断，以正式的资格审查为准（第十二条）。"
 # what the verdict says about revocation, validity and re-application is law: claims.yaml
 # (answer.*), with the article it rests on and the counting basis beside every date
@@ -207,7 +208,22 @@ def answer_reply(d: Dialogue, ans: Answer) -> Reply:
         parts.append(T_RELATED + "；".join(f"{article_label(d, n)} {esc(r.title(n))}"
                                           for n in related[:3]))
     buttons = _nav_buttons(d, related, full=tops[0], feedback=True)
+    conditions, bans = _condition_articles(d)
+    if set(tops) & conditions and not set(ans.articles[:4]) & bans:
+        # 申报条件有哪些: the self-check checks them one by one (never beside a ban)
+        parts.append(T_SELFCHECK_HINT)
+        buttons.insert(0, [Button("✅ 申报条件自查", "qa:selfcheck")])
     return Reply("\n\n".join(parts), buttons)
+
+
+def _condition_articles(d: Dialogue) -> tuple[set[int], set[int]]:
+    """The articles whose conditions the self-check asks about, by kind of applicant, and
+    those of a permanent bar (第二十四条: 今后不得申报)."""
+    from knowledge.eligibility import load_rules
+
+    clauses = load_rules(d.pack).clauses
+    return ({c.ref.article for c in clauses if c.applies_to != "all" and not c.permanent},
+            {c.ref.article for c in clauses if c.permanent})
 
 
 def _date(d: object) -> str:
