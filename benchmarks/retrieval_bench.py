@@ -21,7 +21,7 @@ through the Dialogue): only its aggregate figures are printed, never a line of i
 Speed: warm answer latency in process (the whole rendered answer; median and p99 of several
 passes) beside the baseline's, and the cold start of a ``qabot ask`` process (wall time and
 peak resident memory, medians of several runs) beside the same command run from ``main``'s
-code (``git archive main``) in the same run.
+code (``git archive main``, or the revision ``QABOT_BENCH_BASE`` names) in the same run.
 """
 
 from __future__ import annotations
@@ -274,13 +274,14 @@ def speed(questions: list[str], runs: int = 7, warm_passes: int = 3) -> dict[str
     cold: dict[str, list[tuple[float, float]]] = {}
     warm: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "main"],
+        base = os.environ.get("QABOT_BENCH_BASE", "main")  # the revision to compare with
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", base],
                                  capture_output=True)
-        code_dir = os.path.join(tmp, "main")
+        code_dir = os.path.join(tmp, "base")
         if archive.returncode == 0:
             os.mkdir(code_dir)
             subprocess.run(["tar", "-x", "-C", code_dir], input=archive.stdout, check=True)
-            envs["qabot (main)"] = {**os.environ, "PYTHONPATH": code_dir}
+            envs[f"qabot ({base})"] = {**os.environ, "PYTHONPATH": code_dir}
         # run from an empty folder: `python -c` puts the working folder first on sys.path, so
         # from the checkout both would import this tree's code
         run_dir = os.path.join(tmp, "run")
