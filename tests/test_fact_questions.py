@@ -171,5 +171,5 @@ def test_a_blacklist_within_the_window_is_a_bad_credit_record(r):
 def test_a_person_saying_who_they_are_is_never_judged_as_an_organisation(r):
     # 干了二十年 is not 从事合法生产经营 when 我是一个焊工 said who asks; nor 质量工作 unsaid
     ans = r.ask("我是一个焊工，干了二十年，能报吗", today=TODAY)
-    assert ans.reading is None or ans.reading.kind == "individual", ans.reading
+    assert ans.reading is None or ans.reading.applicant_type == "individual", ans.reading
     assert 7 not in ans.articles[:1], ans.articles
