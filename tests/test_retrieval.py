@@ -512,3 +512,10 @@ def test_a_question_naming_no_kind_gets_what_both_kinds_are_judged_on(r):
     said = " ".join(s.text for s in r.ask("个人奖奖金多少 发奖杯吗").quotes)
     assert "2万元" in said and "30万元" not in said, said
 
+
+
+@pytest.mark.parametrize("question", ["直播的时候能说我们是质量奖获奖企业吗",
+                                      "在朋友圈发个获奖喜报行吗",
+                                      "能不能对外宣称是市政府质量奖企业"])
+def test_saying_one_won_the_award_is_a_question_of_using_the_honour(r, question):
+    assert r.ask(question).articles[0] == 21
