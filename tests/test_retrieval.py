@@ -519,3 +519,8 @@ def test_a_question_naming_no_kind_gets_what_both_kinds_are_judged_on(r):
                                       "能不能对外宣称是市政府质量奖企业"])
 def test_saying_one_won_the_award_is_a_question_of_using_the_honour(r, question):
     assert r.ask(question).articles[0] == 21
+
+
+def test_what_a_body_is_for_asked_as_是干啥的_is_its_duties(r):
+    assert r.ask("领导小组办公室是做啥的").articles[0] == 5
+    assert 8 not in r.ask("质量强市领导小组是干嘛的").articles[:1]

@@ -337,3 +337,9 @@ def test_how_to_write_the_award_year_is_answered_and_how_to_write_the_files_decl
     assert ans.decline is None and ans.articles[0] == 21, ans
     ans = r.ask("申报书怎么写")
     assert ans.decline is not None and ans.decline.topic == "templates", ans
+
+
+def test_where_the_office_is_is_a_contact_the_measures_do_not_give():
+    ans = retriever_for().ask("质量强市办公室在哪里")
+    assert ans.decline is not None and ans.decline.topic == "contacts", ans
+    assert retriever_for().ask("公示在哪看").decline is None
