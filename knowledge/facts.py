@@ -46,6 +46,7 @@ _YEAR = re.compile(
 _RELATIVE = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 _YEARS_AGO = re.compile(rf"(?P<n>{_NUM})\s*年(?:以)?前")
 _RECENT_YEARS = re.compile(rf"(?:近|最近|这)(?P<n>{_NUM})?\s*(?:几)?年")
+_NOT_WON = re.compile(r"(?:没有|没|未|不|落)$|没能$|未能$")
 _NEGATION = re.compile(r"(?:没有|没|未|从未|从没|不|无)(?:被|有)?(?:列入|列进|纳入|上过|上|进过|进|在|出过|发生过|有过)?$")
 
 
@@ -271,16 +272,30 @@ class FactReader:
 
     def _award_date(self, clauses: list[str], today: dt.date) -> tuple[dt.date, dt.date] | None:
         for c in clauses:
-            if not any(w in c for w in self.award_words):
+            at = self._award_said(c)
+            if at is None:
                 continue
             if m := _YEAR.search(c):
                 lo, hi = _date_range(m)
                 if lo <= today:
                     return lo, min(hi, today)
-            for word, back in _RELATIVE.items():
-                if word in c:
-                    y = today.year - back
-                    return dt.date(y, 1, 1), min(dt.date(y, 12, 31), today)
+            # the year word nearest the award (去年没…今年评上: 今年; 去年评上的今年还能用吗: 去年)
+            said = [(abs(c.find(word) - at), back) for word, back in _RELATIVE.items()
+                    if word in c and not (word == "前年" and "大前年" in c)]
+            if said:
+                y = today.year - min(said)[1]
+                return dt.date(y, 1, 1), min(dt.date(y, 12, 31), today)
+        return None
+
+    def _award_said(self, clause: str) -> int | None:
+        """Where a clause says the award was won (评上, 获的奖…), or None: also when it says
+        it was not (没评上, 未获奖, 落选: an applicant who did not win has no award to count)."""
+        for w in sorted(self.award_words, key=len, reverse=True):
+            start = 0
+            while (i := clause.find(w, start)) >= 0:
+                if not _NOT_WON.search(clause[max(0, i - 3):i]):
+                    return i
+                start = i + len(w)
         return None
 
     def _use_date(self, clauses: list[str], award: tuple[dt.date, dt.date],

@@ -173,3 +173,17 @@ def test_a_person_saying_who_they_are_is_never_judged_as_an_organisation(r):
     ans = r.ask("我是一个焊工，干了二十年，能报吗", today=TODAY)
     assert ans.reading is None or ans.reading.applicant_type == "individual", ans.reading
     assert 7 not in ans.articles[:1], ans.articles
+
+
+@pytest.mark.parametrize("question", ["去年没评上，今年还能报吗", "我们前年申报没获奖，现在能再报吗",
+                                      "2022年报过一次落选了，今年能报不"])
+def test_not_winning_is_no_award_to_count_a_validity_from(r, d, question):
+    ans = r.ask(question, today=TODAY)
+    assert ans.reading is None or ans.reading.topic != "validity", ans.reading
+    reply = reply_of(d, question)
+    assert "有效期内还不能" not in reply and not re.search(r"\d{4}年\d+月\d+日", reply), reply
+
+
+def test_the_year_said_with_the_award_is_the_awards(r):
+    ans = r.ask("去年评上的，今年还能用这个称号吗", today=TODAY)
+    assert ans.reading is not None and ans.reading.validity["award_from"].year == TODAY.year - 1
