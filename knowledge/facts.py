@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from knowledge.eligibility import (
@@ -134,6 +134,12 @@ class FactReader:
                 and any(w in text for w in self.reapply_asks + self.eligibility_asks)
                 and not any(w in text for w in hypothetical)):
             return self._judge("revoked", kind or ORGANIZATION, [revoked], today)
+        if (revoked is not None and revoked.values == (True,)
+                and any(w in text for w in self.use_asks)
+                and not any(w in text for w in hypothetical)):
+            # 奖被撤了，还能用荣誉称号吗: 第二十四条 took the award back, whatever its dates
+            return replace(self._judge("revoked", kind or ORGANIZATION, [revoked], today),
+                           topic="revoked_use")
         if award is not None and any(w in text for w in self.validity_asks + self.reapply_asks):
             return self._validity(kind or ORGANIZATION, award, text, today,
                                   self._use_date(clauses, award, today))

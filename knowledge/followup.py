@@ -278,7 +278,7 @@ def _remember(r: Retriever, ans: Answer, previous: dict[str, Any] | None, *,
     candidates = ans.candidates or list((previous or {}).get("candidates") or [])
     whole = ans.whole_article or (ans.kind == "reference" and not ans.quotes)
     # the asker's award was revoked (第二十四条's verdict): follow-ups stay on the ban
-    barred = bool(ans.reading is not None and ans.reading.topic == "revoked") or bool(
+    barred = bool(ans.reading is not None and ans.reading.topic in ("revoked", "revoked_use")) or bool(
         continuing and (previous or {}).get("barred"))
     return {"query": q[:200], "articles": ans.articles[:2] or (previous or {}).get("articles", []),
             "candidates": candidates[:5], "shown": shown, "entities": entities, "age": 0,

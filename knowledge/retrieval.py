@@ -975,7 +975,7 @@ class Retriever:
                     u for u in self._article_units(reading.article) if u.sentence.item == item],
                     q.intent)
             quotes = list({s.index: s for s in quotes}.values())
-        elif reading.topic == "revoked":
+        elif reading.topic in ("revoked", "revoked_use"):
             quotes = [u.sentence for u in self._article_units(reading.article)
                       if u.lead and not u.heading]
         else:

@@ -160,7 +160,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                          "2019年获的奖什么时候能再报", "我们2023年3月获奖，现在能再申报吗",
                          "2021年获奖的现在还能用吗", "公司成立四年半能报吗",
                          "2024年获奖，2026年的展会上还能用这个称号吗",
-                         "2020年获奖，2026年的画册上还能印这个荣誉吗"):
+                         "2020年获奖，2026年的画册上还能印这个荣誉吗",
+                         "奖项被撤销了，宣传册上还能写这个荣誉吗"):
             for r in say(question, "chat-question"):
                 messages.append((f"question {question}", r.html))
         for r in say("/verify 完全不存在的名字", "chat-none"):

@@ -187,3 +187,12 @@ def test_not_winning_is_no_award_to_count_a_validity_from(r, d, question):
 def test_the_year_said_with_the_award_is_the_awards(r):
     ans = r.ask("去年评上的，今年还能用这个称号吗", today=TODAY)
     assert ans.reading is not None and ans.reading.validity["award_from"].year == TODAY.year - 1
+
+
+@pytest.mark.parametrize("question", ["奖被撤销了，还能用这个荣誉称号吗", "我们的奖撤了，门口牌子还能挂着吗"])
+def test_a_revoked_award_may_no_longer_be_used_and_the_reply_says_so_first(r, d, question):
+    ans = r.ask(question, today=TODAY)
+    assert ans.reading is not None and ans.reading.topic == "revoked_use", ans.reading
+    reply = reply_of(d, question)
+    assert reply.startswith("不能") and "收回奖牌（奖杯）和证书" in reply, reply
+    assert "可在形象宣传中使用" not in reply and not re.search(r"\d{4}\s*[年-]|可再次申报", reply)

@@ -246,6 +246,8 @@ def verdict_lines(ans: Answer, pack: Pack | None = None) -> str:
     claims = load_claims(pack or configured.pack())
     if rd.topic == "revoked":
         return esc(claims.text("answer.revoked"))
+    if rd.topic == "revoked_use":
+        return esc(claims.text("answer.revoked_use"))
     if rd.topic == "validity":
         v = rd.validity
         said = rd.findings[0].stated if rd.findings else ""
@@ -323,7 +325,7 @@ def _verdict_reply(d: Dialogue, ans: Answer) -> Reply:
     if ans.reading is not None and ans.reading.topic == "eligibility":
         parts.append(T_FACT_SELFCHECK)
     related = [n for n in ans.articles if n not in shown][:2]
-    if ans.reading is not None and ans.reading.topic == "revoked":
+    if ans.reading is not None and ans.reading.topic in ("revoked", "revoked_use"):
         related = []  # 第二十四条: never paired with a date or a next step (第四条, 第十七条)
     if related:
         parts.append(T_RELATED + "；".join(f"{article_label(d, n)} {esc(r.title(n))}"
