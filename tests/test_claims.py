@@ -157,3 +157,13 @@ def test_the_placeholders_of_a_claim_are_what_string_format_sees():
     claim = load_claims(PACK).get("selfcheck.reapply")
     names = {n for _, n, _, _ in string.Formatter().parse(claim.text) if n}
     assert claim.placeholders == names == {"until", "again", "basis", "ref"}
+
+
+def test_every_ban_claim_shares_the_words_that_tell_a_ban_in_a_message():
+    # states_ban looks for the words every ban claim holds: a ban claim without them (or a
+    # prohibition filed as a ban) would leave it nothing to look for, and dates would be shown
+    claims = load_claims(PACK)
+    bans = [set(c.keywords) for c in claims.claims.values() if c.kind == BAN]
+    assert bans and set.intersection(*bans)
+    assert claims.states_ban("该单位或个人今后不得申报市政府质量奖。")
+    assert not claims.states_ban("获奖单位和个人在有效期内可在形象宣传中使用荣誉称号")
