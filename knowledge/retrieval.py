@@ -126,6 +126,7 @@ _CLAUSES = re.compile(r"[，；。]")
 ASKING = re.compile(r"[吗么嘛呢]|[不没否]$|啥|什么|几|多少|多久|多长|怎么|怎样|咋|如何|哪|谁|是否|能否|可否"
                    r"|能不能|可不可以|要不要|有没有|是不是|算不算")
 _LEANS = re.compile(r"^(?:那|这|它|其|此|该)|一样|相同|区别|不同|同样|类似|比")
+QUOTED_PHRASE = 4  # characters of a question's word found in the measures that tie it to them
 PARALLEL_HEAD = 6  # characters two sentences share, kinds' names aside, to say the same of both
 _PARTS = re.compile(r"[，。？！?!；;,\s]+")
 
@@ -372,6 +373,7 @@ class Retriever:
         self.vocabulary: set[str] = set(self.words.df)
         # words of the pack's terms that few articles use (弄虚作假, 商业秘密): a question that
         # reaches one, directly or through a synonym, is about the measures
+        self._full_text = normalize("".join(a.text for a in self.reg.articles))
         self._award_names = {normalize(w) for w in (*self.scope.award_words, self.scope.award,
                                                      "奖", "奖项")}
         self._distinctive = {w for ts in self.terms.values() for t in ts for w in self._words(t)
@@ -1044,6 +1046,9 @@ class Retriever:
         """The question names the award, a step of it, or reaches one of the measures'
         distinctive terms (directly or through a synonym)."""
         return (self.scope.anchored(q.text) or any(t in self._distinctive for t in q.query)
+                # a phrase of four characters or more quoted from the measures (法人或其他组织)
+                or any(len(t) >= QUOTED_PHRASE and q.query[t] >= 1.0 and t in self._full_text
+                       for t in q.query)
                 # through a synonym or a typo's repair (说了算 -> 认定, 申保质量将 -> 申报, 质量奖)
                 or self.scope.anchored_by(" ".join(sorted(q.reached))))
 

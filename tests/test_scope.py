@@ -343,3 +343,16 @@ def test_where_the_office_is_is_a_contact_the_measures_do_not_give():
     ans = retriever_for().ask("质量强市办公室在哪里")
     assert ans.decline is not None and ans.decline.topic == "contacts", ans
     assert retriever_for().ask("公示在哪看").decline is None
+
+
+@pytest.mark.parametrize("question", ["获奖后公司更名了，荣誉还算吗", "单位换了法定代表人，奖还有效吗"])
+def test_a_winner_changing_its_name_or_legal_representative_is_declined_with_the_reason(question):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.topic in ("changes", "certificates"), ans
+
+
+def test_a_phrase_quoted_from_the_measures_ties_a_question_to_them():
+    # nothing else in 严重违法失信企业名单是啥意思 names the award: the phrase itself does
+    ans = retriever_for().ask("严重违法失信企业名单是啥意思")
+    assert not ans.abstained and ans.articles[0] == 7, ans
+    assert retriever_for().ask("法人或其他组织指什么").articles[:1] == [7]
