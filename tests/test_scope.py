@@ -356,3 +356,9 @@ def test_a_phrase_quoted_from_the_measures_ties_a_question_to_them():
     ans = retriever_for().ask("严重违法失信企业名单是啥意思")
     assert not ans.abstained and ans.articles[0] == 7, ans
     assert retriever_for().ask("法人或其他组织指什么").articles[:1] == [7]
+
+
+@pytest.mark.parametrize("question", ["沧州某某机械公司是不是获奖企业", "怎么查询获奖企业", "张三有没有获过奖"])
+def test_whether_a_named_firm_won_points_to_verify(question):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.command == "verify", ans
