@@ -81,7 +81,7 @@ SMALLTALK = {
                 "我不是人工客服，办法没有规定的事项我会直说。",
     "abilities": "我可以：\n• 回答《{title}》的问题，引用条文原文，例如 <i>奖金给多少</i>\n"
                  "• 自查申报条件：/selfcheck\n• 查看条文：发送条号，例如 <i>第十五条</i> 或 <i>15</i>；"
-                 "/toc 查看目录" + T_ABILITY_STATUS + "\n发送 /help 查看全部功能。",
+                 "/toc 查看目录{status}\n发送 /help 查看全部功能。",
     "bye": "再见！有问题随时来问。",
     "ack": "好的。还有问题随时问我。",
 }
@@ -132,15 +132,17 @@ def _notes(ans: Answer) -> str:
     return "".join(f"\n{T_NOTE}{esc(n)}" for n in dict.fromkeys(ans.notes))
 
 
-def answer_reply(d: Dialogue, ans: Answer) -> Reply:
+def answer_reply(d: Dialogue, ans: Answer, *, offers_status: bool = True) -> Reply:
     """Render an answer: the quote first, then the citation, then related articles; a best
-    answer says so and offers the alternatives; a decline says why."""
+    answer says so and offers the alternatives; a decline says why. ``offers_status``: the
+    channel runs /status (the web page, which knows no one, does not)."""
     r = retriever(d)
     if ans.kind == "empty":
         return Reply(T_EMPTY)
     if ans.kind == "smalltalk":
         text = SMALLTALK.get(ans.smalltalk or "", SMALLTALK["ack"])
-        return Reply(text.format(title=esc(d.pack.title), doc=esc(d.pack.doc_number)))
+        return Reply(text.format(title=esc(d.pack.title), doc=esc(d.pack.doc_number),
+                                 status=T_ABILITY_STATUS if offers_status else ""))
     if ans.kind == "no_such_article":
         total = len(d.pack.regulation.articles)
         n = ans.requested or 0
@@ -395,10 +397,7 @@ def ask(turn: Turn, text: str, *, log: bool = True) -> Reply:
                         "last": {"kind": ans.kind, "articles": ans.candidates,
                                  "declined": ans.abstained}}
     if ans.kind == "smalltalk":
-        if ans.smalltalk == "abilities" and not turn.offers("status"):
-            return Reply(SMALLTALK["abilities"].replace(T_ABILITY_STATUS, "").format(
-                title=esc(d.pack.title), doc=esc(d.pack.doc_number)))
-        return answer_reply(d, ans)
+        return answer_reply(d, ans, offers_status=turn.offers("status"))
     d.emit("question", turn, answered=not ans.abstained)
     turn.state["last_question"] = {"text": text[:500], "articles": ans.articles}
     from bot.learning import outcome_of
