@@ -278,8 +278,8 @@ def _remember(r: Retriever, ans: Answer, previous: dict[str, Any] | None, *,
     candidates = ans.candidates or list((previous or {}).get("candidates") or [])
     whole = ans.whole_article or (ans.kind == "reference" and not ans.quotes)
     # the asker's award was revoked (第二十四条's verdict): follow-ups stay on the ban
-    barred = bool(ans.reading is not None and ans.reading.topic in ("revoked", "revoked_use")) or bool(
-        continuing and (previous or {}).get("barred"))
+    barred = (ans.reading is not None and ans.reading.topic in ("revoked", "revoked_use")) or (
+        continuing and bool((previous or {}).get("barred")))
     return {"query": q[:200], "articles": ans.articles[:2] or (previous or {}).get("articles", []),
             "candidates": candidates[:5], "shown": shown, "entities": entities, "age": 0,
             "whole": whole, "barred": barred}
@@ -360,8 +360,8 @@ def _gives_what_the_topic_lacks(r: Retriever, norm: str, art: int, topic_arts: l
     """有效期几年 after 什么情况会被撤销: the question asks for a duration (an amount, a count…)
     that its own article states and the topic's never does (第二十四条 says 在有效期内, no
     length)."""
-    return r.gives_asked(art, norm) is True and all(
-        r.gives_asked(a, norm) is False for a in topic_arts)
+    gives = r.gives_asked(norm, [art, *topic_arts])
+    return gives is not None and gives[art] and not any(gives[a] for a in topic_arts)
 
 
 def _whole_question(r: Retriever, norm: str) -> bool:

@@ -30,6 +30,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -930,7 +931,7 @@ class Retriever:
         if outside[0] == 0 or not (ASKING.search(first) and not _LEANS.search(first)
                                    and self.scope.anchored(first)):
             return None
-        return "，".join(p for i, p in enumerate(parts[:outside[0]]))
+        return "，".join(parts[:outside[0]])
 
     def _parts(self, text: str) -> list[_Query]:
         """The questions of a message asking several (公示几天 公示期间有人提异议咋处理): its
@@ -1016,14 +1017,15 @@ class Retriever:
                 return h
         return None
 
-    def gives_asked(self, number: int, text: str) -> bool | None:
-        """Whether article ``number`` gives the specific kind of answer the question asks for
-        (an amount, a duration, a count, who, when…); None when it asks for none of them."""
+    def gives_asked(self, text: str, numbers: Iterable[int]) -> dict[int, bool] | None:
+        """For each article, whether it gives the specific kind of answer the question asks
+        for (an amount, a duration, a count, who, when…); None when it asks for none."""
         q = self.prepare(normalize(text))
         specific = q.intent.kinds & _SPECIFIC
         if not specific:
             return None
-        return self._gives(number, replace(q.intent, kinds=specific), q)
+        wanted = replace(q.intent, kinds=specific)
+        return {n: self._gives(n, wanted, q) for n in numbers}
 
     def _gives(self, number: int, intent: Intent, q: _Query) -> bool:
         """Some sentence of the article gives the kind of answer asked for."""
