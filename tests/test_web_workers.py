@@ -1,5 +1,5 @@
-"""``qabot serve --workers 2``: two processes on one socket and one database, as a person uses
-them: every request on a new connection (so either worker may answer it), one session across
+"""``qabot serve --workers 2``: two processes on one socket and one database (SQLite and
+PostgreSQL), as a person uses them: every request on a new connection (so either worker may answer it), one session across
 them, a self-check carried from one to the other, and SIGTERM stopping both."""
 
 from __future__ import annotations
@@ -52,10 +52,12 @@ def cpu_ticks(pid: int) -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+def served(tmp_path: Path, db_url: str) -> Iterator[Served]:
+    """Two workers on one database: a SQLite file, or a schema of the test PostgreSQL."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WEB_", "DATABASE_URL"))}
     env["QABOT_DATA_DIR"] = str(tmp_path / "data")
+    env["DATABASE_URL"] = db_url
     proc, port = start_serve(tmp_path, env, "--workers", "2")
     s = Served(proc, port)
     try:
