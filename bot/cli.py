@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="replace")
     logging.basicConfig(level=os.environ.get("QABOT_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    parser = build_parser()
+    from knowledge.cache import paused_gc
+
+    with paused_gc():  # the commands' imports
+        parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()

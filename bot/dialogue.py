@@ -31,6 +31,7 @@ from bot.turn import (
     esc,
     owner_tag,
 )
+from knowledge.cache import paused_gc
 from knowledge.pack import Pack
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ class Dialogue:
         # revised): (turn, what was asked: "/article", "btn:art" or "text", replies) -> replies
         self.reply_filters: list[Callable[[Turn, str, list[Reply]], list[Reply]]] = []
         self._tz = ZoneInfo(str(self.pack.meta.get("timezone", "Asia/Shanghai")))
-        register_all(self, features)
+        with paused_gc():  # the features' imports: a burst of long-lived objects
+            register_all(self, features)
 
     # -- registration -------------------------------------------------------------------
     def command(self, name: str, description: str, *, staff: bool = False,

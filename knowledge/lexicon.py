@@ -90,9 +90,20 @@ class Segmenter:
     def is_word(self, w: str) -> bool:
         return bool(self._tk.FREQ.get(w))
 
+    # A segmenter is pickled with its dictionary (knowledge/cache.py); jieba's tokenizer holds
+    # a lock, which is made afresh.
+    def __getstate__(self) -> dict[str, object]:
+        return {"dictionary": self._tk.dictionary, "freq": self._tk.FREQ, "total": self._tk.total}
 
-@cache
-def _tokenizer():  # type: ignore[no-untyped-def]
+    def __setstate__(self, state: dict[str, object]) -> None:
+        jieba = _jieba()
+        tk = jieba.Tokenizer(dictionary=state["dictionary"])
+        tk.FREQ, tk.total, tk.initialized = state["freq"], state["total"], True
+        self._tk = tk
+        self.general_words = tk.FREQ
+
+
+def _jieba():  # type: ignore[no-untyped-def]
     # jieba's _compat imports pkg_resources (~80 ms) only to find its default dictionary;
     # we never use that dictionary, so let the import fail over to its fallback.
     blocked = "pkg_resources" not in sys.modules
@@ -104,6 +115,12 @@ def _tokenizer():  # type: ignore[no-untyped-def]
         if blocked:
             del sys.modules["pkg_resources"]
     jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+@cache
+def _tokenizer():  # type: ignore[no-untyped-def]
+    jieba = _jieba()
     tk = jieba.Tokenizer(dictionary=str(_lexicon_file("dict.txt")))
     tk.initialize()
     return tk

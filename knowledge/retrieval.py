@@ -1655,4 +1655,6 @@ def _fill(template: str, meta: dict[str, Any]) -> str:
 
 @cache
 def retriever_for(pack_id: str = "cangzhou-2020") -> Retriever:
-    return Retriever(load_pack(pack_id))
+    from knowledge.cache import cached_retriever
+
+    return cached_retriever(load_pack(pack_id))

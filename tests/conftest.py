@@ -14,6 +14,7 @@ rows and can run alongside other work on the same database.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,6 +25,10 @@ from fakebotapi import FakeBotAPI
 from hypothesis import settings as hypothesis_settings
 
 PG_ENV = "QABOT_TEST_POSTGRES_URL"
+
+# The built-retriever cache (knowledge/cache.py) of the tests and of the processes they start:
+# a folder of this run's own, never the user's ~/.cache.
+os.environ.setdefault("QABOT_CACHE_DIR", tempfile.mkdtemp(prefix="qabot-test-cache-"))
 
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None,
                                      print_blob=True)

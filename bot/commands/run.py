@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncio
 
 logger = logging.getLogger(__name__)
 

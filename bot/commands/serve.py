@@ -11,14 +11,15 @@ starts and stops with the server. WEBHOOK_URL is the public URL Telegram calls
 from __future__ import annotations
 
 import argparse
-import asyncio
-import ipaddress
 import logging
-import socket
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.argtypes import whole
+
+if TYPE_CHECKING:  # imported where used: `qabot ask` builds this parser and needs neither
+    import asyncio
+    import socket
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -143,6 +144,7 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
     collector's sight. A full collection over it took 44 ms, twice the p99 a web question is
     allowed; serving questions rarely causes one (none in 10,000 turns), but long-lived
     objects made while serving (a rate-limit entry per session) do in time."""
+    import asyncio
     import gc
 
     gc.collect()
@@ -213,6 +215,9 @@ def _web_path(path: str) -> bool:
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket on ``host:port`` (port 0: any free port)."""
+    import ipaddress
+    import socket
+
     from bot.settings import SettingsError
 
     try:
@@ -244,6 +249,8 @@ async def serve_asgi(app: Any, host: str, port: int, *, stop: asyncio.Event | No
     The socket is bound before the app starts, so a lifespan that registers a webhook never
     races the listener; a start-up failure (the app's lifespan failed) raises QabotError.
     """
+    import asyncio
+
     import uvicorn
 
     from knowledge.errors import QabotError
@@ -274,6 +281,8 @@ async def serve_asgi(app: Any, host: str, port: int, *, stop: asyncio.Event | No
 
 async def _announce(server: Any, sock: socket.socket,
                     ready: Callable[[int], None] | None) -> None:
+    import asyncio
+
     while not server.started:
         await asyncio.sleep(0.02)
     if ready is not None:

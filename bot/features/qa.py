@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.turn import Button, Reply, Turn, esc
+from knowledge.cache import cached_retriever
 from knowledge.followup import answer_in_context
 from knowledge.numerals import parse_int, to_chinese
 from knowledge.regulation import Sentence
@@ -23,7 +24,7 @@ EXAMPLES = ["公示期几天", "公司成立四年能申报吗", "奖金给多�
 def retriever(d: Dialogue) -> Retriever:
     r = getattr(d, "_retriever", None)
     if r is None:
-        r = Retriever(d.pack)
+        r = cached_retriever(d.pack)
         d._retriever = r  # type: ignore[attr-defined]
     return r
 
