@@ -114,12 +114,15 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
         new = bool(NEW_CUES.search(_PARTICLES.sub("", norm)))
         art, boost = arts[0], FOLLOW_BOOST
         if (not ans.abstained and ans.articles[0] not in arts
-                and ans.hits[0].score >= SELF_STANDING and not _asks_only(r, norm)
-                and (_own_words(r, norm, ans.articles[0], arts) or _whole_question(r, norm)
-                     or _gives_what_the_topic_lacks(r, norm, ans.articles[0], arts))):
+                and ans.hits[0].score >= SELF_STANDING
+                and (_gives_what_the_topic_lacks(r, norm, ans.articles[0], arts)
+                     or (not _asks_only(r, norm) and (_own_words(r, norm, ans.articles[0], arts)
+                                                      or _whole_question(r, norm))))):
             # 过期了还能挂牌子吗 after 有效期几年: a question of its own (挂牌 -> 沿用, which
             # the topic's article never says), answered well alone; so is one that names its
-            # kind of award and asks (个人奖申报有啥条件 after a question on the prize money)
+            # kind of award and asks (个人奖申报有啥条件 after a question on the prize money),
+            # and one asking for what the topic's article never states (评上了给多少钱 after
+            # the conditions: an amount)
             ans = _of_the_kind(r, ans, text, norm, topic, today)
             return ans, _remember(r, ans, None)
         speaking = _speaking(r, arts, norm, topic, unseen=new)
@@ -275,6 +278,10 @@ def _remember(r: Retriever, ans: Answer, previous: dict[str, Any] | None, *,
     q = query or (previous or {}).get("query", "") if continuing else (query or ans.text)
     entities = sorted(ans.intent.entities) if ans.intent and ans.intent.entities else (
         list((previous or {}).get("entities") or []) if continuing else [])
+    if ans.reading is not None and ans.reading.applicant_type in {k.id for k in r.kinds}:
+        # 俺就是个普通工人，厂里出过事故，耽误俺不: the rules read a person asking about the
+        # individual prize, though 厂 names an organisation
+        entities = [ans.reading.applicant_type]
     candidates = ans.candidates or list((previous or {}).get("candidates") or [])
     whole = ans.whole_article or (ans.kind == "reference" and not ans.quotes)
     # the asker's award was revoked (第二十四条's verdict): follow-ups stay on the ban

@@ -33,6 +33,10 @@ INTENTS = ("amount", "count", "duration", "frequency", "when", "who", "where", "
            "consequence", "conditions", "reason", "basis", "process", "content")
 # 几年评一次 asks how often, not how long (a duration) nor how many (a count)
 _NOT_WITH_FREQUENCY = frozenset({"duration", "count"})
+
+
+def _within(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(a <= span[0] and span[1] <= b for a, b in spans)
 _PUNCT = re.compile(r"[\s，。！？、,.!?~～…；;：:“”\"'（）()【】\[\]《》<>]+")
 
 
@@ -93,11 +97,17 @@ class Language:
     def intent(self, text: str, kinds: tuple[Kind, ...] = ()) -> Intent:
         """The intents of a normalised question; ``kinds`` are the pack's kinds of award."""
         found = {name for name, rx in self.ask.items() if rx.search(text)}
+        spans: list[tuple[int, int]] = []
         if "frequency" in found:
-            found -= _NOT_WITH_FREQUENCY
+            # 一年评几回 asks how often, not a count or a duration; one asked outside it stays
+            # (一年评几回，每回最多评多少家单位)
+            spans = [m.span() for m in self.ask["frequency"].finditer(text)]
+            found -= {name for name in _NOT_WITH_FREQUENCY & found
+                      if all(_within(m.span(), spans) for m in self.ask[name].finditer(text))}
         count_of = None
-        if "count" in found and (m := self._count_of.search(text)):
-            count_of = m.group(1)
+        if "count" in found:
+            count_of = next((m.group(1) for m in self._count_of.finditer(text)
+                             if not _within(m.span(), spans)), None)
         return Intent(frozenset(found), count_of, frozenset(named_kinds(text, kinds)))
 
     def asks_all_conditions(self, text: str) -> bool:

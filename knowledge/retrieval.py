@@ -731,9 +731,13 @@ class Retriever:
 
     def _counted(self, text: str) -> str | None:
         """What a count question counts: the word after 几个/多少家 (几个部门 -> 部门)."""
-        toks = self.seg.cut(text)
-        for i, t in enumerate(toks[:-1]):
-            if _COUNT_WORD.match(t):
+        for chunk in chunks(text):  # 评几回，每回…: never the word after a comma
+            toks = self.seg.cut(chunk)
+            for i, t in enumerate(toks[:-1]):
+                if t in ("几", "多少") and i + 2 < len(toks) and _COUNT_WORD.match(t + toks[i + 1]):
+                    t, i = t + toks[i + 1], i + 1  # 多少 + 家 + 单位
+                elif not _COUNT_WORD.match(t):
+                    continue
                 nxt = toks[i + 1]
                 if all(is_cjk(c) for c in nxt) and nxt not in self.stopwords:
                     return nxt
@@ -1399,15 +1403,20 @@ class Retriever:
         specific = q.intent.kinds & _ANSWERED
         if not specific:
             return []
-        wanted = replace(q.intent, kinds=specific)
-        if any(self._intent_match(u, wanted, q.query) for u in chosen):
-            return []
         qb = set(q.bigrams)
         few = len(scored) <= 2  # 为啥要制定 in a two-sentence article: 为落实… answers
-        found = [(sc, u) for sc, u in scored if u not in chosen
-                 and self._intent_match(u, wanted, q.query)
-                 and (few or self._lexical(u, q.query, qb) > 0)]
-        return [max(found, key=lambda x: x[0])[1]] if found else []
+        out: list[Unit] = []
+        # each fact asked for on its own (一年评几回，每回最多评多少家: how often *and* how many)
+        for kind in sorted(specific):
+            wanted = replace(q.intent, kinds=frozenset({kind}))
+            if any(self._intent_match(u, wanted, q.query) for u in chosen + out):
+                continue
+            found = [(sc, u) for sc, u in scored if u not in chosen and u not in out
+                     and self._intent_match(u, wanted, q.query)
+                     and (few or self._lexical(u, q.query, qb) > 0)]
+            if found:
+                out.append(max(found, key=lambda x: x[0])[1])
+        return out
 
     def _parallels(self, content: list[Unit], chosen: list[Unit]) -> list[Unit]:
         """For a question that names no kind of award, the sentence saying the same of the

@@ -81,12 +81,12 @@ class Scope:
         self._other_place = re.compile(
             f"(?P<place>{_alternation(others)})(?:(?:也|还|都|自己)?有(?:个|一个|自己的)?)?"
             f"(?P<award>{owner}{noun})")
-        # a county of the place with an award of its own (任丘市自己有没有市长质量奖, 黄骅市长质量奖):
-        # not this one, though the county is inside the place
+        # a county of the place with an award of its own (任丘市自己有没有市长质量奖, 黄骅市长质量奖,
+        # 献县质量奖): not this one, though the county is inside the place
         inside = _alternation(self.inside)
         self._inside_award = re.compile(
             f"(?P<place>{inside})(?:市|县|区)?(?:(?:自己|也|还|单独|另外)[^，。？！]{{0,6}}?"
-            f"(?P<own>(?:市长|县长|区长|政府)?质量[奖将])|(?P<head>(?:市长|县长|区长)质量[奖将]))"
+            f"(?P<own>(?:市长|县长|区长|政府)?质量[奖将])|(?P<head>(?:市长|县长|区长|政府)?质量[奖将]))"
         ) if inside else None
         self._levels: list[tuple[re.Pattern[str], str]] = []
         for lv in data.get("levels") or []:

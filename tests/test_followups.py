@@ -389,6 +389,26 @@ def test_a_short_question_asking_what_the_topics_article_never_states_is_its_own
     assert chat.outcome["articles"][0] == article and said in reply, reply
 
 
+def test_an_amount_asked_after_the_conditions_is_answered_by_the_prize_alone(d):
+    # 第七条 states no sum: the prize article answers, not the conditions beside it
+    chat = Chat(d)
+    chat.say("企业申报要满足啥")
+    reply = chat.say("评上给多少钱")  # no word of the measures: it leans on the topic, which has no sum
+    assert chat.outcome["articles"][:1] == [16] and "下列基本条件" not in reply, reply
+    assert "30万元" in reply, reply
+
+
+def test_a_person_the_rules_read_keeps_the_individual_prize_in_view(d):
+    # the unit's accident is the fact, the asker is a person: 第八条（四）, and later the
+    # individual prize, though 单位 names an organisation
+    chat = Chat(d)
+    chat.say("我搞质量检验十年了，想以个人名义申报")
+    reply = chat.say("我只是个普通检验员，单位去年出过安全事故，耽误我吗")
+    assert chat.outcome["articles"][0] == 8 and "个人为所属单位负责人的" in reply, reply
+    reply = chat.say("评上了奖金多少")
+    assert "2万元" in reply and "30万元" not in reply, reply
+
+
 @pytest.mark.parametrize("first, then, verdict", [
     ("过期了还能用这个荣誉吗", "我们是2020年的奖", "已过有效期"),
     ("企业申报得满足啥条件", "我们成立才三年", "还不能"),

@@ -193,6 +193,20 @@ def test_a_count_of_something_else_is_never_answered_with_the_award_quota(r, que
     assert not any("不超过7个" in s.text or "不超过3个" in s.text for s in ans.quotes)
 
 
+@pytest.mark.parametrize("question", ["质量奖多久评一次，一次评几个组织奖", "一年评几回？每回评多少家单位？",
+                                      "每年都评吗，名额有几个"])
+def test_two_facts_asked_in_one_message_are_both_quoted(r, question):
+    # how often *and* how many: the sentence of each, not only the first
+    text = "".join(s.text for s in r.ask(question).quotes)
+    assert "每年认定一次" in text and "原则上每次不超过" in text, text
+
+
+@pytest.mark.parametrize("question", ["一年评几次", "几年评一次"])
+def test_how_often_alone_is_not_answered_with_the_quota(r, question):
+    text = "".join(s.text for s in r.ask(question).quotes)
+    assert "每年认定一次" in text and "不超过" not in text, text
+
+
 def test_a_question_about_when_the_validity_starts_is_not_answered_with_the_effective_date(r):
     ans = r.ask("获奖有效期从什么时候开始算")
     assert ans.articles[0] == 4 and 26 not in [s.article for s in ans.quotes]

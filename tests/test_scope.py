@@ -146,6 +146,10 @@ def test_what_a_question_tells_is_not_what_it_asks(question, article):
     ("沧州市科学技术进步奖奖金多少", "科学技术进步奖"),
     ("黄骅自己有没有市长质量奖", "黄骅"),
     ("泊头市长质量奖怎么报", "泊头"),
+    # a county's own award named without 自己/市长 (河间质量奖, 任丘市政府质量奖)
+    ("河间质量奖奖金多少", "河间"),
+    ("任丘市政府质量奖一年评几个", "任丘"),
+    ("鲁班奖要什么条件才能报", "鲁班奖"),
 ])
 def test_another_award_of_the_place_or_of_one_of_its_counties_is_declined(d, question, other):
     row = answer_json(d, question)
@@ -174,6 +178,7 @@ def test_a_contact_decline_names_no_office_as_the_contact(d):
     ("颁奖典礼在哪儿办", "颁奖仪式"),
     ("奖杯长什么样", "样式"),
     ("每年大概有多少家企业申报", "统计"),
+    ("到现在一共评上过多少家企业", "获奖名单"),
     ("申报前有培训班吗", "培训"),
     ("获奖企业的职工能涨工资吗", "工资"),
     ("网上申报的网址是什么", "联系方式"),
@@ -239,6 +244,12 @@ def test_topics_the_measures_do_not_address_are_declined(question, topic):
     ("单位改制了 我个人奖还能找谁推荐", None),
     ("评审意见最后是专家说了算吗", None),
     ("我是评委 我亲戚的公司也报了 我还能当评委吗", 25),
+    # a loan in the story of a question on the conditions, or on the honour's validity
+    ("我们去年贷款逾期了一回，上了不良信用记录，今年还能报吗", 7),
+    ("办贷款时银行要看获奖证书，我们的奖还在有效期内吗", None),
+    # a reviewer asking what the role demands, not how to become one
+    ("当了评审专家以后要遵守哪些纪律", 25),
+    ("做评审专家的，企业的技术资料要保密吗", 25),
 ])
 def test_a_topics_word_in_the_story_does_not_decline_the_question(question, article):
     from knowledge.retrieval import retriever_for
