@@ -44,7 +44,9 @@ SELF_STANDING = 0.5
 _ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
 # words around the other kind of award that ask nothing new (那要是厂子自己报呢, 单位来报呢)
-_SWAP_FILLER = ("自己", "单独", "来报", "申报", "报", "的话", "来", "也", "子")
+_SWAP_FILLER = ("自己", "单独", "来报", "申报", "报", "的话", "来", "也", "子",
+                # a correction (不是，我问的是个人奖): the other kind, asked again
+                "不是", "我问的是", "我说的是", "我是说", "我想问的是", "问的是", "说的是", "我问")
 # this place said without its name (那咱们这的呢)
 _HERE = ("咱们这边", "我们这边", "咱们这", "我们这", "咱这", "本地", "这边", "咱们", "我们", "咱", "这里")
 _PRONOUNS = ("他们", "它们", "他", "她", "它", "这个", "那个", "这些", "那些", "这样", "那样", "这种")
@@ -102,6 +104,14 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
         swapped = _swap_kind(r, norm, topic)
         if swapped is not None:
             ans = r.ask(swapped, today=today, prefer=tuple(topic["articles"][:1]))
+            kinds = r.lang.intent(normalize(swapped), r.kinds).entities
+            about = r.article_kinds(ans.articles[0]) if ans.articles else frozenset()
+            if len(kinds) == 1 and about and not about & kinds and (alt := next(
+                    (h.article for h in ans.ranked if r.article_kinds(h.article) & kinds),
+                    None)) is not None:
+                # 不是，我问的是个人奖 after 组织奖要成立满几年: the other kind's article
+                # (第八条), not the topic's, which is about the kind no longer asked
+                ans = r.ask(swapped, today=today, prefer=(alt,), boost=ANSWERS_BOOST)
             if not ans.abstained:
                 ans.query = text
                 return ans, _remember(r, ans, topic, query=swapped)
@@ -199,9 +209,19 @@ def _of_the_kind(r: Retriever, ans: Answer, text: str, norm: str, topic: dict[st
     if len(entities) != 1 or r.lang.intent(norm, r.kinds).entities:
         return ans
     kind = next((k for k in r.kinds if k.id == entities[0]), None)
-    others = [k.name for k in r.kinds if kind is not None and k.id != kind.id]
-    if kind is None or not any(o in s.text and kind.name not in s.text
-                               for s in ans.quotes for o in others):
+    if kind is None or not ans.articles:
+        return ans
+    others = [k.name for k in r.kinds if k.id != kind.id]
+    about = r.article_kinds(ans.articles[0])
+    if about and kind.id not in about:
+        # 医院前年出过事故，影响他不 about a head applying for the individual prize: 第八条,
+        # not 第七条 (an article about the other kind only)
+        again = r.ask(f"{kind.name}{text}", today=today)
+        if not again.abstained and kind.id in r.article_kinds(again.articles[0]):
+            again.query = text
+            return again
+        return ans
+    if not any(o in s.text and kind.name not in s.text for s in ans.quotes for o in others):
         return ans
     again = r.ask(f"{kind.name}{text}", today=today, prefer=tuple(ans.articles[:1]))
     if again.abstained or again.articles[:1] != ans.articles[:1]:

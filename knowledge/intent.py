@@ -78,6 +78,7 @@ class Language:
         self.negators = frozenset(str(w) for w in data.get("negators") or ())
         self._all_conditions = re.compile(
             "|".join(f"(?:{p})" for p in data.get("all_conditions") or ["$^"]))
+        self._besides = re.compile("|".join(f"(?:{p})" for p in data.get("besides") or ["$^"]))
         self.dependent_openers = tuple(data.get("dependent_openers") or ())
         self.dependent_after_semicolon = tuple(data.get("dependent_after_semicolon") or ())
         self.smalltalk: dict[str, str] = {}
@@ -109,6 +110,10 @@ class Language:
             count_of = next((m.group(1) for m in self._count_of.finditer(text)
                              if not _within(m.span(), spans)), None)
         return Intent(frozenset(found), count_of, frozenset(named_kinds(text, kinds)))
+
+    def asks_besides(self, text: str) -> bool:
+        """除了…还有啥: the rest of a list is asked for, not the item named."""
+        return bool(self._besides.search(text))
 
     def asks_all_conditions(self, text: str) -> bool:
         """还要满足啥, 条件有哪些: every condition is asked for, not whether one is met."""

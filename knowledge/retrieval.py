@@ -1177,6 +1177,10 @@ class Retriever:
                 out.update(_bigrams(name))
         return out
 
+    def article_kinds(self, number: int) -> frozenset[str]:
+        """The kinds of award an article is about (empty: either)."""
+        return self._article_kind(number)
+
     def _article_kind(self, number: int) -> frozenset[str]:
         """The kinds of award an article is about: those its opening sentence names (第七条:
         单位; 第八条: 个人), and any kind a later sentence is about on its own (第十六条's
@@ -1343,6 +1347,10 @@ class Retriever:
                 return [], True  # staff chose 整条: the whole article
             asked = frozenset()  # the part staff chose, whole, whichever kind of award it names
         content = [u for u in units if not u.heading]
+        if bonus < LEARNED_HINT_BONUS and self.lang.asks_besides(q.text) and any(
+                u.opens_list for u in units):
+            # 除了出事故还有啥情况会被撤: the whole list, the item named among the rest
+            return self._whole_list(units, asked), False
         scored: list[tuple[float, Unit]] = []
         for u in content:
             if asked and u.kinds and not (u.kinds & asked):

@@ -389,6 +389,13 @@ def test_a_short_question_asking_what_the_topics_article_never_states_is_its_own
     assert chat.outcome["articles"][0] == article and said in reply, reply
 
 
+def test_a_correction_to_the_other_kind_asks_the_other_kinds_article(d):
+    chat = Chat(d)
+    chat.say("组织奖要成立满几年才能申报")
+    chat.say("不是，我说的是个人奖")
+    assert chat.outcome["articles"][0] == 8, chat.outcome
+
+
 def test_an_amount_asked_after_the_conditions_is_answered_by_the_prize_alone(d):
     # 第七条 states no sum: the prize article answers, not the conditions beside it
     chat = Chat(d)

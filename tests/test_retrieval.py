@@ -201,6 +201,15 @@ def test_two_facts_asked_in_one_message_are_both_quoted(r, question):
     assert "每年认定一次" in text and "原则上每次不超过" in text, text
 
 
+@pytest.mark.parametrize("question, article, items", [
+    ("除了出了重大事故以外，还有哪些情形会被撤销", 24, 5),
+    ("单位申报除了要干满5年，还有什么条件", 7, 5)])
+def test_the_rest_of_a_list_asked_for_is_the_whole_list(r, question, article, items):
+    ans = r.ask(question)
+    assert ans.articles[0] == article
+    assert len({s.item for s in ans.quotes if s.item is not None}) == items, ans.quotes
+
+
 @pytest.mark.parametrize("question", ["一年评几次", "几年评一次"])
 def test_how_often_alone_is_not_answered_with_the_quota(r, question):
     text = "".join(s.text for s in r.ask(question).quotes)

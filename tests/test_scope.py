@@ -99,10 +99,19 @@ def test_an_award_another_place_or_level_has_is_declined_by_its_name(d, question
     assert not [f for f in FIGURES if f in str(row["reply"])]
 
 
-def test_this_years_dates_are_declined_with_article_ten_offered(d):
-    row = answer_json(d, "今年的市政府质量奖几号截止报名")
+@pytest.mark.parametrize("question", ["今年的市政府质量奖几号截止报名", "一般几月份截止申报",
+                                      "哪个月开始报名"])
+def test_this_years_dates_are_declined_with_article_ten_offered(d, question):
+    row = answer_json(d, question)
     assert row["abstained"] and row["articles"][:1] == [10]
     assert "申报通知" in str(row["reply"]) and "第十条" in str(row["reply"])
+
+
+@pytest.mark.parametrize("question, article", [("这个办法哪天开始施行", 26),
+                                               ("有效期从什么时候开始算", 4)])
+def test_when_the_measures_or_a_validity_start_is_no_round_date(question, article):
+    ans = retriever_for().ask(question)
+    assert ans.decline is None and ans.articles[:1] == [article], ans.articles
 
 
 @pytest.mark.parametrize("question, article", [
