@@ -210,6 +210,18 @@ def test_the_rest_of_a_list_asked_for_is_the_whole_list(r, question, article, it
     assert len({s.item for s in ans.quotes if s.item is not None}) == items, ans.quotes
 
 
+@pytest.mark.parametrize("question, article, words", [
+    ("审核的时候会派人到我们公司看看吗", 13, "现场核查"),
+    ("拿了奖以后是不是三天两头来检查", 23, "巡访"),
+    ("公司拿组织奖，我同时拿个人奖，两份奖励都有吗", 16, "2万元"),
+    ("评审的工作人员要遵守什么原则", 25, "实事求是"),
+])
+def test_colloquial_ways_of_asking_reach_the_sentence(r, question, article, words):
+    ans = r.ask(question)
+    assert ans.articles[0] == article, ans.articles
+    assert any(words in s.text for s in ans.quotes), ans.quotes
+
+
 @pytest.mark.parametrize("question", ["一年评几次", "几年评一次"])
 def test_how_often_alone_is_not_answered_with_the_quota(r, question):
     text = "".join(s.text for s in r.ask(question).quotes)
