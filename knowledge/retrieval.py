@@ -345,6 +345,10 @@ class Retriever:
         extra |= {c for cs in self.synonyms.values() for c in cs}
         extra |= {k.name for k in self.kinds}
         self._kind_names = {k.name for k in self.kinds}
+        # words that say who applies (公司, 医院, 本人) but that no sentence uses for the kind:
+        # they say which kind, not what about it
+        self._kind_ask_words = {normalize(w) for k in self.kinds for w in k.ask_words
+                                if w not in k.text_words and len(w) >= 2}
         # names that say which award, kind or place, not what about it (组织奖, 沧州市政府质量奖,
         # 沧州): their bigrams weigh like the kind's name
         names = self._kind_names | {normalize(self.scope.award)} | set(self.scope.award_words)
@@ -1080,8 +1084,8 @@ class Retriever:
         query, oov, words = q.query, q.oov, q.words
         if not query:
             return []
-        query = {t: min(w, KIND_NAME_WEIGHT) if t in self._kind_names else w
-                 for t, w in query.items()}
+        query = {t: min(w, KIND_NAME_WEIGHT) if t in self._kind_names
+                 or t in self._kind_ask_words else w for t, w in query.items()}
         w_scores = self.words.scores(query)
         w_ideal = self.words.ideal(query, oov) or 1.0
         qb = dict.fromkeys(q.bigrams, 1.0)

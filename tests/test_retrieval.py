@@ -222,6 +222,15 @@ def test_colloquial_ways_of_asking_reach_the_sentence(r, question, article, word
     assert any(words in s.text for s in ans.quotes), ans.quotes
 
 
+@pytest.mark.parametrize("question, article", [
+    ("企业能不能不通过推荐自己直接报市里", 3),  # 自愿申请…经…推荐, not 第七条's conditions
+    ("申报需要企业掏钱吗", 19)])
+def test_a_word_saying_who_applies_does_not_pull_to_that_kinds_conditions(r, question, article):
+    # 企业 says which kind of award, as 组织奖 does; it is not what the question is about
+    ans = r.ask(question)
+    assert ans.articles[0] == article and 7 not in ans.articles[:ans.shown], ans.articles
+
+
 @pytest.mark.parametrize("question", ["一年评几次", "几年评一次"])
 def test_how_often_alone_is_not_answered_with_the_quota(r, question):
     text = "".join(s.text for s in r.ask(question).quotes)
