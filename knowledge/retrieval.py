@@ -100,6 +100,7 @@ MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
 S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
 S_ALSO = 0.7  # another sentence scoring this close to the best is quoted too
+SHORT_PAIR_CHARS = 100  # an article of two sentences this short together is quoted whole
 S_ITEM_ALSO = 0.65  # another item this close to the best item is quoted too
 S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item scores this close
 
@@ -1399,6 +1400,12 @@ class Retriever:
             chosen = [best] + [u for sc, u in scored if u is not best and u.sentence.item is None
                                and sc >= S_ALSO * best_score
                                and (not needs or self._intent_match(u, specific, q.query))][:2]
+            if (not needs and len(scored) == 2 and len(content) == 2
+                    and sum(len(u.sentence.text) for _, u in scored) <= SHORT_PAIR_CHARS
+                    and bonus < LEARNED_HINT_BONUS):
+                # an article of two short sentences (第二十一条: may use it within the
+                # validity; may not after): the second says what the first leaves open
+                chosen += [u for _, u in scored if u not in chosen]
         if bonus < LEARNED_HINT_BONUS:  # what staff chose is the answer, as they chose it
             chosen += self._answering(scored, chosen, q)
         if not q.intent.entities:  # no kind named: the other kind's like sentence too

@@ -231,6 +231,15 @@ def test_a_word_saying_who_applies_does_not_pull_to_that_kinds_conditions(r, que
     assert ans.articles[0] == article and 7 not in ans.articles[:ans.shown], ans.articles
 
 
+def test_an_article_of_two_short_sentences_is_quoted_whole(r):
+    # 第二十一条: the use within the validity, and the ban after it, which the first leaves open
+    text = "".join(s.text for s in r.ask("获奖后能在宣传册上写吗").quotes)
+    assert "在有效期内可在形象宣传中使用" in text and "不得继续沿用" in text, text
+    # ... but a fact asked for is quoted alone (奖项有效期四年, not the quota beside it)
+    text = "".join(s.text for s in r.ask("奖项有效期几年").quotes)
+    assert "有效期四年" in text and "不超过" not in text, text
+
+
 @pytest.mark.parametrize("question", ["一年评几次", "几年评一次"])
 def test_how_often_alone_is_not_answered_with_the_quota(r, question):
     text = "".join(s.text for s in r.ask(question).quotes)
