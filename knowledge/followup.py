@@ -119,7 +119,9 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
     if topic and _elliptical(r, norm) and ans.kind not in {"reference", "smalltalk", "empty"} \
             and ans.decline is None and ans.reading is None:
         quoted = topic.get("shown") or {}
-        arts = [int(a) for a in topic["articles"][:2] if str(a) in quoted] or \
+        # after every step of a procedure (申报流程是什么), any step may be leaned on
+        span = len(topic["articles"]) if topic.get("steps") else 2
+        arts = [int(a) for a in topic["articles"][:span] if str(a) in quoted] or \
             [int(topic["articles"][0])]
         new = bool(NEW_CUES.search(_PARTICLES.sub("", norm)))
         art, boost = arts[0], FOLLOW_BOOST
@@ -307,7 +309,10 @@ def _remember(r: Retriever, ans: Answer, previous: dict[str, Any] | None, *,
     # the asker's award was revoked (第二十四条's verdict): follow-ups stay on the ban
     barred = (ans.reading is not None and ans.reading.topic in ("revoked", "revoked_use")) or (
         continuing and bool((previous or {}).get("barred")))
-    return {"query": q[:200], "articles": ans.articles[:2] or (previous or {}).get("articles", []),
+    steps = ans.followup == "steps"
+    return {"query": q[:200],
+            "articles": ans.articles[:ans.shown if steps else 2]
+            or (previous or {}).get("articles", []), "steps": steps,
             "candidates": candidates[:5], "shown": shown, "entities": entities, "age": 0,
             "whole": whole, "barred": barred}
 

@@ -91,6 +91,7 @@ class Language:
         self.which = {_bare(str(p)) for p in fu.get("which") or []}
         self._first_step = re.compile("|".join(f"(?:{p})" for p in fu.get("first_step") or ["$^"]))
         self._last_step = re.compile("|".join(f"(?:{p})" for p in fu.get("last_step") or ["$^"]))
+        self._all_steps = re.compile("|".join(f"(?:{p})" for p in fu.get("all_steps") or ["$^"]))
         self._more_pattern = re.compile(
             "|".join(f"(?:{p})" for p in fu.get("more_patterns") or ["$^"]))
         self.lead = tuple(sorted((str(p) for p in fu.get("lead") or []), key=len, reverse=True))
@@ -177,13 +178,16 @@ class Language:
         return None
 
     def step_asked(self, text: str) -> str | None:
-        """first / last: the question asks for the first or last step of a procedure."""
+        """first / last / all: the question asks for the first or last step of a procedure, or
+        for all of them (申报流程是什么, 分几步)."""
         if m := self._first_step.search(text):
             if re.search(r"(?:之后|以后|后|完了?|过了)[^，。？]{0,3}$", text[:m.start()]):
                 return None  # 材料交上去之后第一步是啥: the step after one, not the first
             return "first"
         if self._last_step.search(text):
             return "last"
+        if self._all_steps.search(text):
+            return "all"
         return None
 
     def strip_lead(self, text: str) -> str:

@@ -100,7 +100,8 @@ MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
 S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
 S_ALSO = 0.7  # another sentence scoring this close to the best is quoted too
-SHORT_PAIR_CHARS = 100  # an article of two sentences this short together is quoted whole
+SHORT_PAIR_CHARS = 100
+_STEP_WORDS = frozenset({"流程", "程序", "步骤", "环节", "过程", "阶段", "手续"})  # an article of two sentences this short together is quoted whole
 S_ITEM_ALSO = 0.65  # another item this close to the best item is quoted too
 S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item scores this close
 
@@ -781,7 +782,7 @@ class Retriever:
             # 奖, 2023年的奖: nothing but the award is named and nothing asked: what it is
             q = self.prepare(normalize(self.scope.award_words[0] if self.scope.award_words
                                        else self.scope.award))
-        if (step := self._step(text, q)) is not None:
+        if (step := self._step(normalize(asks) if asks else text, q)) is not None:
             return step
         hits = self.rank_prepared(q, prefer=prefer, boost=boost)
         if self._scope and (declined := self._taught_decline(q, hits)):
@@ -906,7 +907,7 @@ class Retriever:
     def _step(self, text: str, q: _Query) -> Answer | None:
         """申报流程第一步是啥, 最后一步是什么: the first (or last) article of the chapter that is
         a procedure (第五章 认定程序), with the name of its step, when the question is about
-        the procedure (it names it, or a word of that chapter)."""
+        the procedure (it names it, or a word of that chapter); 申报流程是什么: every step."""
         which = self.lang.step_asked(text) if self.procedure_chapters else None
         if which is None:
             return None
@@ -916,6 +917,26 @@ class Retriever:
         if not (q.intent.kinds & {"process"} or words & q.query.keys()
                 or any(w in text for w in ("流程", "程序", "步骤", "环节"))):
             return None
+        if which == "all":
+            if self.scope.check(text) is not None:
+                return None  # 全国质量奖的申报流程: another award's, declined below
+            # 公示程序是怎样的 asks about one step: a word only one step's article has
+            own = [{w for u in self._article_units(n) for w in u.words} for n in arts]
+            title = self.reg.chapter_of(arts[0]).title
+            if any(sum(w in o for o in own) == 1 for w in q.words
+                   if len(w) >= 2 and w not in title and w not in _STEP_WORDS):
+                return None
+            # 申报流程是什么: each step, by the sentence that names it, the one after, and any
+            # that takes its subject from that one (…；对申报材料的真实性进行审查，签署…)
+            quotes = []
+            for n in arts:
+                units = self._article_units(n)
+                keep = {u.sentence.index for u in units[:2]}
+                keep |= {u.sentence.index for u in units if u.antecedent in keep}
+                quotes += [u.sentence for u in units if u.sentence.index in keep]
+            hits = [Hit(n, 1.0) for n in arts]
+            return Answer(text, "answer", hits, quotes, ranked=list(hits), intent=q.intent,
+                          text=text, followup="steps", shown=len(arts))
         n = arts[0] if which == "first" else arts[-1]
         quotes = [u.sentence for u in self._article_units(n)]
         return Answer(text, "answer", [Hit(n, 1.0)], quotes, ranked=[Hit(n, 1.0)],

@@ -389,6 +389,15 @@ def test_a_short_question_asking_what_the_topics_article_never_states_is_its_own
     assert chat.outcome["articles"][0] == article and said in reply, reply
 
 
+def test_the_steps_of_the_procedure_are_listed_and_each_can_be_followed_up(d):
+    chat = Chat(d)
+    reply = chat.say("申报流程是怎样的")
+    assert "第五章 认定程序共六步" in reply
+    assert all(f"第{n}条" in reply for n in ("十", "十一", "十二", "十三", "十四", "十五")), reply
+    reply = chat.say("公示几天")
+    assert chat.outcome["articles"][0] == 15 and "7天" in reply
+
+
 def test_a_correction_to_the_other_kind_asks_the_other_kinds_article(d):
     chat = Chat(d)
     chat.say("组织奖要成立满几年才能申报")

@@ -231,6 +231,25 @@ def test_a_word_saying_who_applies_does_not_pull_to_that_kinds_conditions(r, que
     assert ans.articles[0] == article and 7 not in ans.articles[:ans.shown], ans.articles
 
 
+@pytest.mark.parametrize("question", ["申报流程是什么", "整个评选过程分几步", "要经过哪些环节才能评上"])
+def test_the_whole_procedure_asked_for_is_every_step_of_its_chapter(r, question):
+    ans = r.ask(question)
+    assert ans.followup == "steps" and ans.articles == [10, 11, 12, 13, 14, 15], ans.articles
+    assert {s.article for s in ans.quotes} == set(ans.articles)
+    # 申报推荐's second sentence takes its subject from the first: quoted with it
+    assert any("签署审查意见后推荐至" in s.text for s in ans.quotes)
+
+
+@pytest.mark.parametrize("question, article", [("公示程序是怎样的", 15), ("资格审查的流程是什么", 12)])
+def test_one_steps_procedure_is_that_step(r, question, article):
+    ans = r.ask(question)
+    assert ans.followup != "steps" and ans.articles[0] == article, ans.articles
+
+
+def test_another_awards_procedure_is_declined_not_listed(r):
+    assert r.ask("全国质量奖的申报流程是怎样的").kind == "out_of_scope"
+
+
 def test_an_article_of_two_short_sentences_is_quoted_whole(r):
     # 第二十一条: the use within the validity, and the ban after it, which the first leaves open
     text = "".join(s.text for s in r.ask("获奖后能在宣传册上写吗").quotes)

@@ -60,6 +60,7 @@ T_RELATED = "相关条款："
 T_NEXT_STEP = "下一步，{cite}："
 T_FIRST_STEP = "第一步，{cite}："
 T_LAST_STEP = "最后一步，{cite}："
+T_STEPS = "{chapter}共{n}步，依次是："
 T_MORE = "{cite}还规定："
 T_DONE = "{cite}的内容就是上面这些。"
 T_NOTE = "注："
@@ -186,6 +187,8 @@ def answer_reply(d: Dialogue, ans: Answer, *, offers_status: bool = True) -> Rep
             text += "\n" + T_ALSO + "；".join(f"{article_label(d, x)} {esc(r.title(x))}"
                                              for x in others)
         return Reply(text, _nav_buttons(d, others, full=n))
+    if ans.followup == "steps":
+        return _steps_reply(d, ans)
     # answer / ambiguous
     tops = ans.articles[:2] if ans.kind == "ambiguous" else ans.articles[:1]
     parts = []
@@ -217,6 +220,17 @@ def answer_reply(d: Dialogue, ans: Answer, *, offers_status: bool = True) -> Rep
         parts.append(T_SELFCHECK_HINT)
         buttons.insert(0, [Button("✅ 申报条件自查", "qa:selfcheck")])
     return Reply("\n\n".join(parts), buttons)
+
+
+def _steps_reply(d: Dialogue, ans: Answer) -> Reply:
+    """申报流程是什么: every step of the procedure chapter, each quoted from its article."""
+    chapter = d.pack.regulation.chapter_of(ans.articles[0])
+    parts = [T_STEPS.format(chapter=esc(chapter.label), n=to_chinese(len(ans.articles)))]
+    for n in ans.articles:
+        quotes = [s for s in ans.quotes if s.article == n]
+        if quotes:
+            parts.append(f"{_quote_lines(d, quotes)}\n—— {cite(d, n)}")
+    return Reply("\n\n".join(parts), _nav_buttons(d, ans.articles[:6], feedback=True))
 
 
 def _condition_articles(d: Dialogue) -> tuple[set[int], set[int]]:
