@@ -100,8 +100,9 @@ MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
 S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
 S_ALSO = 0.7  # another sentence scoring this close to the best is quoted too
-SHORT_PAIR_CHARS = 100
-_STEP_WORDS = frozenset({"流程", "程序", "步骤", "环节", "过程", "阶段", "手续"})  # an article of two sentences this short together is quoted whole
+SHORT_PAIR_CHARS = 130  # an article of two sentences this short together is quoted whole
+# words that name a procedure, not one step of it (申报流程是什么)
+_STEP_WORDS = frozenset({"流程", "程序", "步骤", "环节", "过程", "阶段", "手续"})
 S_ITEM_ALSO = 0.65  # another item this close to the best item is quoted too
 S_ITEM_VS_LEAD = 0.4  # a list article answers with items when the best item scores this close
 
