@@ -215,11 +215,18 @@ def test_the_rest_of_a_list_asked_for_is_the_whole_list(r, question, article, it
     ("拿了奖以后是不是三天两头来检查", 23, "巡访"),
     ("公司拿组织奖，我同时拿个人奖，两份奖励都有吗", 16, "2万元"),
     ("评审的工作人员要遵守什么原则", 25, "实事求是"),
+    ("当时为什么要搞这个奖", 1, "引导和激励"),  # 当时 is when, not what is asked
 ])
 def test_colloquial_ways_of_asking_reach_the_sentence(r, question, article, words):
     ans = r.ask(question)
     assert ans.articles[0] == article, ans.articles
     assert any(words in s.text for s in ans.quotes), ans.quotes
+
+
+def test_a_method_of_ones_own_is_the_innovation_that_gives_priority(r):
+    # 第七条（五）可优先申报 or 第九条 可优先获奖: both say what an innovation is worth
+    ans = r.ask("厂里琢磨出一套质量管理新办法，报奖有啥好处")
+    assert ans.articles[0] in (7, 9) and any("可优先" in s.text for s in ans.quotes), ans.quotes
 
 
 @pytest.mark.parametrize("question, article", [
