@@ -216,6 +216,7 @@ def test_the_rest_of_a_list_asked_for_is_the_whole_list(r, question, article, it
     ("公司拿组织奖，我同时拿个人奖，两份奖励都有吗", 16, "2万元"),
     ("评审的工作人员要遵守什么原则", 25, "实事求是"),
     ("当时为什么要搞这个奖", 1, "引导和激励"),  # 当时 is when, not what is asked
+    ("推上去以后谁来审", 12, "完整性和符合性"),  # was refused: 推上去 is 推荐, 谁来审 审查
 ])
 def test_colloquial_ways_of_asking_reach_the_sentence(r, question, article, words):
     ans = r.ask(question)
