@@ -25,7 +25,6 @@ import logging
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,6 +185,8 @@ def _private(folder: Path) -> bool:
 def _store(folder: Path, path: Path, retriever: Retriever) -> None:
     """Write atomically (another process may be reading or writing the same key); drop the
     pack's older builds."""
+    import tempfile  # only when writing: not on every start
+
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         data = dumps(retriever)

@@ -33,11 +33,12 @@ INTENTS = ("amount", "count", "duration", "frequency", "when", "who", "where", "
            "consequence", "conditions", "reason", "basis", "process", "content")
 # 几年评一次 asks how often, not how long (a duration) nor how many (a count)
 _NOT_WITH_FREQUENCY = frozenset({"duration", "count"})
+_PUNCT = re.compile(r"[\s，。！？、,.!?~～…；;：:“”\"'（）()【】\[\]《》<>]+")
 
 
 def _within(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """The span lies inside one of the spans (几回 inside 一年评几回)."""
     return any(a <= span[0] and span[1] <= b for a, b in spans)
-_PUNCT = re.compile(r"[\s，。！？、,.!?~～…；;：:“”\"'（）()【】\[\]《》<>]+")
 
 
 @dataclass(frozen=True)

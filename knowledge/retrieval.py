@@ -1162,7 +1162,7 @@ class Retriever:
                 elif specific == {"duration"} and not self.answers_duration(art.number, q):
                     score *= INTENT_MISS
             if asked and score > 0:
-                lead_kinds = self._article_kind(art.number)
+                lead_kinds = self.article_kinds(art.number)
                 if lead_kinds and not (lead_kinds & asked):
                     score *= KIND_PENALTY
             if art.number in prefer:
@@ -1205,10 +1205,6 @@ class Retriever:
         return out
 
     def article_kinds(self, number: int) -> frozenset[str]:
-        """The kinds of award an article is about (empty: either)."""
-        return self._article_kind(number)
-
-    def _article_kind(self, number: int) -> frozenset[str]:
         """The kinds of award an article is about: those its opening sentence names (第七条:
         单位; 第八条: 个人), and any kind a later sentence is about on its own (第十六条's
         second sentence: the individual prize's reward)."""
