@@ -67,6 +67,8 @@ SETS: dict[str, Path | str] = {
     "blind h1": BLIND / "h1.yaml",
     "blind s3": BLIND / "s3.yaml",
     "blind h2": BLIND / "h2.yaml",
+    "blind h3": BLIND / "h3.yaml",
+    "blind h4": BLIND / "h4.yaml",
 }
 # Dialogues, run turn by turn through our Dialogue.
 FOLLOWUP_SETS: dict[str, Path] = {
@@ -75,6 +77,7 @@ FOLLOWUP_SETS: dict[str, Path] = {
     "blind followups2": BLIND / "followups2.yaml",
     "blind f5": BLIND / "f5.yaml",
     "blind f4": BLIND / "f4.yaml",
+    "blind f6": BLIND / "f6.yaml",
 }
 # Figures only, never their lines: the sets named here. Since issue 9's fourth round none of
 # the named sets is held out (the _b splits were held out in its first round, c in its second,
