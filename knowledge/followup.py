@@ -126,10 +126,12 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
         new = bool(NEW_CUES.search(_PARTICLES.sub("", norm)))
         art, boost = arts[0], FOLLOW_BOOST
         if (not ans.abstained and ans.articles[0] not in arts
-                and ans.hits[0].score >= SELF_STANDING
-                and (_gives_what_the_topic_lacks(r, norm, ans.articles[0], arts)
-                     or (not _asks_only(r, norm) and (_own_words(r, norm, ans.articles[0], arts)
-                                                      or _whole_question(r, norm))))):
+                and (_turns_to_the_other_kind(r, norm, ans.articles[0], topic)
+                     or (ans.hits[0].score >= SELF_STANDING and (
+                         _gives_what_the_topic_lacks(r, norm, ans.articles[0], arts)
+                         or (not _asks_only(r, norm) and (
+                             _own_words(r, norm, ans.articles[0], arts)
+                             or _whole_question(r, norm))))))):
             # 过期了还能挂牌子吗 after 有效期几年: a question of its own (挂牌 -> 沿用, which
             # the topic's article never says), answered well alone; so is one that names its
             # kind of award and asks (个人奖申报有啥条件 after a question on the prize money),
@@ -386,6 +388,15 @@ def _own_words(r: Retriever, norm: str, art: int, topic_arts: list[int]) -> bool
     there = set().union(*(u.words.keys() for u in r.units(art)))
     topic = set().union(*(u.words.keys() for a in topic_arts for u in r.units(a)))
     return bool(words & there - topic)
+
+
+def _turns_to_the_other_kind(r: Retriever, norm: str, art: int, topic: dict[str, Any]) -> bool:
+    """那我们科主任能单独报个人奖不 after 医院能评吗: the message names the other kind of award
+    and its own answer is an article about that kind only (第八条), not the topic's."""
+    named = r.lang.intent(norm, r.kinds).entities
+    kept = frozenset(topic.get("entities") or ())
+    return (len(named) == 1 and bool(kept) and not named & kept
+            and r.article_kinds(art) == named)
 
 
 def _gives_what_the_topic_lacks(r: Retriever, norm: str, art: int, topic_arts: list[int]) -> bool:

@@ -79,6 +79,7 @@ class Language:
         self.negators = frozenset(str(w) for w in data.get("negators") or ())
         self._all_conditions = re.compile(
             "|".join(f"(?:{p})" for p in data.get("all_conditions") or ["$^"]))
+        self._kinds_of = re.compile("|".join(f"(?:{p})" for p in data.get("kinds_of") or ["$^"]))
         self._besides = re.compile("|".join(f"(?:{p})" for p in data.get("besides") or ["$^"]))
         self.dependent_openers = tuple(data.get("dependent_openers") or ())
         self.dependent_after_semicolon = tuple(data.get("dependent_after_semicolon") or ())
@@ -86,6 +87,11 @@ class Language:
         for kind, phrases in (data.get("smalltalk") or {}).items():
             for p in phrases or []:
                 self.smalltalk[_bare(str(p))] = str(kind)
+        # 你好，我是报社记者: a greeting with who is writing, and nothing asked yet
+        self._introduction = re.compile(
+            "|".join(f"(?:{p})" for p in data.get("introductions") or ["$^"]))
+        self._greetings = tuple(sorted((p for p, k in self.smalltalk.items() if k == "greeting"),
+                                       key=len, reverse=True))
         fu = data.get("followups") or {}
         self.more = {_bare(str(p)) for p in fu.get("more") or []}
         self.next = {_bare(str(p)) for p in fu.get("next") or []}
@@ -113,6 +119,10 @@ class Language:
                              if not _within(m.span(), spans)), None)
         return Intent(frozenset(found), count_of, frozenset(named_kinds(text, kinds)))
 
+    def asks_kinds_of(self, text: str) -> bool:
+        """分几种, 有哪几类: what kinds there are, each with what it is."""
+        return bool(self._kinds_of.search(text))
+
     def asks_besides(self, text: str) -> bool:
         """除了…还有啥: the rest of a list is asked for, not the item named."""
         return bool(self._besides.search(text))
@@ -136,6 +146,10 @@ class Language:
         for prefix in ("好的", "嗯", "哦", "那"):
             if bare.startswith(prefix) and bare[len(prefix):] in self.smalltalk:
                 return self.smalltalk[bare[len(prefix):]]
+        for greeting in self._greetings:
+            if (bare.startswith(greeting) and len(bare) > len(greeting)
+                    and self._introduction.fullmatch(bare[len(greeting):])):
+                return "greeting"
         return self._smalltalk_run(bare)
 
     def _smalltalk_run(self, bare: str) -> str | None:

@@ -100,6 +100,8 @@ MAX_QUERY_CHARS = 200  # only the first part of a very long message is read
 # Sentence scoring: bonuses on top of the IDF-weighted words a sentence shares with the question.
 S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
 S_ALSO = 0.7  # another sentence scoring this close to the best is quoted too
+_QUOTED = re.compile(r"“([^”]{1,12})”")
+_DEFINES = re.compile(r"“([^”]{1,12})”(?:是|指|系)")  # “组织奖”是奖励…: what the term is
 SHORT_PAIR_CHARS = 130  # an article of two sentences this short together is quoted whole
 # words that name a procedure, not one step of it (申报流程是什么)
 _STEP_WORDS = frozenset({"流程", "程序", "步骤", "环节", "过程", "阶段", "手续"})
@@ -288,6 +290,12 @@ class Retriever:
         self.refuse = float(cal.get("refuse", REFUSE))
         self.refuse_unanchored = float(cal.get("refuse_unanchored", REFUSE_UNANCHORED))
         aids = pack.load_yaml("questions.yaml") or {}
+        # misspellings no homophone repair finds (申扳 for 申报: bǎn is not bào), put right in
+        # the text itself, so the fact reader and the scope see the word meant too
+        wrong = {normalize(str(k)): normalize(str(v))
+                 for k, v in (aids.get("misspellings") or {}).items()}
+        self._misspelt = re.compile(_alternation_of(wrong)) if wrong else None
+        self._misspellings = wrong
         self.stopwords: set[str] = set(aids.get("stopwords") or []) | self.lang.question_words
         # colloquial -> canonical words of the measures
         self._synonym_index: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
@@ -417,6 +425,12 @@ class Retriever:
             self._apply(learned)
 
     # -- the learned layer ----------------------------------------------------------------
+    def respell(self, text: str) -> str:
+        """Normalised text with the pack's misspellings put right."""
+        if self._misspelt is None:
+            return text
+        return self._misspelt.sub(lambda m: self._misspellings[m.group(0)], text)
+
     def with_learned(self, learned: Learned) -> Retriever:
         """This pack's retriever with staff's learned layer in place of the current one.
 
@@ -762,7 +776,7 @@ class Retriever:
         scope check; ``asks``: the text whose question words say what is asked (a follow-up
         asked with the topic's question in front: 多久评一次，一次评几个 asks a count)."""
         raw = (query or "").strip()
-        text = normalize(raw[:MAX_QUERY_CHARS])
+        text = self.respell(normalize(raw[:MAX_QUERY_CHARS]))
         if not chunks(text):
             return Answer(raw, "empty", text=text)
         if kind := self.lang.smalltalk_kind(text):
@@ -1364,7 +1378,10 @@ class Retriever:
         units = self._article_units(number)
         hint, sentence_hint, bonus = self._item_hint(number, q)
         qb = set(q.bigrams)
-        asked = q.intent.entities if len(q.intent.entities) == 1 else frozenset()
+        kinds_of = self.lang.asks_kinds_of(q.text)
+        # (分几种？是不是只有企业才能评: every kind is asked for, the firm is the story)
+        asked = (q.intent.entities if len(q.intent.entities) == 1 and not kinds_of
+                 else frozenset())
         if bonus >= LEARNED_HINT_BONUS:
             if not hint and sentence_hint is None:
                 return [], True  # staff chose 整条: the whole article
@@ -1429,6 +1446,8 @@ class Retriever:
         if not q.intent.entities:  # no kind named: the other kind's like sentence too
             chosen += self._parallels(content, chosen)
         chosen += self._continuations(units, chosen, q)
+        if kinds_of:
+            chosen += self._definitions(content, chosen)
         quotes = self._with_lead(number, chosen, q.intent)
         return [self._clause_excerpt(self._excerpt(s, asked), q) for s in quotes], False
 
@@ -1479,6 +1498,22 @@ class Retriever:
                         and bare(u).startswith(head)):
                     keep.add(u.sentence.index)
                     out.append(u)
+        return out
+
+    @staticmethod
+    def _definitions(content: list[Unit], chosen: list[Unit]) -> list[Unit]:
+        """For 分几种: beside a chosen sentence that names terms in quotes (包括“组织奖”“个人奖”),
+        the sentences that say what each is (“组织奖”是…；“个人奖”是…)."""
+        keep = {u.sentence.index for u in chosen}
+        terms = {t for u in chosen for t in _QUOTED.findall(u.sentence.text)}
+        if len(terms) < 2:
+            return []
+        out = []
+        for u in content:
+            m = _DEFINES.match(u.sentence.text)
+            if u.sentence.index not in keep and m and m.group(1) in terms:
+                keep.add(u.sentence.index)
+                out.append(u)
         return out
 
     def _continuations(self, units: list[Unit], chosen: list[Unit], q: _Query) -> list[Unit]:
@@ -1652,6 +1687,10 @@ class Retriever:
 # word, not an article (第一条, 24条, 二十四条 and 七条说的啥 still are)
 _MEASURE_WORD = re.compile(r"(?<![第0-9零〇一二两三四五六七八九十百])([一两几三四五六七八九])条(?=[\u4e00-\u9fff])"
                            r"(?![说讲是呢吗的规里中写内])")
+
+
+def _alternation_of(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 def _article_refs(text: str) -> list[int]:

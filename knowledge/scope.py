@@ -88,6 +88,14 @@ class Scope:
             f"(?P<place>{inside})(?:市|县|区)?(?:(?:自己|也|还|单独|另外)[^，。？！]{{0,6}}?"
             f"(?P<own>(?:市长|县长|区长|政府)?质量[奖将])|(?P<head>(?:市长|县长|区长|政府)?质量[奖将]))"
         ) if inside else None
+        # the same said of "our county" without its name (我们县自己也设了个县政府质量奖, 县里自己的
+        # 质量奖): the county's own award is named by 县/区 words, never by the city's (市政府)
+        local = [normalize(str(w)) for w in place.get("local") or []]
+        self._local_award = re.compile(
+            f"(?P<place>{_alternation(local)})(?:(?:自己|也|还|单独|另外)[^，。？！]{{0,6}}?"
+            f"(?P<own>(?:县长|区长|县政府|区政府|县级|区级|县里的?|区里的?|县|区)?质量[奖将])"
+            f"|(?P<head>(?:长|政府|级|里的|自己的)质量[奖将]))"
+        ) if local else None
         self._levels: list[tuple[re.Pattern[str], str]] = []
         for lv in data.get("levels") or []:
             words = [normalize(str(w)) for w in lv.get("words") or []]
@@ -135,6 +143,10 @@ class Scope:
             return Decline(OTHER_PLACE, self._message("other_place", other), other)
         if self._inside_award is not None and (m := self._inside_award.search(text)):
             other = m.group("place") + (m.group("own") or m.group("head"))
+            return Decline(OTHER_LEVEL, self._message("other_level", other), other)
+        if self._local_award is not None and (m := self._local_award.search(text)):
+            own = m.group("own") or m.group("head")
+            other = own if own[0] in "县区" else m.group("place") + own  # 县政府质量奖, 县里质量奖
             return Decline(OTHER_LEVEL, self._message("other_level", other), other)
         for rx, _name in self._levels:
             for m in rx.finditer(text):

@@ -16,6 +16,7 @@ from bot.dialogue import Dialogue
 from bot.features.qa import last_outcome
 from bot.render import html_to_text
 from knowledge.followup import TOPIC_TURNS
+from knowledge.retrieval import retriever_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLLOWUPS = ROOT / "benchmarks" / "blind" / "followups.yaml"
@@ -448,3 +449,20 @@ def test_an_answer_with_the_conditions_offers_the_self_check_but_never_beside_a_
     assert "/selfcheck" in html_ and "qa:selfcheck" in data
     html_, data = reply("什么情况下会撤销奖项")
     assert "/selfcheck" not in html_ and "qa:selfcheck" not in data
+
+
+@pytest.mark.parametrize("message, kind", [("您好，我是一家药厂的质量经理", "smalltalk"),
+                                           ("你好，我们是青县的一家物流公司", "smalltalk"),
+                                           ("你好，我是药厂的，能报组织奖吗", "answer"),
+                                           ("您好，我们是学校想问下奖金", "answer")])
+def test_a_greeting_with_who_is_writing_is_small_talk_until_something_is_asked(message, kind):
+    ans = retriever_for().ask(message)
+    assert (ans.kind == "smalltalk") == (kind == "smalltalk"), ans
+
+
+def test_a_follow_up_naming_the_other_kind_with_its_own_question_leaves_the_topic(d):
+    chat = Chat(d)
+    chat.say("我们是县里的中医院，医院可以参评这个质量奖吗")
+    reply = chat.say("那俺们护士长能单独申报个人奖不")
+    assert chat.outcome["articles"][0] == 8, reply
+    assert "申报市政府质量奖的个人应符合" in reply

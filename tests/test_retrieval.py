@@ -604,3 +604,19 @@ def test_saying_one_won_the_award_is_a_question_of_using_the_honour(r, question)
 def test_what_a_body_is_for_asked_as_是干啥的_is_its_duties(r):
     assert r.ask("领导小组办公室是做啥的").articles[0] == 5
     assert 8 not in r.ask("质量强市领导小组是干嘛的").articles[:1]
+
+
+@pytest.mark.parametrize("question", ["市政府质量奖有哪几类", "这个奖分几种，我们医院能评哪种"])
+def test_what_kinds_there_are_quotes_the_kinds_and_what_each_is(r, question):
+    ans = r.ask(question)
+    text = "".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 2, ans
+    assert "包括“组织奖”“个人奖”" in text and "“组织奖”是奖励" in text and "“个人奖”是奖励" in text, text
+
+
+def test_a_misspelt_word_is_put_right_before_the_facts_are_read(r):
+    import datetime as dt
+
+    ans = r.ask("厂子才开了三年，能申扳组织奖吗", today=dt.date(2026, 6, 30))
+    assert ans.reading is not None and ans.reading.verdict == "no", ans
+    assert r.respell("能申扳吗") == "能申报吗"

@@ -384,3 +384,41 @@ def test_a_phrase_quoted_from_the_measures_ties_a_question_to_them():
 def test_whether_a_named_firm_won_points_to_verify(question):
     ans = retriever_for().ask(question)
     assert ans.decline is not None and ans.decline.command == "verify", ans
+
+
+@pytest.mark.parametrize("question", ["俺们县里自己的质量奖奖金多少", "本县也设了县政府质量奖，有效期几年",
+                                      "我们区里的质量奖怎么申报"])
+def test_our_own_countys_award_unnamed_is_not_this_award(d, question):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.kind == "other_level", ans
+    reply = str(answer_json(d, question)["reply"])
+    assert not [f for f in FIGURES if f in reply], reply
+
+
+@pytest.mark.parametrize("question", ["县里推荐市政府质量奖要交什么材料", "区里的企业能报市政府质量奖吗"])
+def test_the_county_recommending_for_this_award_is_still_this_award(question):
+    ans = retriever_for().ask(question)
+    assert ans.decline is None and not ans.abstained, ans
+
+
+def test_an_agencys_fee_is_declined_and_the_awards_own_fee_answered():
+    ans = retriever_for().ask("请顾问公司帮忙准备申报材料大概花多少钱")
+    assert ans.decline is not None and ans.decline.topic == "consultants", ans
+    ans = retriever_for().ask("咨询公司说辅导要收两万，市里评审本身要交钱吗")
+    assert ans.decline is None and ans.articles[0] == 19, ans
+
+
+def test_the_replaced_measures_content_is_declined_without_this_awards_sums(d):
+    ans = retriever_for().ask("旧办法里个人奖奖金是多少")
+    assert ans.decline is not None and ans.decline.topic == "old_measures", ans
+    assert "2万元" not in str(answer_json(d, "旧办法里个人奖奖金是多少")["reply"])
+
+
+def test_looking_up_a_firms_record_is_a_service_the_bot_does_not_give():
+    ans = retriever_for().ask("能帮我查一下我们厂有没有失信记录吗")
+    assert ans.decline is not None and ans.decline.topic == "lookups", ans
+
+
+def test_a_bank_branch_asking_to_apply_is_no_finance_question():
+    ans = retriever_for().ask("我们是一家银行的支行，支行能单独报组织奖吗")
+    assert ans.decline is None and ans.articles[0] == 7, ans
