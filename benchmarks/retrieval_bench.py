@@ -275,7 +275,10 @@ def speed(questions: list[str], runs: int = 7, warm_passes: int = 3) -> dict[str
     code and main's code (extracted with git archive), interleaved so both see the same load."""
     code = "import sys; from bot.cli import main; sys.exit(main(['ask', '公示期几天']))"
     cmd = [sys.executable, "-c", code]
-    envs = {"qabot (this tree)": {**os.environ, "PYTHONPATH": str(ROOT)}}
+    # as installed: pip compiles the bytecode when it installs a package, so no start compiles
+    # source (a machine may set PYTHONDONTWRITEBYTECODE; both trees are compiled below)
+    env0 = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    envs = {"qabot (this tree)": {**env0, "PYTHONPATH": str(ROOT)}}
     cold: dict[str, list[tuple[float, float]]] = {}
     warm: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -286,7 +289,12 @@ def speed(questions: list[str], runs: int = 7, warm_passes: int = 3) -> dict[str
         if archive.returncode == 0:
             os.mkdir(code_dir)
             subprocess.run(["tar", "-x", "-C", code_dir], input=archive.stdout, check=True)
-            envs[f"qabot ({base})"] = {**os.environ, "PYTHONPATH": code_dir}
+            envs[f"qabot ({base})"] = {**env0, "PYTHONPATH": code_dir}
+        for env in envs.values():
+            packages = [os.path.join(env["PYTHONPATH"], p) for p in ("bot", "knowledge", "handlers")]
+            subprocess.run([sys.executable, "-m", "compileall", "-q",
+                            *[p for p in packages if os.path.isdir(p)]],
+                           env=env, check=True, capture_output=True)
         # run from an empty folder: `python -c` puts the working folder first on sys.path, so
         # from the checkout both would import this tree's code
         run_dir = os.path.join(tmp, "run")

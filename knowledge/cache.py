@@ -170,6 +170,7 @@ def _cached_retriever(pack: Pack) -> Retriever:
     except Exception as e:  # noqa: BLE001 - a bad cache file is rebuilt, never fatal
         logger.info("retriever cache %s unreadable (%s); rebuilding", path, type(e).__name__)
     retriever = Retriever(pack)
+    retriever.prebuild()
     _store(folder, path, retriever)
     return retriever
 

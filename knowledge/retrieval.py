@@ -1317,6 +1317,14 @@ class Retriever:
         v = self._sidf[term] = math.log(1 + (n - d + 0.5) / (d + 0.5))
         return v
 
+    def prebuild(self) -> None:
+        """Build now what questions would build on first use (every article's sentence units,
+        the sentence-level document frequencies): a retriever written to the cache then
+        carries them, and a new process does not rebuild them for its first answer."""
+        for art in self.reg.articles:
+            self._article_units(art.number)
+        self._sentence_idf("")
+
     def _article_units(self, number: int) -> list[Unit]:
         units = self._units.get(number)
         if units is None:
