@@ -102,6 +102,7 @@ S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
 S_ALSO = 0.7  # another sentence scoring this close to the best is quoted too
 _QUOTED = re.compile(r"“([^”]{1,12})”")
 _DEFINES = re.compile(r"“([^”]{1,12})”(?:是|指|系)")  # “组织奖”是奖励…: what the term is
+MAX_PART_ARTICLES = 2  # a message of several questions: articles added for its other questions
 SHORT_PAIR_CHARS = 130  # an article of two sentences this short together is quoted whole
 # words that name a procedure, not one step of it (申报流程是什么)
 _STEP_WORDS = frozenset({"流程", "程序", "步骤", "环节", "过程", "阶段", "手续"})
@@ -856,15 +857,19 @@ class Retriever:
             # 第三条 and 第十四条 say who decides from two sides: both are quoted
             close = [partner]
             hits = [hits[0], partner] + [h for h in hits[1:] if h is not partner]
-        kind = "best" if band_best else ("ambiguous" if close else "answer")
-        quotes: list[Sentence] = []
-        whole = False
-        notes: list[str] = []
         parts = self._parts(text) if not asks else []
         # a kind of award the message names holds for each of its questions (个人奖给多少钱
         # 有奖杯没: the cup is the individual's)
         parts = [p if p.intent.entities else replace(p, intent=replace(
             p.intent, entities=q.intent.entities)) for p in parts]
+        for extra in self._parts_elsewhere(parts, [hits[0].article, *(h.article for h in close)]):
+            # 组织奖几年有效？奖金多少？: the second question's article (第十六条) is quoted too
+            close.append(next((h for h in hits if h.article == extra.article), extra))
+            hits = [hits[0], *close] + [h for h in hits[1:] if h not in close]
+        kind = "best" if band_best else ("ambiguous" if close else "answer")
+        quotes: list[Sentence] = []
+        whole = False
+        notes: list[str] = []
         for h in hits[: 1 + len(close)]:
             qs, w = self.select(h.article, q)
             if parts and not w:
@@ -988,6 +993,27 @@ class Retriever:
         if len(asking) < 2:
             return []
         return [self.prepare(p) for p in asking]
+
+    def _parts_elsewhere(self, parts: list[_Query], shown: list[int]) -> list[Hit]:
+        """For a message asking several things (几年有效？奖金多少？), the article that answers one
+        of its questions confidently on its own when none of the articles shown gives what
+        that question asks for (an amount, a count, a duration…): at most MAX_PART_ARTICLES."""
+        out: list[Hit] = []
+        for part in parts:
+            wanted = replace(part.intent, kinds=part.intent.kinds & _SPECIFIC)
+            if not wanted.kinds or any(self._gives(n, wanted, part) for n in shown):
+                continue
+            ranked = self.rank_prepared(part)
+            top = ranked[0].article if ranked else None
+            if (top is not None and ranked[0].score >= max(self.confident, CONFIDENT)
+                    and top not in shown and not self._apart(top, shown)
+                    and not any(top in self.never_beside.get(n, ()) for n in shown)
+                    and self._gives(top, wanted, part)):
+                out.append(ranked[0])
+                shown = [*shown, ranked[0].article]
+            if len(out) >= MAX_PART_ARTICLES:
+                break
+        return out
 
     def _with_parts(self, number: int, quotes: list[Sentence],
                     parts: list[_Query]) -> list[Sentence]:

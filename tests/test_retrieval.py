@@ -620,3 +620,11 @@ def test_a_misspelt_word_is_put_right_before_the_facts_are_read(r):
     ans = r.ask("厂子才开了三年，能申扳组织奖吗", today=dt.date(2026, 6, 30))
     assert ans.reading is not None and ans.reading.verdict == "no", ans
     assert r.respell("能申扳吗") == "能申报吗"
+
+
+def test_a_message_of_several_questions_quotes_each_questions_article(r):
+    # the validity is 第四条's, the prize 第十六条's: both are shown, each with its sentence
+    ans = r.ask("个人奖有效期几年？奖金多少？")
+    text = "".join(s.text for s in ans.quotes)
+    assert ans.articles[:2] == [4, 16], ans
+    assert "有效期四年" in text and "奖励人民币2万元" in text, text
