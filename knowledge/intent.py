@@ -79,6 +79,9 @@ class Language:
         self.negators = frozenset(str(w) for w in data.get("negators") or ())
         self._all_conditions = re.compile(
             "|".join(f"(?:{p})" for p in data.get("all_conditions") or ["$^"]))
+        self.count_generic = frozenset(str(w) for w in data.get("count_generic") or ())
+        self._per_period = re.compile(
+            "|".join(f"(?:{p})" for p in data.get("count_per_period") or ["$^"]))
         self._kinds_of = re.compile("|".join(f"(?:{p})" for p in data.get("kinds_of") or ["$^"]))
         self._besides = re.compile("|".join(f"(?:{p})" for p in data.get("besides") or ["$^"]))
         self.dependent_openers = tuple(data.get("dependent_openers") or ())
@@ -113,10 +116,15 @@ class Language:
             spans = [m.span() for m in self.ask["frequency"].finditer(text)]
             found -= {name for name in _NOT_WITH_FREQUENCY & found
                       if all(_within(m.span(), spans) for m in self.ask[name].finditer(text))}
+        if "count" in found and "frequency" not in found and self._per_period.search(text):
+            # 一年评几个: how many each time, and how often there is a time (每年认定一次)
+            found.add("frequency")
         count_of = None
         if "count" in found:
             count_of = next((m.group(1) for m in self._count_of.finditer(text)
                              if not _within(m.span(), spans)), None)
+            if count_of in self.count_generic:
+                count_of = None  # 几个名额: places in the award, whatever gives the number
         return Intent(frozenset(found), count_of, frozenset(named_kinds(text, kinds)))
 
     def asks_kinds_of(self, text: str) -> bool:

@@ -705,6 +705,8 @@ class Retriever:
                 query.pop(unit, None)
         if "count" in intent.kinds:
             counted = self._counted(asks or text)
+            if counted in self.lang.count_generic:
+                counted = None  # 几个名额: the award's places, whatever sentence gives them
             intent = replace(intent, count_of=counted)
             if counted and not self._is_kind_word(counted):
                 # 几个部门 counts departments: its 个 says nothing about the quota's 7个

@@ -628,3 +628,11 @@ def test_a_message_of_several_questions_quotes_each_questions_article(r):
     text = "".join(s.text for s in ans.quotes)
     assert ans.articles[:2] == [4, 16], ans
     assert "有效期四年" in text and "奖励人民币2万元" in text, text
+
+
+@pytest.mark.parametrize("question", ["一年能评上几个单位", "一年评出几个个人奖"])
+def test_a_count_asked_per_year_says_how_often_too(r, question):
+    ans = r.ask(question)
+    text = "".join(s.text for s in ans.quotes)
+    assert ans.articles[0] == 4, ans
+    assert "每年认定一次" in text and "不超过" in text, text
