@@ -104,6 +104,8 @@ class Scope:
         prog = data.get("programmes") or {}
         names = [normalize(str(w)) for w in prog.get("names") or []]
         self._programme = re.compile(_alternation(names)) if names else None
+        # 市长质量奖和市政府质量奖一样吗: the scheme is asked about beside this award, no fact
+        self._compared = re.compile("|".join(f"(?:{p})" for p in prog.get("compared") or ["$^"]))
         bg = str(prog.get("background") or "$^")
         self._background = re.compile(f"(?:{bg})[^，。？！,?!]{{0,4}}$")
         # after the scheme: this award named (首席质量官申请个人奖) or the scheme weighed against
@@ -157,8 +159,10 @@ class Scope:
         if self._programme is not None:
             facts_end = None  # the end of the last scheme read as a fact about the applicant
             for m in self._programme.finditer(text):
+                after = text[m.end():]
                 if (self._background.search(text[:m.start()])
-                        or self._background_after.search(text[m.end():])
+                        or (self._background_after.search(after)
+                            and not self._compared.search(after))
                         or (facts_end is not None and m.start() - facts_end <= 4)):
                     facts_end = m.end()
                     continue  # 没有通过ISO9001认证能报吗: a fact about the applicant

@@ -422,3 +422,27 @@ def test_looking_up_a_firms_record_is_a_service_the_bot_does_not_give():
 def test_a_bank_branch_asking_to_apply_is_no_finance_question():
     ans = retriever_for().ask("我们是一家银行的支行，支行能单独报组织奖吗")
     assert ans.decline is None and ans.articles[0] == 7, ans
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("获奖个人的孩子升学能加分吗", "careers"),
+    ("30万奖金是分期给还是一次给", "payment"),
+    ("要是赶上疫情，今年会不会暂停评选", "suspension"),
+    ("申报材料要打印几份", "templates"),
+])
+def test_what_the_measures_leave_open_is_declined_with_its_reason(question, topic):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.topic == topic, ans
+
+
+def test_a_scheme_compared_with_this_award_is_the_scheme_asked_about():
+    ans = retriever_for().ask("守合同重信用企业和市政府质量奖有什么区别")
+    assert ans.decline is not None and ans.decline.kind == "other_programme", ans
+    # beside it as the applicant's record, it is a fact, not the subject
+    ans = retriever_for().ask("我们是守合同重信用企业，能报市政府质量奖吗")
+    assert ans.decline is None, ans
+
+
+def test_the_form_asked_for_in_a_word_is_the_application_form():
+    ans = retriever_for().ask("报名得填哪个表")
+    assert ans.articles[0] == 11 and not ans.abstained, ans
