@@ -428,7 +428,11 @@ class FactReader:
                 status, partial = "not_met", False
             else:
                 status, partial = "depends", "unknown" in actual
-            said = "、".join(s.stated for s in stated if _uses(c.when, {s.key}))
+            used = [s for s in stated if _uses(c.when, {s.key})]
+            if status == "not_met" and len(used) > 1:
+                # 4年、任丘注册: only what fails the clause is named (任丘 is inside the city)
+                used = [s for s in used if self._fails_alone(c, s, kind, today)] or used
+            said = "、".join(s.stated for s in used)
             notes = {v.clause(c.id).note for v in (verdicts or isolated)
                      if v.clause(c.id).note}
             findings.append(Finding(c.id, c.label, status, partial, said,
@@ -438,6 +442,21 @@ class FactReader:
         items = tuple(sorted({c.ref.item for c in touched if c.ref.item}))
         return Reading(topic, kind, tuple(findings), missing, tuple(engine_facts), article,
                        items)
+
+    def _fails_alone(self, clause: Any, s: _Stated, kind: str, today: dt.date) -> bool:
+        """The clause is not met on this stated fact alone, the clause's other facts passing."""
+        for value in s.values:
+            raw = {"applicant_type": kind, "today": today.isoformat(),
+                   **_passing(clause.when, self.pack), s.key: value}
+            if kind == INDIVIDUAL and s.key.startswith("unit_"):
+                raw.setdefault("is_unit_head", True)
+            try:
+                verdict = evaluate(validate_facts(raw), self.pack)
+            except FactsError:
+                return False
+            if str(verdict.clause(clause.id).status) != "not_met":
+                return False
+        return True
 
     def _validity(self, kind: str, award: tuple[dt.date, dt.date], text: str,
                   today: dt.date, on: tuple[dt.date, dt.date] | None = None) -> Reading:

@@ -41,6 +41,7 @@ NEW_CUES = re.compile(r"(?:以后|之后|然后|后来|接下来)(?:怎么办|�
 SHORT = 10  # characters of content: a message this short leans on the topic
 # ... unless it scores this much on its own, for an article far ahead of the topic's
 SELF_STANDING = 0.5
+MORE_ITEMS = 4  # 还有呢 after a list article: this many of the items not shown yet
 _ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
 # words around the other kind of award that ask nothing new (那要是厂子自己报呢, 单位来报呢)
@@ -346,9 +347,11 @@ def _more(r: Retriever, topic: dict[str, Any], *, step: bool) -> Answer | None:
         if scored[0].sentence.item is not None:
             pick += [u for u in rest if u.sentence.item == scored[0].sentence.item
                      and u is not scored[0]]
-            # a list continues with the items not shown yet, in order
-            pick = [u for u in rest if u.sentence.item is not None][:3] \
-                if all(u.sentence.item is not None for u in rest) else pick
+            # a list continues with the items not shown yet, in order (an item of two
+            # sentences counts once: 第七条（二）'s 质量管理体系健全有效 comes with it)
+            if all(u.sentence.item is not None for u in rest):
+                items = list(dict.fromkeys(u.sentence.item for u in rest))[:MORE_ITEMS]
+                pick = [u for u in rest if u.sentence.item in items]
         quotes = sorted({u.sentence.index: u.sentence for u in pick}.values(),
                         key=lambda s: s.index)
         return Answer("还有呢", "answer", [Hit(n, 1.0)], quotes, text=q.text,

@@ -196,3 +196,10 @@ def test_a_revoked_award_may_no_longer_be_used_and_the_reply_says_so_first(r, d,
     reply = reply_of(d, question)
     assert reply.startswith("不能") and "收回奖牌（奖杯）和证书" in reply, reply
     assert "可在形象宣传中使用" not in reply and not re.search(r"\d{4}\s*[年-]|可再次申报", reply)
+
+
+def test_a_failed_condition_names_only_the_stated_fact_that_fails_it(d):
+    reply = str(answer_json(d, "厂子在黄骅注册的，开了三年，能报组织奖吗")["reply"])
+    assert reply.startswith("还不能"), reply
+    assert "“3年”不符合" in reply or "“三年”不符合" in reply, reply
+    assert "黄骅" not in reply.split("不符合")[0], reply  # registered inside the city: met

@@ -466,3 +466,11 @@ def test_a_follow_up_naming_the_other_kind_with_its_own_question_leaves_the_topi
     reply = chat.say("那俺们护士长能单独申报个人奖不")
     assert chat.outcome["articles"][0] == 8, reply
     assert "申报市政府质量奖的个人应符合" in reply
+
+
+def test_the_rest_of_a_list_is_every_item_not_shown_yet(d):
+    chat = Chat(d)
+    chat.say("我们企业在沧县注册六年了，能报组织奖吗")
+    reply = chat.say("还有别的条件吗")
+    for item in ("（二）", "（三）", "（四）", "（五）"):
+        assert item in reply, reply
