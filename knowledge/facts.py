@@ -100,6 +100,8 @@ class FactReader:
         self.pack = pack
         data: dict[str, Any] = pack.load_yaml("facts.yaml") or {}
         self.data = data
+        self.award_names = {str(k): normalize(str(v))
+                            for k, v in (data.get("award_names") or {}).items()}
         self.applicant = {k: [normalize(w) for w in v or []]
                           for k, v in (data.get("applicant") or {}).items()}
         self.years = data.get("years") or {}
@@ -187,6 +189,9 @@ class FactReader:
         return str(spec.get("for", "all"))
 
     def _applicant(self, text: str) -> str | None:
+        named = [k for k, name in self.award_names.items() if name in text]
+        if len(named) == 1:
+            return named[0]  # 我干了3年质检，能报组织奖吗: the prize named decides
         if any(w in text for w in self.applicant.get(INDIVIDUAL, [])):
             return INDIVIDUAL
         if any(w in text for w in self.applicant.get(ORGANIZATION, [])):
@@ -196,7 +201,12 @@ class FactReader:
     def _years(self, key: str, spec: dict[str, Any], clauses: list[str],
                today: dt.date) -> _Stated | None:
         words = [normalize(w) for w in spec.get("words") or []]
-        for c in clauses:
+        # 我是个质检员，干了六年: the work named in one clause, its years in the next
+        # (俺这厂子小 一年也就几百万的产值: a year of output, no years of work)
+        joined = [f"{a}，{b}" for a, b in zip(clauses, clauses[1:], strict=False)
+                  if any(w in a for w in words) and not any(w in b for w in words)
+                  and _WORKED.match(b) and find_years(b) and not find_years(a)]
+        for c in [*clauses, *joined]:
             if not any(w in c for w in words):
                 continue
             # the one reader of a number of years (knowledge.numerals, as in /selfcheck): an
@@ -562,6 +572,7 @@ def _said_date(award: tuple[dt.date, dt.date]) -> str:
 
 _MISSING_YEARS = "确切的年数"
 _MISSING_START = "确切的注册（成立）日期"
+_WORKED = re.compile(r"^(?:我|俺|已经|都|快|差不多|才|刚)*(?:干了|做了|干|做|从事了?|工作了?)")
 _MISSING_WHEN = "发生的时间（是否在近{years}年内）"
 _MISSING_MAJOR = "是否属于重大事故"
 _MISSING_AWARD_DATE = "确切的获奖日期"

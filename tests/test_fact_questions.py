@@ -203,3 +203,25 @@ def test_a_failed_condition_names_only_the_stated_fact_that_fails_it(d):
     assert reply.startswith("还不能"), reply
     assert "“3年”不符合" in reply or "“三年”不符合" in reply, reply
     assert "黄骅" not in reply.split("不符合")[0], reply  # registered inside the city: met
+
+
+def _reading(question):
+    import datetime as dt
+
+    return retriever_for().facts.read(question, dt.date(2026, 6, 30))
+
+
+def test_the_work_named_in_one_clause_takes_the_years_of_the_next():
+    rd = _reading("俺是厂里的品控，干了七年了，能报个人奖吗")
+    assert rd is not None and rd.applicant_type == "individual", rd
+    assert [(f.clause, f.status) for f in rd.findings] == [("8.1", "met")], rd
+
+
+def test_a_year_of_output_is_no_years_of_operation():
+    rd = _reading("俺们公司不大 一年也就几百万的销售额 能报组织奖吗")
+    assert rd is None or all(f.status != "not_met" for f in rd.findings), rd
+
+
+def test_the_prize_named_decides_whose_conditions_are_read():
+    rd = _reading("企业是2012年注册的，我做了两年质量管理，我们能报组织奖吗")
+    assert rd is not None and rd.applicant_type == "organization", rd
