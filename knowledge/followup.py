@@ -128,6 +128,7 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
         art, boost = arts[0], FOLLOW_BOOST
         if (not ans.abstained and ans.articles[0] not in arts
                 and (_turns_to_the_other_kind(r, norm, ans.articles[0], topic)
+                     or _after_the_award(r, norm, topic)
                      or (ans.hits[0].score >= SELF_STANDING and (
                          _gives_what_the_topic_lacks(r, norm, ans.articles[0], arts)
                          or (not _asks_only(r, norm) and (
@@ -391,6 +392,14 @@ def _own_words(r: Retriever, norm: str, art: int, topic_arts: list[int]) -> bool
     there = set().union(*(u.words.keys() for u in r.units(art)))
     topic = set().union(*(u.words.keys() for a in topic_arts for u in r.units(a)))
     return bool(words & there - topic)
+
+
+def _after_the_award(r: Retriever, norm: str, topic: dict[str, Any]) -> bool:
+    """要是评上以后又出了重大事故呢 after 出过事故还能申报吗: the message moves from applying to
+    the award once won (the pack's ``after_award`` words), a question of its own."""
+    applying = any("conditions" in u.answers for a in topic["articles"][:1]
+                   for u in r.units(int(a)))
+    return applying and any(w in norm for w in r.facts.after_award)
 
 
 def _turns_to_the_other_kind(r: Retriever, norm: str, art: int, topic: dict[str, Any]) -> bool:

@@ -474,3 +474,13 @@ def test_the_rest_of_a_list_is_every_item_not_shown_yet(d):
     reply = chat.say("还有别的条件吗")
     for item in ("（二）", "（三）", "（四）", "（五）"):
         assert item in reply, reply
+
+
+def test_a_follow_up_about_the_award_once_won_leaves_the_conditions(d):
+    chat = Chat(d)
+    chat.say("我们厂去年出过一次安全事故，还能申报组织奖吗")
+    reply = chat.say("那要是评上以后又出了环境污染事故呢")
+    assert chat.outcome["articles"][0] == 24, reply
+    reply = chat.say("那以后还能报吗")
+    assert chat.outcome["articles"][0] == 24 and "今后不得申报" in reply, reply
+    assert "可再次申报" not in reply and "可重新申报" not in reply, reply
