@@ -184,6 +184,18 @@ class FactReader:
             return None
         return self._judge("eligibility", kind, stated, today)
 
+    def states_facts(self, text: str, today: dt.date) -> bool:
+        """The normalised text states a fact the rules read (years, a record, being the head
+        of the unit), whatever it asks: 俺就是个普通工人不是领导，也中吗."""
+        clauses = [c for c in _CLAUSE_SPLIT.split(text) if c]
+        application = self._application_date(clauses, today)
+        found = [*(self._years(k, spec, clauses, today) for k, spec in self.years.items()),
+                 *(self._flag(k, text) for k in self.flags if k != "previously_revoked"),
+                 *(self._event(k, spec, clauses, today, application)
+                   for k, spec in self.events.items())]
+        # (ISO9001认证去哪办 names an example of a method: it decides nothing)
+        return any(s is not None and not s.missing for s in found)
+
     def _for(self, key: str) -> str:
         spec = self.years.get(key) or self.events.get(key) or self.flags.get(key) or {}
         return str(spec.get("for", "all"))

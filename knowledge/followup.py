@@ -41,6 +41,8 @@ NEW_CUES = re.compile(r"(?:以后|之后|然后|后来|接下来)(?:怎么办|�
 SHORT = 10  # characters of content: a message this short leans on the topic
 # ... unless it scores this much on its own, for an article far ahead of the topic's
 SELF_STANDING = 0.5
+# a question word asking for something (not whether): 有啥优势, 去哪办
+_WH = re.compile(r"啥|什么|几|多少|多久|多长|怎么|怎样|咋|如何|哪|谁")
 MORE_ITEMS = 4  # 还有呢 after a list article: this many of the items not shown yet
 _ITEM_ONLY = re.compile(rf"^(?:那|那么)?第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _PARTICLES = re.compile(r"[呢吗嘛啊呀吧么？?！!。，,\s]+")
@@ -94,7 +96,9 @@ def _in_context(r: Retriever, text: str, topic: dict[str, Any] | None,
             ans = r.ask(f"第{art}条第{m.group(1)}项{norm[m.end():]}")
             if ans.kind == "reference" and ans.quotes:
                 return ans, _remember(r, ans, topic)
-        if today is not None and topic.get("query") and not ASKING.search(norm):
+        if today is not None and topic.get("query") and (
+                not ASKING.search(norm)
+                or (not _WH.search(norm) and r.facts.states_facts(norm, today))):
             # 我们是2023年的奖 after 过期了还能用吗, 我们干了七年了 after 企业申报有啥条件: facts
             # given in answer; with the question they answer, the rules' verdict
             told = f"{norm}，{topic['query']}"

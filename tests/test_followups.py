@@ -484,3 +484,18 @@ def test_a_follow_up_about_the_award_once_won_leaves_the_conditions(d):
     reply = chat.say("那以后还能报吗")
     assert chat.outcome["articles"][0] == 24 and "今后不得申报" in reply, reply
     assert "可再次申报" not in reply and "可重新申报" not in reply, reply
+
+
+def test_a_fact_added_with_a_yes_no_question_is_judged_with_the_topics_question(d):
+    chat = Chat(d)
+    chat.say("我在厂里做了八年质量管理，能报个人奖吗")
+    reply = chat.say("我是厂长 厂里前年出过安全事故 也中吗")
+    assert chat.outcome["articles"][0] == 8, reply
+    assert "个人为所属单位负责人的" in reply, reply
+
+
+def test_a_question_word_after_a_fact_still_asks_for_something(d):
+    chat = Chat(d)
+    chat.say("我们企业成立八年了，能报组织奖吗")
+    chat.say("ISO9001认证去哪办")
+    assert chat.outcome["declined"], chat.outcome
