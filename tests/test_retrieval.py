@@ -636,3 +636,9 @@ def test_a_count_asked_per_year_says_how_often_too(r, question):
     text = "".join(s.text for s in ans.quotes)
     assert ans.articles[0] == 4, ans
     assert "每年认定一次" in text and "不超过" in text, text
+
+
+def test_a_worker_saying_who_they_are_is_not_asking_about_the_prize_money(r):
+    assert r.ask("俺就是一个普通工人，能报个人奖吗").articles[0] == 8
+    assert r.ask("俺就是个普通工人不是领导，也中吗").articles[:1] != [18]
+    assert r.ask("奖金能不能发给车间里干得好的工人").articles[0] == 18
