@@ -69,6 +69,7 @@ SETS: dict[str, Path | str] = {
     "blind h2": BLIND / "h2.yaml",
     "blind h3": BLIND / "h3.yaml",
     "blind h4": BLIND / "h4.yaml",
+    "blind i1": BLIND / "i1.yaml",
 }
 # Dialogues, run turn by turn through our Dialogue.
 FOLLOWUP_SETS: dict[str, Path] = {

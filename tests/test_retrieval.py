@@ -642,3 +642,8 @@ def test_a_worker_saying_who_they_are_is_not_asking_about_the_prize_money(r):
     assert r.ask("俺就是一个普通工人，能报个人奖吗").articles[0] == 8
     assert r.ask("俺就是个普通工人不是领导，也中吗").articles[:1] != [18]
     assert r.ask("奖金能不能发给车间里干得好的工人").articles[0] == 18
+
+
+def test_an_award_said_as_won_ties_an_accident_to_revocation(r):
+    ans = r.ask("俺们2022年得的组织奖 今年厂里出了重大环境污染事故 会咋样")
+    assert ans.articles[0] == 24, ans
