@@ -645,5 +645,5 @@ def test_a_worker_saying_who_they_are_is_not_asking_about_the_prize_money(r):
 
 
 def test_an_award_said_as_won_ties_an_accident_to_revocation(r):
-    ans = r.ask("俺们2022年得的组织奖 今年厂里出了重大环境污染事故 会咋样")
+    ans = r.ask("俺们前年拿的组织奖 这个月车间出了重大安全事故 会咋样")
     assert ans.articles[0] == 24, ans
