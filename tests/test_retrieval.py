@@ -647,3 +647,8 @@ def test_a_worker_saying_who_they_are_is_not_asking_about_the_prize_money(r):
 def test_an_award_said_as_won_ties_an_accident_to_revocation(r):
     ans = r.ask("俺们前年拿的组织奖 这个月车间出了重大安全事故 会咋样")
     assert ans.articles[0] == 24, ans
+
+
+def test_who_a_prize_is_given_to_is_no_sum_asked(r):
+    # 给啥样的人: who, not 给啥 (what is given)
+    assert r.ask("组织奖是给啥样的单位的，和个人奖比有啥区别").articles[0] == 2
