@@ -652,3 +652,8 @@ def test_an_award_said_as_won_ties_an_accident_to_revocation(r):
 def test_who_a_prize_is_given_to_is_no_sum_asked(r):
     # 给啥样的人: who, not 给啥 (what is given)
     assert r.ask("组织奖是给啥样的单位的，和个人奖比有啥区别").articles[0] == 2
+
+
+def test_whether_the_files_may_leak_is_the_secrecy_article(r):
+    ans = r.ask("企业的工艺资料交上去会不会被外传")
+    assert ans.articles[0] == 25 and "商业秘密" in "".join(s.text for s in ans.quotes), ans
