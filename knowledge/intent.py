@@ -100,6 +100,8 @@ class Language:
         self.next = {_bare(str(p)) for p in fu.get("next") or []}
         self.which = {_bare(str(p)) for p in fu.get("which") or []}
         self._first_step = re.compile("|".join(f"(?:{p})" for p in fu.get("first_step") or ["$^"]))
+        self._after_step = re.compile(
+            "|".join(f"(?:{p})" for p in fu.get("after_step") or ["$^"]))
         self._last_step = re.compile("|".join(f"(?:{p})" for p in fu.get("last_step") or ["$^"]))
         self._all_steps = re.compile("|".join(f"(?:{p})" for p in fu.get("all_steps") or ["$^"]))
         self._more_pattern = re.compile(
@@ -201,8 +203,11 @@ class Language:
         return None
 
     def step_asked(self, text: str) -> str | None:
-        """first / last / all: the question asks for the first or last step of a procedure, or
-        for all of them (申报流程是什么, 分几步)."""
+        """first / last / all / after: the question asks for the first or last step of a
+        procedure, for all of them (申报流程是什么, 分几步), or for the one after a step it names
+        (资格审查过了再往后呢)."""
+        if m := self._after_step.search(text):
+            return "after"  # 推荐上去以后下一步呢: the step after the one named
         if m := self._first_step.search(text):
             if re.search(r"(?:之后|以后|后|完了?|过了)[^，。？]{0,3}$", text[:m.start()]):
                 return None  # 材料交上去之后第一步是啥: the step after one, not the first
@@ -212,6 +217,14 @@ class Language:
         if self._all_steps.search(text):
             return "all"
         return None
+
+    def after_step_cue(self, text: str) -> int | None:
+        """Where 以后下一步 (the ask for the step after) begins in the text, or None."""
+        m = self._after_step.search(text)
+        if m is None:
+            return None
+        cue = re.search(r"(?:以后|之后|完了?|过了|结束了?|通过了?|做完了?)", m.group(0))
+        return m.start() + (cue.start() if cue else 0)
 
     def strip_lead(self, text: str) -> str:
         """The message without a leading 那/那么/要是 (那个人奖呢 -> 个人奖呢)."""

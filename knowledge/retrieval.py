@@ -102,6 +102,7 @@ S_INTENT, S_KIND, S_HINT = 1.5, 1.0, 2.0
 S_ALSO = 0.7  # another sentence scoring this close to the best is quoted too
 _QUOTED = re.compile(r"“([^”]{1,12})”")
 _DEFINES = re.compile(r"“([^”]{1,12})”(?:是|指|系)")  # “组织奖”是奖励…: what the term is
+SAMPLE_DECIDES = 0.8  # a question this close to a pack sample is answered as the sample is
 MAX_PART_ARTICLES = 2  # a message of several questions: articles added for its other questions
 SHORT_PAIR_CHARS = 130  # an article of two sentences this short together is quoted whole
 # words that name a procedure, not one step of it (申报流程是什么)
@@ -939,9 +940,9 @@ class Retriever:
         if not (q.intent.kinds & {"process"} or words & q.query.keys()
                 or any(w in text for w in ("流程", "程序", "步骤", "环节"))):
             return None
+        if self.scope.check(text) is not None:
+            return None  # 全国质量奖的申报流程, 省里的推荐完了下一步: another award's, declined below
         if which == "all":
-            if self.scope.check(text) is not None:
-                return None  # 全国质量奖的申报流程: another award's, declined below
             # 公示程序是怎样的 asks about one step: a word only one step's article has
             own = [{w for u in self._article_units(n) for w in u.words} for n in arts]
             title = self.reg.chapter_of(arts[0]).title
@@ -959,11 +960,42 @@ class Retriever:
             hits = [Hit(n, 1.0) for n in arts]
             return Answer(text, "answer", hits, quotes, ranked=list(hits), intent=q.intent,
                           text=text, followup="steps", shown=len(arts))
+        if which == "after":
+            named = self._step_named(text, arts)
+            if named is None or named == arts[-1]:
+                return None
+            ranked = self.rank_prepared(q)
+            if ranked and ranked[0].question >= SAMPLE_DECIDES:
+                return None  # 资料审核之后做什么: a sample question of the pack says where
+            n = arts[arts.index(named) + 1]
+            quotes = [u.sentence for u in self._article_units(n)]
+            return Answer(text, "answer", [Hit(n, 1.0)], quotes, ranked=[Hit(n, 1.0)],
+                          intent=q.intent, text=text, followup="next")
         n = arts[0] if which == "first" else arts[-1]
         quotes = [u.sentence for u in self._article_units(n)]
         return Answer(text, "answer", [Hit(n, 1.0)], quotes, ranked=[Hit(n, 1.0)],
                       intent=q.intent, text=text, followup="first" if which == "first"
                       else "last")
+
+    def _step_named(self, text: str, arts: list[int]) -> int | None:
+        """The step of a procedure a message names before asking what comes after it: the one
+        article of the procedure whose name (资格审查) or own words (推荐, 现场核查) it uses."""
+        cue = self.lang.after_step_cue(text)
+        before = text[:cue] if cue is not None else text
+        words = set(self._words(before))
+        own = [{w for u in self._article_units(n) for w in u.words} for n in arts]
+        scores = []
+        for i, n in enumerate(arts):
+            unique = {w for w in own[i] if len(w) >= 2 and sum(w in o for o in own) == 1}
+            heading = self.reg.article(n).heading or ""
+            named = bool(heading) and heading.rstrip("。") in before
+            scores.append((named, len(words & unique), n))
+        best = max(scores)
+        if not best[0] and best[1] == 0:
+            return None
+        if sum(1 for sc in scores if sc[:2] == best[:2]) > 1:
+            return None  # two steps named alike: which one is meant is not said
+        return best[2]
 
     def _inside_part(self, text: str, decline: Decline) -> str | None:
         """The clauses of a message that ask something inside the measures when another of

@@ -657,3 +657,15 @@ def test_who_a_prize_is_given_to_is_no_sum_asked(r):
 def test_whether_the_files_may_leak_is_the_secrecy_article(r):
     ans = r.ask("企业的工艺资料交上去会不会被外传")
     assert ans.articles[0] == 25 and "商业秘密" in "".join(s.text for s in ans.quotes), ans
+
+
+@pytest.mark.parametrize("question, article", [("县里推荐完了以后接下来干啥", 12),
+                                               ("资格审查通过了下一步是什么", 13)])
+def test_the_step_after_one_named_is_the_next_article_of_the_procedure(r, question, article):
+    ans = r.ask(question)
+    assert ans.articles[0] == article and ans.followup == "next", ans
+
+
+def test_the_step_after_one_of_another_awards_is_declined(r):
+    ans = r.ask("省政府质量奖推荐完了以后下一步是什么")
+    assert ans.decline is not None, ans
