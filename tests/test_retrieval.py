@@ -669,3 +669,8 @@ def test_the_step_after_one_named_is_the_next_article_of_the_procedure(r, questi
 def test_the_step_after_one_of_another_awards_is_declined(r):
     ans = r.ask("省政府质量奖推荐完了以后下一步是什么")
     assert ans.decline is not None, ans
+
+
+def test_how_many_years_a_unit_must_have_run_is_the_first_condition(r):
+    ans = r.ask("我们是做物流的 想报市政府质量奖组织奖 企业要干够几年")
+    assert ans.articles[0] == 7 and "5年以上" in "".join(s.text for s in ans.quotes), ans
