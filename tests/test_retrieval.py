@@ -674,3 +674,8 @@ def test_the_step_after_one_of_another_awards_is_declined(r):
 def test_how_many_years_a_unit_must_have_run_is_the_first_condition(r):
     ans = r.ask("我们是做物流的 想报市政府质量奖组织奖 企业要干够几年")
     assert ans.articles[0] == 7 and "5年以上" in "".join(s.text for s in ans.quotes), ans
+
+
+def test_who_decides_in_the_end_quotes_the_city_governments_decision(r):
+    ans = r.ask("评上评不上最后到底是谁拍板的")
+    assert "市政府认定后产生" in "".join(s.text for s in ans.quotes), ans
