@@ -677,5 +677,5 @@ def test_how_many_years_a_unit_must_have_run_is_the_first_condition(r):
 
 
 def test_who_decides_in_the_end_quotes_the_city_governments_decision(r):
-    ans = r.ask("评上评不上最后到底是谁拍板的")
+    ans = r.ask("这奖最终谁说了算")
     assert "市政府认定后产生" in "".join(s.text for s in ans.quotes), ans
