@@ -679,3 +679,9 @@ def test_how_many_years_a_unit_must_have_run_is_the_first_condition(r):
 def test_who_decides_in_the_end_quotes_the_city_governments_decision(r):
     ans = r.ask("这奖最终谁说了算")
     assert "市政府认定后产生" in "".join(s.text for s in ans.quotes), ans
+
+
+def test_a_shortlist_is_not_the_award_the_decided_list_is_made_public_first(r):
+    ans = r.ask("入围了初选是不是就等于评上了")
+    text = "".join(s.text for s in ans.quotes)
+    assert ans.articles[:2] == [14, 15] and "公示期为7天" in text, ans
