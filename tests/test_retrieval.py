@@ -685,3 +685,11 @@ def test_a_shortlist_is_not_the_award_the_decided_list_is_made_public_first(r):
     ans = r.ask("入围了初选是不是就等于评上了")
     text = "".join(s.text for s in ans.quotes)
     assert ans.articles[:2] == [14, 15] and "公示期为7天" in text, ans
+
+
+@pytest.mark.parametrize("question", ["到期了咋整", "奖过期了咋办"])
+def test_what_to_do_when_the_award_expires_is_to_apply_again(r, question):
+    ans = r.ask(question)
+    assert not ans.abstained and ans.articles[0] in (17, 4), ans
+    assert "可再次申报" in "".join(s.text for s in ans.quotes) or "可重新申报" in "".join(
+        s.text for s in ans.quotes), ans
