@@ -848,6 +848,14 @@ class Retriever:
         band_best = taught is None and (hits[0].score < self.confident or (
             q.intent.kinds & _SPECIFIC == {"duration"}
             and not self.answers_duration(hits[0].article, q)))
+        through = None
+        if band_best and q.intent.kinds & _SPECIFIC == {"duration"} and (
+                hits[0].score >= self.confident):
+            # 称号能用多久: 第二十一条 allows it 在有效期内, 第四条 says how long 有效期 is
+            through = self._duration_through(hits[0].article, hits[1:4])
+            if through is not None:
+                q = replace(q, query={**q.query, through[1]: 1.0}, sims=q.sims)
+                band_best = False
         # a runner-up is quoted too when it scores alike and, if the first gives what is
         # asked for (奖金给多少: an amount), gives it too (第二十四条's 追缴奖金 does not)
         specific = replace(q.intent, kinds=q.intent.kinds & _SPECIFIC)
@@ -856,6 +864,9 @@ class Retriever:
                  and not self._apart(h.article, [hits[0].article])
                  and h.article not in self.never_beside.get(hits[0].article, ())
                  and (not needs or self._gives(h.article, specific, q))]
+        if through is not None and through[0] not in close:
+            close = [through[0]]
+            hits = [hits[0], through[0]] + [h for h in hits[1:] if h is not through[0]]
         if not close and (partner := self._partner(hits, q)) is not None:
             # 第三条 and 第十四条 say who decides from two sides: both are quoted
             close = [partner]
@@ -1436,6 +1447,23 @@ class Retriever:
         """The sentence states a duration of what the question asks about: 评审一轮要多久 is not
         answered by 奖项有效期四年 (a clause sharing no word with the question)."""
         return any(words.intersection(query) for words in u.durations)
+
+    def _duration_through(self, number: int, candidates: list[Hit]) -> tuple[Hit, str] | None:
+        """A candidate stating the duration of something the article names (第二十一条's
+        有效期 and 第四条's 奖项有效期四年), and that thing's word."""
+        # a span of time the article refers to (在有效期内, 超过有效期后)
+        text = "".join(u.sentence.text for u in self._article_units(number))
+        named = {w for u in self._article_units(number) for w in u.words
+                 if len(w) >= 2 and w not in self.stopwords
+                 and re.search(re.escape(w) + r"(?:内|后|前|期间|以内|之内)", text)}
+        for h in candidates:
+            if self._apart(h.article, [number]):
+                continue
+            for u in self._article_units(h.article):
+                for words in u.durations:
+                    if shared := sorted(words & named - self._award_names - self._kind_names):
+                        return h, shared[0]
+        return None
 
     def answers_duration(self, number: int, q: _Query) -> bool:
         return any(self._duration_of(u, q.query) for u in self._article_units(number))

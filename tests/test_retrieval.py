@@ -693,3 +693,11 @@ def test_what_to_do_when_the_award_expires_is_to_apply_again(r, question):
     assert not ans.abstained and ans.articles[0] in (17, 4), ans
     assert "可再次申报" in "".join(s.text for s in ans.quotes) or "可重新申报" in "".join(
         s.text for s in ans.quotes), ans
+
+
+def test_how_long_the_title_may_be_used_quotes_how_long_the_validity_is(r):
+    # 第二十一条 allows the title 在有效期内; 第四条 says the validity is four years
+    ans = r.ask("获奖称号能用几年")
+    text = "".join(s.text for s in ans.quotes)
+    assert ans.kind != "best" and ans.articles[:2] == [21, 4], ans
+    assert "有效期四年" in text and "在有效期内" in text, text
