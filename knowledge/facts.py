@@ -91,6 +91,9 @@ class _Stated:
     values: tuple[Any, ...]  # one value, or both ends / both readings of a vague statement
     stated: str
     missing: str = ""
+    # one part of a clause of several said to be met (推行了卓越绩效 of 第七条（二）, which also
+    # asks 不断创新… and 质量管理体系健全有效): met as far as it goes
+    partial: bool = False
 
 
 class FactReader:
@@ -244,6 +247,8 @@ class FactReader:
         if key == "registered_in_cangzhou":
             return self._registered(spec, text)
         found: list[tuple[bool, str]] = []  # (value, what was said)
+        examples = [normalize(w) for w in spec.get("example") or []]
+        lacking: list[str] = []  # an example denied (没推行卓越绩效): the clause says 等
         rx, false_words = self._flag_pattern(key, spec)
         for m in rx.finditer(text) if rx is not None else ():
             i, word = m.start(), m.group(0)
@@ -251,13 +256,22 @@ class FactReader:
             before = text[max(0, i - 6):i]
             negated = bool(_NEGATION.search(before) or re.search(r"不是|并非|不属于", before))
             said = ("不是" if "不是" in before else "没有") + word if negated else word
+            if negated and value and any(e in word for e in examples):
+                lacking.append(said)
+                continue
             found.append((value != negated, said))
+        if lacking and not found:
+            return _Stated(key, (True, False), "、".join(lacking),
+                           str(spec.get("example_missing", "")))
         if not found:
             for word in (normalize(w) for w in spec.get("example") or []):
                 i = text.find(word)
                 if i >= 0:
                     before = text[max(0, i - 6):i]
-                    negated = bool(_NEGATION.search(before) or re.search(r"不是|并非", before))
+                    negated = bool(re.search(r"(?:没有|没|未|不|无|并非)[^，。]{0,3}$", before))
+                    if not negated and spec.get("example_counts"):
+                        # 导入了卓越绩效: one of the methods the clause names, and it asks more
+                        return _Stated(key, (True,), _upper_latin(word), partial=True)
                     said = ("没有" + word) if negated else word
                     return _Stated(key, (True, False), said, str(spec.get("example_missing", "")))
             return None
@@ -266,7 +280,7 @@ class FactReader:
         said = "、".join(w for v, w in found if v == value)
         if value and any(normalize(p) in text for p in spec.get("past") or []):
             return _Stated(key, (True, False), "曾" + said, _MISSING_PAST.get(key, ""))
-        return _Stated(key, (value,), said)
+        return _Stated(key, (value,), said, partial=value and bool(spec.get("several_parts")))
 
     def _flag_pattern(self, key: str,
                       spec: dict[str, Any]) -> tuple[re.Pattern[str] | None, set[str]]:
@@ -451,6 +465,8 @@ class FactReader:
             else:
                 status, partial = "depends", "unknown" in actual
             used = [s for s in stated if _uses(c.when, {s.key})]
+            if status == "met" and any(s.partial for s in used):
+                partial = True
             if status == "not_met" and len(used) > 1:
                 # 4年、任丘注册: only what fails the clause is named (任丘 is inside the city)
                 used = [s for s in used if self._fails_alone(c, s, kind, today)] or used
@@ -584,6 +600,11 @@ def _said_date(award: tuple[dt.date, dt.date]) -> str:
 
 _MISSING_YEARS = "确切的年数"
 _MISSING_START = "确切的注册（成立）日期"
+def _upper_latin(word: str) -> str:
+    """iso9001 as it was written: ISO9001 (the text was read lower-cased)."""
+    return re.sub(r"[a-z]+", lambda m: m.group(0).upper(), word)
+
+
 _WORKED = re.compile(r"^(?:我|俺|已经|都|快|差不多|才|刚)*(?:干了|做了|干|做|从事了?|工作了?)")
 _MISSING_WHEN = "发生的时间（是否在近{years}年内）"
 _MISSING_MAJOR = "是否属于重大事故"

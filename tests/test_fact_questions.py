@@ -225,3 +225,17 @@ def test_a_year_of_output_is_no_years_of_operation():
 def test_the_prize_named_decides_whose_conditions_are_read():
     rd = _reading("企业是2012年注册的，我做了两年质量管理，我们能报组织奖吗")
     assert rd is not None and rd.applicant_type == "organization", rd
+
+
+def test_an_example_method_denied_decides_nothing_and_one_said_is_part_of_the_clause(d):
+    # 第七条（二）: 《卓越绩效评价准则》"等" methods, and two more requirements beside them
+    reply = str(answer_json(d, "我们厂没导入卓越绩效，只通过了ISO9001，能报组织奖吗")["reply"])
+    assert not reply.startswith("还不能") and "要看" in reply.split("\n")[0], reply
+    reply = str(answer_json(d, "我们厂导入了卓越绩效，能报组织奖吗")["reply"])
+    assert "其他要求请一并核实" in reply.split("\n")[0], reply
+
+
+def test_a_clause_that_does_not_apply_says_why_instead_of_being_met(d):
+    reply = str(answer_json(d, "我只是车间的质量员，不是负责人，单位前年出过重大安全事故，影响我报个人奖吗")["reply"])
+    first = reply.splitlines()[0]
+    assert "不影响第八条第（四）项" in first and "不适用" in first, reply

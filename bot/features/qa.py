@@ -67,6 +67,8 @@ T_NOTE = "注："
 # verdicts on facts a question states (knowledge/facts.py; the rules' engine decides)
 T_FACT_NO = "还不能。依据{label}，您说的“{stated}”不符合这一条件{note}。"
 T_FACT_YES = "就您说的“{stated}”而言，符合{label}。"
+# met because the clause does not apply (第八条（四） binds a unit head only): the rules' note says why
+T_FACT_NA = "就您说的“{stated}”而言，不影响{label}：{note}。"
 T_FACT_YES_PART = "就您说的“{stated}”而言，符合{label}；这一项的其他要求请一并核实。"
 T_FACT_DEPENDS = "要看{missing}（依据{label}）。"
 T_SELFCHECK_HINT = "想按这些条件逐条核对自己的情况，可发送 /selfcheck 自查。"
@@ -301,6 +303,8 @@ def verdict_lines(ans: Answer, pack: Pack | None = None) -> str:
         elif f.status == "depends":
             lines.append(T_FACT_DEPENDS.format(missing="、".join(rd.missing) or "具体情况",
                                                label=f.label))
+        elif f.note:
+            lines.append(T_FACT_NA.format(label=f.label, note=f.note, stated=f.stated))
         else:
             lines.append((T_FACT_YES_PART if f.partial else T_FACT_YES).format(
                 label=f.label, stated=f.stated))
