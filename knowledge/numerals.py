@@ -198,6 +198,8 @@ _YEARS_IN_TEXT = re.compile(
     # not a point in time or a window: 3年前, 3年以后, 3年内, 2021年度, 90年代, 三年级, 年底
     + rf"(?![0-9{_CN_NUM}]|以?[前后内]|度|代|级|底|初|末|份)")
 
+_YEARS_AND_MONTHS = re.compile(
+    rf"(?<![0-9.{_CN_NUM}])(?P<y>\d+|[{_CN_NUM}]+)(?:个)?年(?:零|又)?(?P<m>\d+|[{_CN_NUM}]+)个(?:多)?月")
 _DIGIT_WORDS = "一二两三四五六七八九"
 
 
@@ -288,6 +290,18 @@ def find_years(text: str) -> tuple[str, Years] | None:
     公司成立快5年了 -> ("快5年", 4 to under 5). Not a calendar year (2017年), a window
     (近3年, 这三年, 3年内), a time ago or ahead (3年前, 三年以后) or a number over 200."""
     s = (text or "").translate(_FULLWIDTH)
+    said_as: dict[str, str] = {}
+
+    def in_years(m: re.Match[str]) -> str:
+        years, months = _count(m["y"]), _count(m["m"])
+        if years is None or months is None or months >= 12:
+            return m.group(0)
+        token = f"{years + months / 12:.2f}".rstrip("0").rstrip(".") + "年"
+        said_as[token] = m.group(0)
+        return token
+
+    # 四年零十个月, 4年10个月: years and months, as years (4.83年), shown as said
+    s = _YEARS_AND_MONTHS.sub(in_years, s)
     for m in _YEARS_IN_TEXT.finditer(s):
         if not (m["unit"] or m["unit2"] or m["unit3"]):
             continue  # a number with no 年 after it is not a number of years
@@ -303,7 +317,10 @@ def find_years(text: str) -> tuple[str, Years] | None:
             if w not in _EXACT:
                 break
             shown = shown[len(w):]  # 成立了5年: said "5年"
-        return shown.removesuffix("了"), said
+        shown = shown.removesuffix("了")
+        for token, original in said_as.items():
+            shown = shown.replace(token, original)
+        return shown, said
     m = re.search(rf"(?<![{_CN_NUM}0-9])半年(?!前|以前|内|以内|后|以后)", s)
     if m is not None:
         return "半年", Years(0.5, 0.5, 0.5)

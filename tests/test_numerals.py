@@ -166,3 +166,15 @@ def test_no_command_reads_a_typed_number_its_own_way():
                  for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if own_way.search(line)]
     assert offenders == []
+
+
+@pytest.mark.parametrize("text, value, shown", [("干了四年零十个月质检", 4.83, "四年零十个月"),
+                                                ("成立4年10个月了", 4.83, "4年10个月"),
+                                                ("已经五年零一个月", 5.08, "五年零一个月")])
+def test_years_and_months_are_read_as_years_and_shown_as_said(text, value, shown):
+    said, years = find_years(text)
+    assert years.value == pytest.approx(value, abs=0.01) and said.endswith(shown)
+
+
+def test_a_date_with_a_month_is_no_number_of_years():
+    assert find_years("2017年3月注册") is None
