@@ -279,6 +279,7 @@ def read_years(text: str) -> Years | None:
     """A number of years typed as the whole answer: 6, 5.5, ５, 5年, 五年半, 半年, 5年左右, 快5年,
     5到6年, 四五年 (a range), 十来年, 二十多年; None if it is not one (两五, 二四, abc)."""
     s = re.sub(r"\s+", "", (text or "").translate(_FULLWIDTH))
+    s = _months_as_years(s)[0]  # 4年10个月
     if s in ("半年", "半"):
         return Years(0.5, 0.5, 0.5)
     m = _YEARS.match(s)
@@ -289,19 +290,7 @@ def find_years(text: str) -> tuple[str, Years] | None:
     """The first number of years said inside a sentence, as said and as a range:
     公司成立快5年了 -> ("快5年", 4 to under 5). Not a calendar year (2017年), a window
     (近3年, 这三年, 3年内), a time ago or ahead (3年前, 三年以后) or a number over 200."""
-    s = (text or "").translate(_FULLWIDTH)
-    said_as: dict[str, str] = {}
-
-    def in_years(m: re.Match[str]) -> str:
-        years, months = _count(m["y"]), _count(m["m"])
-        if years is None or months is None or months >= 12:
-            return m.group(0)
-        token = f"{years + months / 12:.2f}".rstrip("0").rstrip(".") + "年"
-        said_as[token] = m.group(0)
-        return token
-
-    # 四年零十个月, 4年10个月: years and months, as years (4.83年), shown as said
-    s = _YEARS_AND_MONTHS.sub(in_years, s)
+    s, said_as = _months_as_years((text or "").translate(_FULLWIDTH))
     for m in _YEARS_IN_TEXT.finditer(s):
         if not (m["unit"] or m["unit2"] or m["unit3"]):
             continue  # a number with no 年 after it is not a number of years
@@ -325,6 +314,22 @@ def find_years(text: str) -> tuple[str, Years] | None:
     if m is not None:
         return "半年", Years(0.5, 0.5, 0.5)
     return None
+
+
+def _months_as_years(s: str) -> tuple[str, dict[str, str]]:
+    """四年零十个月, 4年10个月: years and months written as years (4.83年), with what each
+    stood for, so that it can be shown as said."""
+    said_as: dict[str, str] = {}
+
+    def in_years(m: re.Match[str]) -> str:
+        years, months = _count(m["y"]), _count(m["m"])
+        if years is None or months is None or months >= 12:
+            return m.group(0)
+        token = f"{years + months / 12:.2f}".rstrip("0").rstrip(".") + "年"
+        said_as[token] = m.group(0)
+        return token
+
+    return _YEARS_AND_MONTHS.sub(in_years, s), said_as
 
 
 def _words(run: str) -> list[str]:

@@ -178,3 +178,7 @@ def test_years_and_months_are_read_as_years_and_shown_as_said(text, value, shown
 
 def test_a_date_with_a_month_is_no_number_of_years():
     assert find_years("2017年3月注册") is None
+
+
+def test_the_self_check_reads_years_and_months_as_the_question_reader_does():
+    assert read_years("4年10个月").value == pytest.approx(find_years("干了4年10个月")[1].value)
