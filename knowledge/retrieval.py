@@ -1488,14 +1488,17 @@ class Retriever:
             # 除了出事故还有啥情况会被撤: the whole list, the item named among the rest
             return self._whole_list(units, asked), False
         scored: list[tuple[float, Unit]] = []
+        hinted: dict[int, float] = {}  # what a sample's hint added to a sentence's score
         for u in content:
             if asked and u.kinds and not (u.kinds & asked):
                 continue  # a sentence about the other kind of award never answers
             score = self.sentence_score(u, q, qb, few=len(content) <= 2)
             if u.sentence.item in hint:
                 score += bonus
+                hinted[u.sentence.index] = hinted.get(u.sentence.index, 0.0) + bonus
             if sentence_hint is not None and u.sentence.index == sentence_hint:
                 score += bonus
+                hinted[u.sentence.index] = hinted.get(u.sentence.index, 0.0) + bonus
             scored.append((score, u))
         if not scored:
             scored = [(0.0, u) for u in content]
@@ -1528,8 +1531,11 @@ class Retriever:
             specific = replace(q.intent, kinds=q.intent.kinds & _SPECIFIC)
             needs = (bool(specific.kinds) and bool(self._intent_match(best, specific, q.query))
                      and not q.intent.kinds & {"consequence", "reason", "basis", "conditions"})
+            # (a sample's hint picks the first sentence; it does not raise the bar for others:
+            # 公示期过了没人反对 quotes 对公示无异议的… too)
+            own_best = best_score - hinted.get(best.sentence.index, 0.0)
             chosen = [best] + [u for sc, u in scored if u is not best and u.sentence.item is None
-                               and sc >= S_ALSO * best_score
+                               and sc >= S_ALSO * own_best
                                and (not needs or self._intent_match(u, specific, q.query))][:2]
             if (not needs and len(scored) == 2 and len(content) == 2
                     and sum(len(u.sentence.text) for _, u in scored) <= SHORT_PAIR_CHARS

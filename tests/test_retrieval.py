@@ -701,3 +701,8 @@ def test_how_long_the_title_may_be_used_quotes_how_long_the_validity_is(r):
     text = "".join(s.text for s in ans.quotes)
     assert ans.kind != "best" and ans.articles[:2] == [21, 4], ans
     assert "有效期四年" in text and "在有效期内" in text, text
+
+
+def test_a_samples_hint_picks_a_sentence_without_hiding_the_one_that_answers(r):
+    ans = r.ask("公示期满了没人反对的话然后呢")
+    assert "对公示无异议的单位或个人" in "".join(s.text for s in ans.quotes), ans
