@@ -706,3 +706,9 @@ def test_how_long_the_title_may_be_used_quotes_how_long_the_validity_is(r):
 def test_a_samples_hint_picks_a_sentence_without_hiding_the_one_that_answers(r):
     ans = r.ask("公示期满了没人反对的话然后呢")
     assert "对公示无异议的单位或个人" in "".join(s.text for s in ans.quotes), ans
+
+
+@pytest.mark.parametrize("question, article", [("隔多久评一回", 4), ("说白了到底给多少钱", 16)])
+def test_short_blunt_questions_about_the_award_are_answered(r, question, article):
+    ans = r.ask(question)
+    assert not ans.abstained and ans.articles[0] == article, ans

@@ -446,3 +446,19 @@ def test_a_scheme_compared_with_this_award_is_the_scheme_asked_about():
 def test_the_form_asked_for_in_a_word_is_the_application_form():
     ans = retriever_for().ask("报名得填哪个表")
     assert ans.articles[0] == 11 and not ans.abstained, ans
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("被列进失信名单了怎么申请移出", "list_removal"),
+    ("商标怎么注册", "ip"),
+    ("去当评委的话评审费给多少钱", "reviewer_pay"),
+])
+def test_services_and_fees_the_measures_do_not_give_are_declined(question, topic):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.topic == topic, ans
+
+
+def test_a_firms_patents_in_the_story_are_no_question_about_patents():
+    ans = retriever_for().ask("举报某获奖企业申报时的专利数据是编的，查实了会怎样")
+    assert ans.decline is None and ans.articles[0] == 24, ans
+    assert "弄虚作假" in "".join(s.text for s in ans.quotes)
