@@ -60,6 +60,10 @@ def _places() -> tuple[str, ...]:
                  if ln.strip() and not ln.startswith("#"))
 
 
+# a place in pinyin initials, then 市 or 省 (sjz市, hb省)
+_LATIN_PLACE = re.compile(r"(?<![a-z0-9])([a-z]{2,5})(?:市|省)")
+
+
 class Scope:
     """The pack's declared scope, compiled once."""
 
@@ -70,6 +74,7 @@ class Scope:
         self.place = str(place.get("name", ""))
         self.place_words = [normalize(str(w)) for w in place.get("words") or []]
         self.inside = [normalize(str(w)) for w in place.get("inside") or []]
+        self.latin_own = {normalize(str(w)) for w in place.get("latin") or []}
         award = data.get("award") or {}
         self.award = str(award.get("name", pack.award_name))
         self.award_words = [normalize(str(w)) for w in award.get("words") or []]
@@ -142,6 +147,10 @@ class Scope:
         """The reason a normalised question is outside the measures, or None."""
         if m := self._other_place.search(text):
             other = m.group("place") + m.group("award")  # 天津也有政府质量奖: 天津政府质量奖
+            return Decline(OTHER_PLACE, self._message("other_place", other), other)
+        if (m := _LATIN_PLACE.search(text)) and m.group(1) not in self.latin_own:
+            # sjz市的质量奖: a place written in pinyin initials that is not this one (cz市)
+            other = m.group(0)
             return Decline(OTHER_PLACE, self._message("other_place", other), other)
         if self._inside_award is not None and (m := self._inside_award.search(text)):
             other = m.group("place") + (m.group("own") or m.group("head"))

@@ -462,3 +462,9 @@ def test_a_firms_patents_in_the_story_are_no_question_about_patents():
     ans = retriever_for().ask("举报某获奖企业申报时的专利数据是编的，查实了会怎样")
     assert ans.decline is None and ans.articles[0] == 24, ans
     assert "弄虚作假" in "".join(s.text for s in ans.quotes)
+
+
+def test_a_place_in_pinyin_initials_is_another_place_unless_it_is_this_one(d):
+    reply = str(answer_json(d, "hs市的质量奖奖金多少")["reply"])
+    assert "本办法只规定沧州市政府质量奖" in reply and "30万元" not in reply, reply
+    assert not answer_json(d, "cz市质量奖奖金多少")["abstained"]
