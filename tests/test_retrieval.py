@@ -712,3 +712,8 @@ def test_a_samples_hint_picks_a_sentence_without_hiding_the_one_that_answers(r):
 def test_short_blunt_questions_about_the_award_are_answered(r, question, article):
     ans = r.ask(question)
     assert not ans.abstained and ans.articles[0] == article, ans
+
+
+def test_whether_files_may_skip_the_county_is_the_recommending_step(r):
+    ans = r.ask("企业能不能绕过区里直接报到市里")
+    assert ans.articles[0] == 11, ans
