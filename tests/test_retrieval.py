@@ -717,3 +717,8 @@ def test_short_blunt_questions_about_the_award_are_answered(r, question, article
 def test_whether_files_may_skip_the_county_is_the_recommending_step(r):
     ans = r.ask("企业能不能绕过区里直接报到市里")
     assert ans.articles[0] == 11, ans
+
+
+def test_a_person_heading_the_unit_asks_the_individual_prizes_clause_on_the_unit(r):
+    ans = r.ask("我是厂里的法人代表，报个人奖的话厂子的信用记录也要看吗")
+    assert ans.articles[0] == 8, ans
