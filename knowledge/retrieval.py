@@ -1022,11 +1022,13 @@ class Retriever:
         # the question inside comes first and asks on its own: a question word and something
         # of the award named, no 那/这 pointing elsewhere; a clause after the outside one may lean
         # on it for its subject (想评个省级质量标杆，需要满足哪些条件), so it is not split off
-        first = parts[0]
-        if outside[0] == 0 or not (ASKING.search(first) and not _LEANS.search(first)
-                                   and self.scope.anchored(first)):
+        # (我是获奖单位的会计，奖金到底多少？入账怎么记: who asks, then the question inside)
+        inside = parts[:outside[0]]
+        asking = [p for p in inside if ASKING.search(p)]
+        if outside[0] == 0 or not asking or _LEANS.search(asking[0]) or not self.scope.anchored(
+                "，".join(inside)):
             return None
-        return "，".join(parts[:outside[0]])
+        return "，".join(inside)
 
     def _parts(self, text: str) -> list[_Query]:
         """The questions of a message asking several (公示几天 公示期间有人提异议咋处理): its

@@ -468,3 +468,9 @@ def test_a_place_in_pinyin_initials_is_another_place_unless_it_is_this_one(d):
     reply = str(answer_json(d, "hs市的质量奖奖金多少")["reply"])
     assert "本办法只规定沧州市政府质量奖" in reply and "30万元" not in reply, reply
     assert not answer_json(d, "cz市质量奖奖金多少")["abstained"]
+
+
+def test_who_asks_then_a_question_inside_then_one_outside_answers_the_inside_one(d):
+    row = answer_json(d, "我是财务，个人奖奖金给多少？发票怎么开")
+    assert not row["abstained"] and row["articles"][0] == 16, row
+    assert "2万元" in str(row["reply"]) and "会计和账务处理" in str(row["reply"]), row
