@@ -73,6 +73,7 @@ REFUSE = 0.12  # below: the measures do not cover the question
 # below, for a question that names nothing of the award (scope.yaml `anchors`)
 REFUSE_UNANCHORED = 0.3
 CLOSE_RATIO = 0.75  # a second article this close to the first is quoted too
+PARTNER_TIE = 0.95  # a paired article this close to the runner-up takes its place
 TOGETHER_RATIO = 0.2  # ... or this close, for an article the pack pairs with the first
 # A question is tied to an article by a word that few articles use (at most ANCHOR_DF of
 # them) or by a close sample question; otherwise its score is damped.
@@ -860,7 +861,17 @@ class Retriever:
         # asked for (奖金给多少: an amount), gives it too (第二十四条's 追缴奖金 does not)
         specific = replace(q.intent, kinds=q.intent.kinds & _SPECIFIC)
         needs = bool(specific.kinds) and self._gives(hits[0].article, specific, q)
-        close = [h for h in hits[1:2] if h.score >= CLOSE_RATIO * hits[0].score
+        second = hits[1:2]
+        partners = self.together.get(hits[0].article, set())
+        if second and second[0].article not in partners:
+            # a runner-up the pack pairs with the first, all but tied with the next: it is the
+            # second answer (第十一条's step and 第三条's principle, not 第七条（五）'s 申报)
+            tied = [h for h in hits[2:4] if h.article in partners
+                    and h.score >= PARTNER_TIE * second[0].score]
+            if tied:
+                second = tied[:1]
+                hits = [hits[0], tied[0]] + [h for h in hits[1:] if h is not tied[0]]
+        close = [h for h in second if h.score >= CLOSE_RATIO * hits[0].score
                  and not self._apart(h.article, [hits[0].article])
                  and h.article not in self.never_beside.get(hits[0].article, ())
                  and (not needs or self._gives(h.article, specific, q))]
