@@ -1546,7 +1546,9 @@ class Retriever:
                      and not q.intent.kinds & {"consequence", "reason", "basis", "conditions"})
             # (a sample's hint picks the first sentence; it does not raise the bar for others:
             # 公示期过了没人反对 quotes 对公示无异议的… too)
-            own_best = best_score - hinted.get(best.sentence.index, 0.0)
+            # (what staff taught is the answer as they chose it: its bonus stays)
+            own_best = best_score - (hinted.get(best.sentence.index, 0.0)
+                                     if bonus < LEARNED_HINT_BONUS else 0.0)
             chosen = [best] + [u for sc, u in scored if u is not best and u.sentence.item is None
                                and sc >= S_ALSO * own_best
                                and (not needs or self._intent_match(u, specific, q.query))][:2]
