@@ -723,3 +723,9 @@ def test_whether_files_may_skip_the_county_is_the_recommending_step(r):
 def test_a_person_heading_the_unit_asks_the_individual_prizes_clause_on_the_unit(r):
     ans = r.ask("我是厂里的法人代表，报个人奖的话厂子的信用记录也要看吗")
     assert ans.articles[0] == 8, ans
+
+
+@pytest.mark.parametrize("question, article", [("得了奖以后政府还会来查吗", 23),
+                                               ("你们这个奖是干什么的", 2)])
+def test_after_winning_and_what_the_award_is_reach_their_articles(r, question, article):
+    assert r.ask(question).articles[0] == article
