@@ -161,7 +161,7 @@ class Scope:
             return Decline(OTHER_LEVEL, self._message("other_level", other), other)
         for rx, _name in self._levels:
             for m in rx.finditer(text):
-                if self._background.search(text[:m.start()]):
+                if self._background.search(text[:m.start()]) and self._ours_after(text[m.end():]):
                     continue  # 拿过省里的荣誉，报市政府质量奖…: the applicant's record
                 other = m.group(0)
                 return Decline(OTHER_LEVEL, self._message("other_level", other), other)
@@ -182,6 +182,11 @@ class Scope:
                 return Decline(TOPIC, t.reason, topic=t.id, nearby=t.nearby, quote=t.quote,
                                command=t.command)
         return None
+
+    def _ours_after(self, rest: str) -> bool:
+        """Something of this award follows (报市政府质量奖…): what came before was background;
+        without it (沧州有多少家企业获得过省政府质量奖) the other award is what is asked about."""
+        return any(w in rest for w in self.award_words) or self.anchored(rest)
 
     def _message(self, key: str, other: str) -> str:
         template = self.messages.get(key) or "本办法只规定{award}。"

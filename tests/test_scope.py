@@ -474,3 +474,21 @@ def test_who_asks_then_a_question_inside_then_one_outside_answers_the_inside_one
     row = answer_json(d, "我是财务，个人奖奖金给多少？发票怎么开")
     assert not row["abstained"] and row["articles"][0] == 16, row
     assert "2万元" in str(row["reply"]) and "会计和账务处理" in str(row["reply"]), row
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("获奖单位名单去哪里查", "winners"),
+    ("审核组的专家都是哪里的", "reviewers"),
+    ("申报表要不要盖单位公章", "templates"),
+    ("获奖的厂子后来倒闭了，荣誉还在吗", "changes"),
+])
+def test_more_that_the_measures_leave_open(question, topic):
+    ans = retriever_for().ask(question)
+    assert ans.decline is not None and ans.decline.topic == topic, ans
+
+
+def test_another_levels_award_asked_about_is_declined_though_it_was_won(d):
+    row = answer_json(d, "咱们市一共有几家企业拿过省政府质量奖")
+    assert row["abstained"] and "省政府质量奖" in str(row["reply"]), row
+    # beside a question about this award it is the applicant's record
+    assert not answer_json(d, "拿过省政府质量奖，报市政府质量奖有啥条件")["abstained"]
