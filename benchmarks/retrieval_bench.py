@@ -293,7 +293,10 @@ def speed(questions: list[str], runs: int = 7, warm_passes: int = 3) -> dict[str
             os.mkdir(code_dir)
             subprocess.run(["tar", "-x", "-C", code_dir], input=archive.stdout, check=True)
             envs[f"qabot ({base})"] = {**env0, "PYTHONPATH": code_dir}
-        for env in envs.values():
+        for i, env in enumerate(envs.values()):
+            # each tree its own cache: one folder for both, each start would drop the other's
+            # build (a pack keeps one build in the folder) and rebuild its own
+            env["QABOT_CACHE_DIR"] = os.path.join(tmp, f"cache-tree{i}")
             packages = [os.path.join(env["PYTHONPATH"], p) for p in ("bot", "knowledge", "handlers")]
             subprocess.run([sys.executable, "-m", "compileall", "-q",
                             *[p for p in packages if os.path.isdir(p)]],
@@ -305,6 +308,8 @@ def speed(questions: list[str], runs: int = 7, warm_passes: int = 3) -> dict[str
         # the first start after an install or a change builds the pack's indexes and writes
         # them to the cache (knowledge/cache.py); every later start loads them
         fresh = "qabot (this tree, empty cache)"
+        for env in envs.values():  # each tree's cache built once, before the timed starts
+            _cold_once(cmd, env, run_dir)
         for i in range(runs):
             for name, env in envs.items():
                 cold.setdefault(name, []).append(_cold_once(cmd, env, run_dir))

@@ -4,6 +4,7 @@ file never changes an answer."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -135,3 +136,24 @@ def test_processes_starting_together_agree(tmp_path: Path) -> None:
     again = subprocess.run(cmd, input=stdin, capture_output=True, env=env, cwd=tmp_path,
                            text=True, timeout=120)
     assert again.stdout == outs[0][0]
+
+
+def test_a_pattern_is_written_compiled_and_rebuilt_the_same_or_from_its_source():
+    import pickle
+    import re
+
+    from knowledge import cache
+
+    pattern = re.compile(r"(?<![0-9])(?P<n>[0-9一二三]+)(?:个|家)(?![说讲])|[^，。？]{0,3}质量[奖将]")
+    form = cache._compiled_form(pattern)
+    assert form is not None
+    again = cache._pattern(*form)
+    for text in ("评三家企业", "省质量将", "第3个说", "无"):
+        assert [m.span() for m in again.finditer(text)] == [m.span() for m in pattern.finditer(text)]
+    assert again.groupindex == pattern.groupindex and again.flags == pattern.flags
+    # another regex engine: the source is compiled instead
+    fallback = cache._pattern(form[0] + 1, *form[1:])
+    assert fallback.pattern == pattern.pattern and fallback.search("评三家").group("n") == "三"
+    buf = io.BytesIO()
+    cache._Pickler(buf, {}).dump(pattern)
+    assert pickle.loads(buf.getvalue()).pattern == pattern.pattern
