@@ -729,3 +729,9 @@ def test_a_person_heading_the_unit_asks_the_individual_prizes_clause_on_the_unit
                                                ("你们这个奖是干什么的", 2)])
 def test_after_winning_and_what_the_award_is_reach_their_articles(r, question, article):
     assert r.ask(question).articles[0] == article
+
+
+def test_a_recommending_department_asking_its_part_gets_the_departments_duty(r):
+    ans = r.ask("我在县卫健局 是我们局负责组织医院申报吗")
+    assert ans.articles[0] == 6 and "有计划地培育" in "".join(s.text for s in ans.quotes), ans
+    assert r.ask("领导小组办公室负责什么").articles[0] == 5
