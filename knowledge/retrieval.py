@@ -129,6 +129,7 @@ _ITEM_REF = re.compile(rf"第?[（(]?({NUMERAL_CLASS})[）)]?项")
 _BARE_NUMERAL = re.compile(
     rf"^(?:那么?|还有|再看)?\s*第?\s*({NUMERAL_CLASS})\s*条?\s*(?:呢|吗|呀|啊)?\s*[条。.！!？?]?$")
 _CLAUSE = re.compile(r"(?<=，)")
+_CONTINUING = ("也", "并", "且", "亦", "同时")  # a clause going on from the one before
 _CLAUSES = re.compile(r"[，；。]")
 # the questions of one message: parts cut at punctuation or spaces
 # a clause that asks (吗, 啥, 几, 能不能…) and one that leans on another clause's subject
@@ -1719,6 +1720,10 @@ class Retriever:
         for text, facts in clauses:
             shares = bool(set(self._words(normalize(text), index=True)) & content)
             keep = bool(facts & wanted) or shares if facts else (shares or not after_drop)
+            if (not keep and kept and not after_drop
+                    and text.startswith(_CONTINUING)):
+                # 不再给予物质奖励，也不占用当年各奖项名额: the same case's other consequence
+                keep = True
             if keep:
                 kept.append(text)
                 after_drop = False

@@ -735,3 +735,9 @@ def test_a_recommending_department_asking_its_part_gets_the_departments_duty(r):
     ans = r.ask("我在县卫健局 是我们局负责组织医院申报吗")
     assert ans.articles[0] == 6 and "有计划地培育" in "".join(s.text for s in ans.quotes), ans
     assert r.ask("领导小组办公室负责什么").articles[0] == 5
+
+
+def test_a_clause_going_on_from_the_one_kept_stays_with_it(r):
+    # 不再给予物质奖励，也不占用当年各奖项名额: what a second award brings, in one breath
+    text = "".join(s.text for s in r.ask("再拿一次奖还有没有奖金").quotes)
+    assert "不再给予物质奖励，也不占用当年各奖项名额" in text, text
