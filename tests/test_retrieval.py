@@ -741,3 +741,7 @@ def test_a_clause_going_on_from_the_one_kept_stays_with_it(r):
     # 不再给予物质奖励，也不占用当年各奖项名额: what a second award brings, in one breath
     text = "".join(s.text for s in r.ask("再拿一次奖还有没有奖金").quotes)
     assert "不再给予物质奖励，也不占用当年各奖项名额" in text, text
+
+
+def test_writing_the_award_in_a_brochure_is_using_the_title(r):
+    assert r.ask("我们想在企业画册上印上市政府质量奖，有什么要求").articles[0] == 21
