@@ -745,3 +745,8 @@ def test_a_clause_going_on_from_the_one_kept_stays_with_it(r):
 
 def test_writing_the_award_in_a_brochure_is_using_the_title(r):
     assert r.ask("我们想在企业画册上印上市政府质量奖，有什么要求").articles[0] == 21
+
+
+def test_a_branch_applying_in_its_own_name_gets_who_may_apply(r):
+    ans = r.ask("总公司在北京，我们是沧县的分厂，能以分厂名义报组织奖吗")
+    assert ans.articles[0] == 7 and any(s.item == 1 for s in ans.quotes), ans
