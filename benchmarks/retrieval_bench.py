@@ -71,6 +71,7 @@ SETS: dict[str, Path | str] = {
     "blind h4": BLIND / "h4.yaml",
     "blind i1": BLIND / "i1.yaml",
     "blind i2": BLIND / "i2.yaml",
+    "blind i3": BLIND / "i3.yaml",
 }
 # Dialogues, run turn by turn through our Dialogue.
 FOLLOWUP_SETS: dict[str, Path] = {

@@ -750,3 +750,11 @@ def test_writing_the_award_in_a_brochure_is_using_the_title(r):
 def test_a_branch_applying_in_its_own_name_gets_who_may_apply(r):
     ans = r.ask("总公司在北京，我们是沧县的分厂，能以分厂名义报组织奖吗")
     assert ans.articles[0] == 7 and any(s.item == 1 for s in ans.quotes), ans
+
+
+def test_priority_in_the_award_is_article_nines_not_a_verdict_on_applying(r):
+    import datetime as dt
+
+    ans = r.ask("搞质量创新有成绩的企业，评审时能不能优先", today=dt.date(2026, 6, 30))
+    assert ans.reading is None and ans.articles[0] == 9, ans
+    assert "可优先获奖" in "".join(s.text for s in ans.quotes)
