@@ -121,6 +121,8 @@ class FactReader:
         self.application_words = [normalize(w) for w in data.get("application_date_words") or []]
         self.eligibility_asks = [normalize(w) for w in data.get("eligibility_asks") or []]
         self.after_award = [normalize(w) for w in data.get("after_award") or []]
+        self.applying_words = [normalize(w) for w in data.get("applying") or []]
+        self.not_applying = [normalize(w) for w in data.get("not_applying") or []]
         self.other_places = other_places
         self._patterns: dict[str, tuple[re.Pattern[str] | None, set[str]]] = {}
         self.inside = inside
@@ -186,6 +188,13 @@ class FactReader:
         if not any(s.key != "is_unit_head" for s in stated):
             return None
         return self._judge("eligibility", kind, stated, today)
+
+    def asks_applying(self, text: str) -> bool:
+        """The normalised question asks whether one may apply and says of no award won
+        (我们公司去年亏损了，能申报吗): the conditions answer it, not what happens to winners."""
+        return (any(w in text for w in self.applying_words)
+                and not any(w in text for w in self.award_words + self.after_award
+                            + self.not_applying))
 
     def states_facts(self, text: str, today: dt.date) -> bool:
         """The normalised text states a fact the rules read (years, a record, being the head

@@ -325,6 +325,9 @@ class Retriever:
         for group in aids.get("never_beside") or []:
             for n in group:
                 self.never_beside[int(n)] |= {int(x) for x in group if int(x) != int(n)}
+        # articles about winners only (第二十四条's 获奖单位或个人在有效期内…): never the first
+        # answer to whether one who has won nothing may apply
+        self.winners_only = frozenset(int(n) for n in aids.get("winners_only") or [])
         self.never_related = {int(k): {int(x) for x in v or []}
                               for k, v in (aids.get("never_related") or {}).items()}
         self.overrides = {int(k): {int(x) for x in v or []}
@@ -814,7 +817,7 @@ class Retriever:
         if taught is not None:  # so is a question staff assigned to an article
             hits = self._taught_first(hits, taught)
         else:
-            hits = self._ban_first(hits, q)
+            hits = self._applying_first(self._ban_first(hits, q), text)
         if scoped and taught is None and (decline := self.scope.check(text)):
             rest = self._inside_part(text, decline)
             if rest is not None:
@@ -932,6 +935,19 @@ class Retriever:
                     and 0 < self.words.df.get(t, 0) <= 2}
             if any(u.sentence.item is not None and rare & u.words.keys()
                    for u in self._article_units(h.article)):
+                return self._moved_first(hits, h)
+        return hits
+
+    def _applying_first(self, hits: list[Hit], text: str) -> list[Hit]:
+        """我们公司去年亏损了，能申报吗: an applicant who has won nothing is answered by the
+        conditions (第七条), not by what revokes a winner's award (第二十四条（三）, whose
+        今后不得申报 would read as a ban on the applicant)."""
+        if not hits or hits[0].article not in self.winners_only \
+                or not self.facts.asks_applying(text):
+            return hits
+        for h in hits[1:4]:
+            if h.article not in self.winners_only and any(
+                    "conditions" in u.answers for u in self._article_units(h.article)):
                 return self._moved_first(hits, h)
         return hits
 

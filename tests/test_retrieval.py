@@ -758,3 +758,13 @@ def test_priority_in_the_award_is_article_nines_not_a_verdict_on_applying(r):
     ans = r.ask("搞质量创新有成绩的企业，评审时能不能优先", today=dt.date(2026, 6, 30))
     assert ans.reading is None and ans.articles[0] == 9, ans
     assert "可优先获奖" in "".join(s.text for s in ans.quotes)
+
+
+def test_an_applicant_who_has_won_nothing_is_not_answered_with_a_winners_revocation():
+    from bot.commands.ask import answer_json
+    from bot.dialogue import Dialogue
+
+    row = answer_json(Dialogue(features=["bot.features.qa"]), "厂子前年经营亏了不少钱，今年能申报吗")
+    assert row["articles"][0] == 7, row
+    first = str(row["reply"]).split("——")[0]
+    assert "今后不得申报" not in first and "撤销" not in first, row["reply"]
