@@ -943,8 +943,9 @@ class Retriever:
         conditions (第七条), not by what revokes a winner's award (第二十四条（三）, whose
         今后不得申报 would read as a ban on the applicant)."""
         if not hits or hits[0].article not in self.winners_only \
-                or not self.facts.asks_applying(text):
-            return hits
+                or not self.facts.asks_applying(text) \
+                or self.lang.strip_lead(text) != text.strip():
+            return hits  # (那多久以后能报 leans on the turn before: the dialogue reads it)
         for h in hits[1:4]:
             if h.article not in self.winners_only and any(
                     "conditions" in u.answers for u in self._article_units(h.article)):
