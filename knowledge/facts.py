@@ -123,6 +123,8 @@ class FactReader:
         self.after_award = [normalize(w) for w in data.get("after_award") or []]
         self.applying_words = [normalize(w) for w in data.get("applying") or []]
         self.not_applying = [normalize(w) for w in data.get("not_applying") or []]
+        # an award won, or applying again, using the title or the money: not a first application
+        self._not_first_application = (*self.award_words, *self.after_award, *self.not_applying)
         self.other_places = other_places
         self._patterns: dict[str, tuple[re.Pattern[str] | None, set[str]]] = {}
         self.inside = inside
@@ -193,8 +195,7 @@ class FactReader:
         """The normalised question asks whether one may apply and says of no award won
         (我们公司去年亏损了，能申报吗): the conditions answer it, not what happens to winners."""
         return (any(w in text for w in self.applying_words)
-                and not any(w in text for w in self.award_words + self.after_award
-                            + self.not_applying))
+                and not any(w in text for w in self._not_first_application))
 
     def states_facts(self, text: str, today: dt.date) -> bool:
         """The normalised text states a fact the rules read (years, a record, being the head
@@ -273,7 +274,7 @@ class FactReader:
             return _Stated(key, (True, False), "、".join(lacking),
                            str(spec.get("example_missing", "")))
         if not found:
-            for word in (normalize(w) for w in spec.get("example") or []):
+            for word in examples:
                 i = text.find(word)
                 if i >= 0:
                     before = text[max(0, i - 6):i]
@@ -443,10 +444,7 @@ class FactReader:
         verdicts: list[Verdict] = []
         isolated: list[Verdict] = []
         for combo in combos:
-            raw = {"applicant_type": kind, "today": today.isoformat(), **combo}
-            if "is_unit_head" not in combo and kind == INDIVIDUAL and any(
-                    k.startswith("unit_") for k in combo):
-                raw["is_unit_head"] = True  # the unit's record matters only for its head
+            raw = _engine_facts(kind, today, combo)
             try:
                 verdicts.append(evaluate(validate_facts(raw), self.pack))
             except FactsError:
@@ -493,10 +491,7 @@ class FactReader:
     def _fails_alone(self, clause: Any, s: _Stated, kind: str, today: dt.date) -> bool:
         """The clause is not met on this stated fact alone, the clause's other facts passing."""
         for value in s.values:
-            raw = {"applicant_type": kind, "today": today.isoformat(),
-                   **_passing(clause.when, self.pack), s.key: value}
-            if kind == INDIVIDUAL and s.key.startswith("unit_"):
-                raw.setdefault("is_unit_head", True)
+            raw = _engine_facts(kind, today, {**_passing(clause.when, self.pack), s.key: value})
             try:
                 verdict = evaluate(validate_facts(raw), self.pack)
             except FactsError:
@@ -598,6 +593,21 @@ def _years_between(start: dt.date, end: dt.date) -> float:
     return max(0.0, (end - start).days / 365.25)
 
 
+def _engine_facts(kind: str, today: dt.date, facts: dict[str, Any]) -> dict[str, Any]:
+    """The facts as the rules' engine takes them: a unit's record counts for a person only as
+    its head, so a person stating one is read as the head unless said otherwise."""
+    raw = {"applicant_type": kind, "today": today.isoformat(), **facts}
+    if "is_unit_head" not in facts and kind == INDIVIDUAL and any(
+            k.startswith("unit_") for k in facts):
+        raw["is_unit_head"] = True
+    return raw
+
+
+def _upper_latin(word: str) -> str:
+    """iso9001 as it was written: ISO9001 (the text was read lower-cased)."""
+    return re.sub(r"[a-z]+", lambda m: m.group(0).upper(), word)
+
+
 def _said_date(award: tuple[dt.date, dt.date]) -> str:
     lo, hi = award
     if lo == hi:
@@ -609,11 +619,6 @@ def _said_date(award: tuple[dt.date, dt.date]) -> str:
 
 _MISSING_YEARS = "确切的年数"
 _MISSING_START = "确切的注册（成立）日期"
-def _upper_latin(word: str) -> str:
-    """iso9001 as it was written: ISO9001 (the text was read lower-cased)."""
-    return re.sub(r"[a-z]+", lambda m: m.group(0).upper(), word)
-
-
 _WORKED = re.compile(r"^(?:我|俺|已经|都|快|差不多|才|刚)*(?:干了|做了|干|做|从事了?|工作了?)")
 _MISSING_WHEN = "发生的时间（是否在近{years}年内）"
 _MISSING_MAJOR = "是否属于重大事故"

@@ -36,6 +36,11 @@ _NOT_WITH_FREQUENCY = frozenset({"duration", "count"})
 _PUNCT = re.compile(r"[\s，。！？、,.!?~～…；;：:“”\"'（）()【】\[\]《》<>]+")
 
 
+def _any_of(patterns: list[str] | None) -> re.Pattern[str]:
+    """One regex matching any of the data's patterns (none: a regex that never matches)."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns or ["$^"]))
+
+
 def _within(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     """The span lies inside one of the spans (几回 inside 一年评几回)."""
     return any(a <= span[0] and span[1] <= b for a, b in spans)
@@ -70,20 +75,17 @@ class Language:
         self.answer: dict[str, re.Pattern[str]] = {}
         for name in INTENTS:
             entry = (data.get("intents") or {}).get(name) or {}
-            self.ask[name] = re.compile("|".join(f"(?:{p})" for p in entry.get("ask") or ["$^"]))
-            self.answer[name] = re.compile(
-                "|".join(f"(?:{p})" for p in entry.get("answer") or ["$^"]))
+            self.ask[name] = _any_of(entry.get("ask"))
+            self.answer[name] = _any_of(entry.get("answer"))
         measures = "".join(data.get("count_measures") or [])
         self._count_of = re.compile(rf"(?:几|多少)[{measures}]([\u4e00-\u9fff]{{1,3}})")
         self.question_words = frozenset(str(w) for w in data.get("question_words") or ())
         self.negators = frozenset(str(w) for w in data.get("negators") or ())
-        self._all_conditions = re.compile(
-            "|".join(f"(?:{p})" for p in data.get("all_conditions") or ["$^"]))
+        self._all_conditions = _any_of(data.get("all_conditions"))
         self.count_generic = frozenset(str(w) for w in data.get("count_generic") or ())
-        self._per_period = re.compile(
-            "|".join(f"(?:{p})" for p in data.get("count_per_period") or ["$^"]))
-        self._kinds_of = re.compile("|".join(f"(?:{p})" for p in data.get("kinds_of") or ["$^"]))
-        self._besides = re.compile("|".join(f"(?:{p})" for p in data.get("besides") or ["$^"]))
+        self._per_period = _any_of(data.get("count_per_period"))
+        self._kinds_of = _any_of(data.get("kinds_of"))
+        self._besides = _any_of(data.get("besides"))
         self.dependent_openers = tuple(data.get("dependent_openers") or ())
         self.dependent_after_semicolon = tuple(data.get("dependent_after_semicolon") or ())
         self.smalltalk: dict[str, str] = {}
@@ -91,21 +93,18 @@ class Language:
             for p in phrases or []:
                 self.smalltalk[_bare(str(p))] = str(kind)
         # 你好，我是报社记者: a greeting with who is writing, and nothing asked yet
-        self._introduction = re.compile(
-            "|".join(f"(?:{p})" for p in data.get("introductions") or ["$^"]))
+        self._introduction = _any_of(data.get("introductions"))
         self._greetings = tuple(sorted((p for p, k in self.smalltalk.items() if k == "greeting"),
                                        key=len, reverse=True))
         fu = data.get("followups") or {}
         self.more = {_bare(str(p)) for p in fu.get("more") or []}
         self.next = {_bare(str(p)) for p in fu.get("next") or []}
         self.which = {_bare(str(p)) for p in fu.get("which") or []}
-        self._first_step = re.compile("|".join(f"(?:{p})" for p in fu.get("first_step") or ["$^"]))
-        self._after_step = re.compile(
-            "|".join(f"(?:{p})" for p in fu.get("after_step") or ["$^"]))
-        self._last_step = re.compile("|".join(f"(?:{p})" for p in fu.get("last_step") or ["$^"]))
-        self._all_steps = re.compile("|".join(f"(?:{p})" for p in fu.get("all_steps") or ["$^"]))
-        self._more_pattern = re.compile(
-            "|".join(f"(?:{p})" for p in fu.get("more_patterns") or ["$^"]))
+        self._first_step = _any_of(fu.get("first_step"))
+        self._after_step = _any_of(fu.get("after_step"))
+        self._last_step = _any_of(fu.get("last_step"))
+        self._all_steps = _any_of(fu.get("all_steps"))
+        self._more_pattern = _any_of(fu.get("more_patterns"))
         self.lead = tuple(sorted((str(p) for p in fu.get("lead") or []), key=len, reverse=True))
 
     def intent(self, text: str, kinds: tuple[Kind, ...] = ()) -> Intent:

@@ -42,7 +42,14 @@ from knowledge.lexicon import Segmenter, chunks, is_cjk, normalize, pinyin_keys
 from knowledge.numerals import CN_NUMERAL, NUMERAL_CLASS, article_refs, to_int
 from knowledge.pack import Pack, load_pack
 from knowledge.regulation import Article, Sentence
-from knowledge.scope import OTHER_PROGRAMME, TOPIC, Decline, other_places, scope_for
+from knowledge.scope import (
+    OTHER_PROGRAMME,
+    TOPIC,
+    Decline,
+    alternation,
+    other_places,
+    scope_for,
+)
 
 K1, B = 1.2, 0.5
 # Fusion weights of the three indexes (measured on the benchmarks/ question sets, see README).
@@ -298,7 +305,7 @@ class Retriever:
         # the text itself, so the fact reader and the scope see the word meant too
         wrong = {normalize(str(k)): normalize(str(v))
                  for k, v in (aids.get("misspellings") or {}).items()}
-        self._misspelt = re.compile(_alternation_of(wrong)) if wrong else None
+        self._misspelt = re.compile(alternation(list(wrong))) if wrong else None
         self._misspellings = wrong
         self.stopwords: set[str] = set(aids.get("stopwords") or []) | self.lang.question_words
         # colloquial -> canonical words of the measures
@@ -962,8 +969,7 @@ class Retriever:
     def _names_case(self, number: int, other: int, q: _Query) -> bool:
         """The question reaches a word only ``number`` of the two has, and few articles use
         (再次获得: the pack's ``overrides``, 第十七条's 不再给予物质奖励 over 第十六条's sums)."""
-        mine = set().union(*(u.words.keys() for u in self._article_units(number)))
-        theirs = set().union(*(u.words.keys() for u in self._article_units(other)))
+        mine, theirs = self._sentence_words(number), self._sentence_words(other)
         return any(w >= EXPANSION_WEIGHT and 0 < self.words.df.get(t, 0) <= 2
                    and t in mine and t not in theirs for t, w in q.query.items())
 
@@ -984,7 +990,7 @@ class Retriever:
             return None  # 全国质量奖的申报流程, 省里的推荐完了下一步: another award's, declined below
         if which == "all":
             # 公示程序是怎样的 asks about one step: a word only one step's article has
-            own = [{w for u in self._article_units(n) for w in u.words} for n in arts]
+            own = [self._sentence_words(n) for n in arts]
             title = self.reg.chapter_of(arts[0]).title
             if any(sum(w in o for o in own) == 1 for w in q.words
                    if len(w) >= 2 and w not in title and w not in _STEP_WORDS):
@@ -1023,7 +1029,7 @@ class Retriever:
         cue = self.lang.after_step_cue(text)
         before = text[:cue] if cue is not None else text
         words = set(self._words(before))
-        own = [{w for u in self._article_units(n) for w in u.words} for n in arts]
+        own = [self._sentence_words(n) for n in arts]
         scores = []
         for i, n in enumerate(arts):
             unique = {w for w in own[i] if len(w) >= 2 and sum(w in o for o in own) == 1}
@@ -1427,6 +1433,10 @@ class Retriever:
             self._article_units(art.number)
         self._sentence_idf("")
 
+    def _sentence_words(self, number: int) -> set[str]:
+        """Every word the sentences of an article use."""
+        return {w for u in self._article_units(number) for w in u.words}
+
     def _article_units(self, number: int) -> list[Unit]:
         units = self._units.get(number)
         if units is None:
@@ -1826,10 +1836,6 @@ class Retriever:
 # word, not an article (第一条, 24条, 二十四条 and 七条说的啥 still are)
 _MEASURE_WORD = re.compile(r"(?<![第0-9零〇一二两三四五六七八九十百])([一两几三四五六七八九])条(?=[\u4e00-\u9fff])"
                            r"(?![说讲是呢吗的规里中写内])")
-
-
-def _alternation_of(words: Iterable[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 def _article_refs(text: str) -> list[int]:

@@ -49,7 +49,8 @@ class _Topic:
     command: str
 
 
-def _alternation(words: list[str]) -> str:
+def alternation(words: list[str]) -> str:
+    """One regex alternative per word, escaped, longest first (a phrase before its parts)."""
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
 
 
@@ -84,11 +85,11 @@ class Scope:
         others = [p for p in _places() if not any(p in o or o in p for o in ours)]
         self.other_places = others
         self._other_place = re.compile(
-            f"(?P<place>{_alternation(others)})(?:(?:也|还|都|自己)?有(?:个|一个|自己的)?)?"
+            f"(?P<place>{alternation(others)})(?:(?:也|还|都|自己)?有(?:个|一个|自己的)?)?"
             f"(?P<award>{owner}{noun})")
         # a county of the place with an award of its own (任丘市自己有没有市长质量奖, 黄骅市长质量奖,
         # 献县质量奖): not this one, though the county is inside the place
-        inside = _alternation(self.inside)
+        inside = alternation(self.inside)
         self._inside_award = re.compile(
             f"(?P<place>{inside})(?:市|县|区)?(?:(?:自己|也|还|单独|另外)[^，。？！]{{0,6}}?"
             f"(?P<own>(?:市长|县长|区长|政府)?质量[奖将])|(?P<head>(?:市长|县长|区长|政府)?质量[奖将]))"
@@ -97,18 +98,18 @@ class Scope:
         # 质量奖): the county's own award is named by 县/区 words, never by the city's (市政府)
         local = [normalize(str(w)) for w in place.get("local") or []]
         self._local_award = re.compile(
-            f"(?P<place>{_alternation(local)})(?:(?:自己|也|还|单独|另外)[^，。？！]{{0,6}}?"
+            f"(?P<place>{alternation(local)})(?:(?:自己|也|还|单独|另外)[^，。？！]{{0,6}}?"
             f"(?P<own>(?:县长|区长|县政府|区政府|县级|区级|县里的?|区里的?|县|区)?质量[奖将])"
             f"|(?P<head>(?:长|政府|级|里的|自己的)质量[奖将]))"
         ) if local else None
         self._levels: list[tuple[re.Pattern[str], str]] = []
         for lv in data.get("levels") or []:
             words = [normalize(str(w)) for w in lv.get("words") or []]
-            self._levels.append((re.compile(f"(?:{_alternation(words)}){owner}{noun}"),
+            self._levels.append((re.compile(f"(?:{alternation(words)}){owner}{noun}"),
                                  str(lv.get("name", ""))))
         prog = data.get("programmes") or {}
         names = [normalize(str(w)) for w in prog.get("names") or []]
-        self._programme = re.compile(_alternation(names)) if names else None
+        self._programme = re.compile(alternation(names)) if names else None
         # 市长质量奖和市政府质量奖一样吗: the scheme is asked about beside this award, no fact
         self._compared = re.compile("|".join(f"(?:{p})" for p in prog.get("compared") or ["$^"]))
         bg = str(prog.get("background") or "$^")
@@ -134,14 +135,14 @@ class Scope:
         for entry in (aids.get("articles") or {}).values():
             anchors += [normalize(str(t)) for t in (entry or {}).get("terms") or []
                         if len(str(t)) >= 3]
-        patterns = [_alternation(anchors)] if anchors else []
+        patterns = [alternation(anchors)] if anchors else []
         # 往市里报, 不想报: applying said with the bare verb (not 年报, 报销, 报纸)
         patterns += [str(p) for p in data.get("anchor_patterns") or []]
         self._anchor = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
         # the anchors a synonym or a typo's repair may reach (说了算 -> 认定): the award's own
         # steps, not words any service has (到期 -> 有效期 in 驾照到期怎么换)
         by_synonym = [normalize(str(w)) for w in data.get("synonym_anchors") or []]
-        self._synonym_anchor = re.compile(_alternation(by_synonym)) if by_synonym else None
+        self._synonym_anchor = re.compile(alternation(by_synonym)) if by_synonym else None
 
     def check(self, text: str) -> Decline | None:
         """The reason a normalised question is outside the measures, or None."""

@@ -429,6 +429,13 @@ def test_a_bank_branch_asking_to_apply_is_no_finance_question():
     ("30万奖金是分期给还是一次给", "payment"),
     ("要是赶上疫情，今年会不会暂停评选", "suspension"),
     ("申报材料要打印几份", "templates"),
+    ("申报表要不要盖单位公章", "templates"),
+    ("被列进失信名单了怎么申请移出", "list_removal"),
+    ("商标怎么注册", "ip"),
+    ("去当评委的话评审费给多少钱", "reviewer_pay"),
+    ("审核组的专家都是哪里的", "reviewers"),
+    ("获奖单位名单去哪里查", "winners"),
+    ("获奖的厂子后来倒闭了，荣誉还在吗", "changes"),
 ])
 def test_what_the_measures_leave_open_is_declined_with_its_reason(question, topic):
     ans = retriever_for().ask(question)
@@ -448,16 +455,6 @@ def test_the_form_asked_for_in_a_word_is_the_application_form():
     assert ans.articles[0] == 11 and not ans.abstained, ans
 
 
-@pytest.mark.parametrize("question, topic", [
-    ("被列进失信名单了怎么申请移出", "list_removal"),
-    ("商标怎么注册", "ip"),
-    ("去当评委的话评审费给多少钱", "reviewer_pay"),
-])
-def test_services_and_fees_the_measures_do_not_give_are_declined(question, topic):
-    ans = retriever_for().ask(question)
-    assert ans.decline is not None and ans.decline.topic == topic, ans
-
-
 def test_a_firms_patents_in_the_story_are_no_question_about_patents():
     ans = retriever_for().ask("举报某获奖企业申报时的专利数据是编的，查实了会怎样")
     assert ans.decline is None and ans.articles[0] == 24, ans
@@ -474,17 +471,6 @@ def test_who_asks_then_a_question_inside_then_one_outside_answers_the_inside_one
     row = answer_json(d, "我是财务，个人奖奖金给多少？发票怎么开")
     assert not row["abstained"] and row["articles"][0] == 16, row
     assert "2万元" in str(row["reply"]) and "会计和账务处理" in str(row["reply"]), row
-
-
-@pytest.mark.parametrize("question, topic", [
-    ("获奖单位名单去哪里查", "winners"),
-    ("审核组的专家都是哪里的", "reviewers"),
-    ("申报表要不要盖单位公章", "templates"),
-    ("获奖的厂子后来倒闭了，荣誉还在吗", "changes"),
-])
-def test_more_that_the_measures_leave_open(question, topic):
-    ans = retriever_for().ask(question)
-    assert ans.decline is not None and ans.decline.topic == topic, ans
 
 
 def test_another_levels_award_asked_about_is_declined_though_it_was_won(d):
